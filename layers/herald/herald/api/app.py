@@ -1,0 +1,63 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from herald import __version__
+from herald.api import problems
+from herald.api.routes import health, me
+from herald.container import Container
+
+
+class CatchAll:
+    """Answer any unhandled exception with a 500 problem before Starlette's error middleware
+    re-raises it, so neither uvicorn nor Mangum prints a traceback for the client to see."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence
+            if started:
+                raise
+            response = await problems.unhandled(exc)
+            await response(scope, receive, send)
+
+
+def create_app(container: Container | None = None, **fastapi_kwargs: Any) -> FastAPI:
+    app = FastAPI(
+        title="Herald",
+        version=__version__,
+        description=(
+            "Publish and schedule posts to LinkedIn, X, Facebook Pages and Instagram. "
+            "Authenticate with `Authorization: Bearer <api key>`. Errors are "
+            "`application/problem+json` (RFC 9457)."
+        ),
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+        **fastapi_kwargs,
+    )
+    app.state.container = container
+    problems.install(app)
+    app.include_router(health.router)
+    app.include_router(me.router, prefix="/api/v1")
+    app.add_middleware(CatchAll)
+    return app

@@ -1,0 +1,150 @@
+"""RFC 9457 problem details: the one place that knows HTTP statuses.
+
+Every error response is `application/problem+json` with `type`, `title`, `status`, `detail`, and
+for validation failures `errors`: a list of `{field, message, code}`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from herald import errors
+from herald.observability import logger
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://herald.dev/problems/"
+
+_STATUS: dict[type[errors.HeraldError], tuple[int, str]] = {
+    errors.NotFound: (404, "Not Found"),
+    errors.Conflict: (409, "Conflict"),
+    errors.Unauthorized: (401, "Unauthorized"),
+    errors.InvalidInput: (422, "Invalid input"),
+    errors.RateLimited: (429, "Too Many Requests"),
+    errors.IdempotencyConflict: (422, "Idempotency key reused"),
+    errors.DependencyUnavailable: (503, "Service Unavailable"),
+}
+
+
+class ProblemResponse(Response):
+    media_type = PROBLEM_JSON
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    code: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> ProblemResponse:
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + code.replace("_", "-"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
+    return ProblemResponse(body, status_code=status, headers=headers)
+
+
+def from_herald_error(exc: errors.HeraldError) -> ProblemResponse:
+    status, title = 500, "Internal Server Error"
+    for cls in type(exc).__mro__:
+        if cls in _STATUS:
+            status, title = _STATUS[cls]
+            break
+    headers: dict[str, str] = {}
+    extra: dict[str, Any] = {}
+    if isinstance(exc, errors.InvalidInput):
+        extra["errors"] = [e.as_dict() for e in exc.errors]
+    if isinstance(exc, errors.RateLimited):
+        headers["Retry-After"] = str(max(1, round(exc.retry_after + 0.499)))
+    if isinstance(exc, errors.Unauthorized):
+        headers["WWW-Authenticate"] = 'Bearer realm="herald"'
+    if isinstance(exc, errors.IdempotencyConflict) and exc.in_flight:
+        status, title = 409, "Request in progress"
+    if isinstance(exc, errors.DependencyUnavailable):
+        extra["component"] = exc.component
+        headers["Retry-After"] = "5"
+    extra.update({k: v for k, v in exc.extra.items() if k not in extra})
+    return problem(status, title, exc.detail or title, code=exc.code, headers=headers, **extra)
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+async def _validation(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    field_errors = []
+    for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            return problem(
+                400, "Malformed JSON", "the request body is not valid JSON", code="malformed_json"
+            )
+        field_errors.append(
+            errors.FieldError(
+                field=_field_name(tuple(err.get("loc", ()))),
+                message=str(err.get("msg", "invalid")),
+                code=str(err.get("type", "invalid")),
+            ).as_dict()
+        )
+    return problem(
+        422,
+        "Invalid input",
+        f"{len(field_errors)} field(s) failed validation",
+        code="validation_error",
+        errors=field_errors,
+    )
+
+
+async def _http(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    titles = {404: "Not Found", 405: "Method Not Allowed", 413: "Content Too Large"}
+    title = titles.get(exc.status_code, "Error")
+    detail = exc.detail if isinstance(exc.detail, str) else title
+    return problem(
+        exc.status_code,
+        title,
+        detail,
+        code=title.lower().replace(" ", "_"),
+        headers=dict(exc.headers or {}),
+    )
+
+
+async def _herald(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, errors.HeraldError)
+    return from_herald_error(exc)
+
+
+async def _unhandled(_: Request, exc: Exception) -> Response:
+    return await unhandled(exc)
+
+
+async def unhandled(exc: Exception) -> ProblemResponse:
+    # Logged with the correlation id the Logger carries; the client learns nothing internal.
+    logger.exception("unhandled error", extra={"error_type": type(exc).__name__})
+    return problem(
+        500,
+        "Internal Server Error",
+        "an unexpected error occurred; it has been logged",
+        code="internal_error",
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(errors.HeraldError, _herald)
+    app.add_exception_handler(Exception, _unhandled)

@@ -1,0 +1,72 @@
+"""`GET /health`: Redis PING and a cheap DynamoDB read, each with a short timeout."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse
+
+from herald.api.deps import ContainerDep
+from herald.container import Container
+
+router = APIRouter(tags=["health"])
+
+TIMEOUT_SECONDS = 1.0
+
+
+async def _check(name: str, probe: Any) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        await asyncio.wait_for(probe(), timeout=TIMEOUT_SECONDS)
+        status, error = "up", None
+    except Exception as exc:  # noqa: BLE001 - any failure means "down", named below
+        status, error = "down", type(exc).__name__
+    result: dict[str, Any] = {
+        "name": name,
+        "status": status,
+        "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+    }
+    if error:
+        result["error"] = error
+    return result
+
+
+async def _redis(container: Container) -> None:
+    await container.redis.ping()
+
+
+async def _dynamodb(container: Container) -> None:
+    # A GetItem on a key that never exists: one read capacity unit at most, no scan.
+    await run_in_threadpool(
+        container.table.get_item, Key={"pk": "HEALTH", "sk": "HEALTH"}
+    )
+
+
+@router.get("/health", summary="Redis and DynamoDB reachability")
+async def health(container: ContainerDep) -> JSONResponse:
+    checks = await asyncio.gather(
+        _check("redis", lambda: _redis(container)),
+        _check("dynamodb", lambda: _dynamodb(container)),
+    )
+    down = [c["name"] for c in checks if c["status"] != "up"]
+    body: dict[str, Any] = {
+        "status": "ok" if not down else "degraded",
+        "components": {c.pop("name"): c for c in checks},
+    }
+    if down:
+        return JSONResponse(
+            {
+                "type": "https://herald.dev/problems/dependency-unavailable",
+                "title": "Service Unavailable",
+                "status": 503,
+                "detail": f"unreachable: {', '.join(down)}",
+                **body,
+            },
+            status_code=503,
+            media_type="application/problem+json",
+        )
+    return JSONResponse(body)

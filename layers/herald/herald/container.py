@@ -1,0 +1,118 @@
+"""The composition root: every client and repository is built here once per Lambda instance.
+
+Nothing is built at import. Each attribute is made on first use and then reused across
+invocations; tests pass overrides (a moto table, a real Redis, an httpx client on a
+MockTransport, a frozen clock) as keyword arguments.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from herald.clock import Clock, SystemClock
+from herald.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    import httpx
+    import redis.asyncio as aioredis
+
+    from herald.store.businesses import BusinessRepository
+
+
+class Container:
+    def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
+        self.settings = settings or get_settings()
+        # cached_property stores into __dict__, so an override simply pre-fills it.
+        self.__dict__.update(overrides)
+
+    @cached_property
+    def clock(self) -> Clock:
+        return SystemClock()
+
+    # --- AWS -------------------------------------------------------------------------------
+    @cached_property
+    def boto_session(self) -> Any:
+        import boto3
+
+        return boto3.session.Session(region_name=self.settings.aws_region)
+
+    @cached_property
+    def boto_config(self) -> Any:
+        from botocore.config import Config
+
+        timeout = self.settings.aws_timeout_seconds
+        return Config(
+            connect_timeout=timeout,
+            read_timeout=timeout,
+            retries={"mode": "standard", "max_attempts": 3},
+        )
+
+    @cached_property
+    def table(self) -> Any:
+        resource = self.boto_session.resource("dynamodb", config=self.boto_config)
+        return resource.Table(self.settings.table_name)
+
+    @cached_property
+    def sqs(self) -> Any:
+        return self.boto_session.client("sqs", config=self.boto_config)
+
+    @cached_property
+    def sns(self) -> Any:
+        return self.boto_session.client("sns", config=self.boto_config)
+
+    @cached_property
+    def secretsmanager(self) -> Any:
+        return self.boto_session.client("secretsmanager", config=self.boto_config)
+
+    # --- Redis and HTTP -------------------------------------------------------------------
+    @cached_property
+    def redis(self) -> aioredis.Redis:
+        import redis.asyncio as aioredis
+
+        s = self.settings
+        return aioredis.Redis.from_url(
+            s.redis_url,
+            socket_timeout=s.redis_socket_timeout,
+            socket_connect_timeout=s.redis_connect_timeout,
+            health_check_interval=30,
+            decode_responses=False,
+        )
+
+    @cached_property
+    def http(self) -> httpx.AsyncClient:
+        import httpx
+
+        timeout = httpx.Timeout(self.settings.platform_timeout_seconds, connect=3.0)
+        return httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+
+    # --- repositories -------------------------------------------------------------------
+    @cached_property
+    def businesses(self) -> BusinessRepository:
+        from herald.store.businesses import BusinessRepository
+
+        return BusinessRepository(self.table, self.clock)
+
+
+    async def aclose(self) -> None:
+        """Close the async clients this container made (the local stack and tests call it)."""
+        if "redis" in self.__dict__:
+            await self.__dict__.pop("redis").aclose()
+        if "http" in self.__dict__:
+            await self.__dict__.pop("http").aclose()
+
+
+_container: Container | None = None
+
+
+def get_container() -> Container:
+    global _container
+    if _container is None:
+        _container = Container()
+    return _container
+
+
+def set_container(container: Container | None) -> None:
+    """For tests and the local stack: install the container the handlers will use."""
+    global _container
+    _container = container

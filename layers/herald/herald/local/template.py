@@ -1,0 +1,150 @@
+"""Create the AWS resources that `template.yaml` declares, in moto (its server or `mock_aws`).
+
+Reading the template rather than repeating it means the local stack and the tests cannot drift
+from what `sam deploy` creates. Intrinsic functions are resolved just enough for the properties
+used here (table schema, queue attributes, redrive policy).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[4]
+TEMPLATE = ROOT / "template.yaml"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    pass
+
+
+def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    fn = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if fn == "Fn::GetAtt" and isinstance(value, str):
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {fn: value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    with path.open() as fh:
+        loaded: dict[str, Any] = yaml.load(fh, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    return loaded
+
+
+def resources_of(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {
+        name: res.get("Properties", {})
+        for name, res in template.get("Resources", {}).items()
+        if res.get("Type") == kind
+    }
+
+
+@dataclass
+class LocalResources:
+    table_name: str
+    queue_urls: dict[str, str] = field(default_factory=dict)
+    queue_arns: dict[str, str] = field(default_factory=dict)
+    topic_arns: dict[str, str] = field(default_factory=dict)
+    secret_arns: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def queue_url(self) -> str:
+        return self.queue_urls["PublishQueue"]
+
+    @property
+    def dlq_url(self) -> str:
+        return self.queue_urls["PublishDeadLetterQueue"]
+
+    @property
+    def topic_arn(self) -> str:
+        return self.topic_arns["EventsTopic"]
+
+
+def _resolve(value: Any, refs: dict[str, str]) -> Any:
+    if isinstance(value, dict) and len(value) == 1:
+        (fn, arg), = value.items()
+        if fn == "Ref":
+            return refs.get(arg, arg)
+        if fn == "Fn::GetAtt":
+            return refs.get(f"{arg[0]}.{arg[1]}", "")
+        if fn == "Fn::Sub":
+            text = arg if isinstance(arg, str) else arg[0]
+            for key, val in refs.items():
+                text = text.replace("${" + key + "}", val)
+            return text
+    if isinstance(value, dict):
+        return {k: _resolve(v, refs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v, refs) for v in value]
+    return value
+
+
+def create_table(dynamodb: Any, props: dict[str, Any], name: str) -> None:
+    kwargs: dict[str, Any] = {
+        "TableName": name,
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+    }
+    if props.get("GlobalSecondaryIndexes"):
+        kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    dynamodb.create_table(**kwargs)
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl:
+        dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+
+
+def create_resources(
+    session: Any, *, prefix: str = "herald", template: dict[str, Any] | None = None
+) -> LocalResources:
+    """Create the table, queues (dead-letter queues first), topics and secrets' shells."""
+    template = template or load_template()
+    refs: dict[str, str] = {"AWS::StackName": prefix, "AWS::Region": session.region_name}
+    tables = resources_of(template, "AWS::DynamoDB::Table")
+    (table_logical, table_props), = tables.items()
+    table_name = f"{prefix}-table"
+    refs[table_logical] = table_name
+    create_table(session.client("dynamodb"), table_props, table_name)
+    out = LocalResources(table_name=table_name)
+
+    sqs = session.client("sqs")
+    queues = resources_of(template, "AWS::SQS::Queue")
+    # Queues without a redrive policy (the DLQs) first, so their ARNs resolve for the rest.
+    for logical, props in sorted(queues.items(), key=lambda kv: "RedrivePolicy" in kv[1]):
+        attrs: dict[str, str] = {}
+        for key in ("VisibilityTimeout", "MessageRetentionPeriod", "ReceiveMessageWaitTimeSeconds"):
+            if key in props:
+                attrs[key] = str(props[key])
+        if "RedrivePolicy" in props:
+            attrs["RedrivePolicy"] = json.dumps(_resolve(props["RedrivePolicy"], refs))
+        url = sqs.create_queue(QueueName=f"{prefix}-{logical}", Attributes=attrs)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        out.queue_urls[logical], out.queue_arns[logical] = url, arn
+        refs[logical], refs[f"{logical}.Arn"] = url, arn
+
+    sns = session.client("sns")
+    for logical in resources_of(template, "AWS::SNS::Topic"):
+        out.topic_arns[logical] = sns.create_topic(Name=f"{prefix}-{logical}")["TopicArn"]
+
+    secrets = session.client("secretsmanager")
+    for logical, props in resources_of(template, "AWS::SecretsManager::Secret").items():
+        name = f"{prefix}/{logical}"
+        arn = secrets.create_secret(Name=name, Description=props.get("Description", ""))["ARN"]
+        out.secret_arns[logical] = arn
+    return out

@@ -1,0 +1,131 @@
+"""One settings object, read from the environment once per Lambda instance.
+
+The plan's `.env` names (REDIS_HOST, REDIS_PORT, ..., PUBLISH_RETRY_DELAY) are accepted as
+aliases so an existing environment keeps working.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+from urllib.parse import quote
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Platform = Literal["linkedin", "x", "facebook", "instagram"]
+
+_PLACEHOLDERS = {"", "changeme", "change-me", "secret", "dev", "local"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    environment: Literal["development", "test", "production"] = Field(
+        "production", validation_alias=AliasChoices("HERALD_ENV", "ENVIRONMENT")
+    )
+    service_name: str = Field("herald", validation_alias=AliasChoices("POWERTOOLS_SERVICE_NAME"))
+
+    # --- AWS resources -------------------------------------------------------------------
+    table_name: str = Field("herald", validation_alias=AliasChoices("TABLE_NAME"))
+    queue_url: str = Field("", validation_alias=AliasChoices("PUBLISH_QUEUE_URL", "QUEUE_URL"))
+    dlq_url: str = Field("", validation_alias=AliasChoices("PUBLISH_DLQ_URL", "DLQ_URL"))
+    topic_arn: str = Field("", validation_alias=AliasChoices("EVENTS_TOPIC_ARN", "TOPIC_ARN"))
+    aws_region: str = Field(
+        "us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
+    )
+    aws_timeout_seconds: float = 3.0
+
+    # --- Redis (the plan's REDIS_* names still work) -------------------------------------
+    redis_url_env: str | None = Field(None, validation_alias=AliasChoices("REDIS_URL"))
+    redis_host: str = Field("127.0.0.1", validation_alias=AliasChoices("REDIS_HOST"))
+    redis_port: int = Field(6379, validation_alias=AliasChoices("REDIS_PORT"))
+    redis_db: int = Field(0, validation_alias=AliasChoices("REDIS_DB"))
+    redis_password: SecretStr | None = Field(None, validation_alias=AliasChoices("REDIS_PASSWORD"))
+    redis_tls: bool = Field(False, validation_alias=AliasChoices("REDIS_TLS"))
+    # A dead Redis must cost a request tens of milliseconds, not seconds.
+    redis_socket_timeout: float = Field(0.05, validation_alias=AliasChoices("REDIS_SOCKET_TIMEOUT"))
+    redis_connect_timeout: float = Field(
+        0.05, validation_alias=AliasChoices("REDIS_CONNECT_TIMEOUT")
+    )
+
+    # --- secrets ---------------------------------------------------------------------------
+    # In AWS the names of Secrets Manager secrets; locally the values come from the environment.
+    token_key_secret_name: str = Field("", validation_alias=AliasChoices("TOKEN_KEY_SECRET_NAME"))
+    token_encryption_keys: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("TOKEN_ENCRYPTION_KEYS")
+    )
+    platform_secret_prefix: str = Field(
+        "", validation_alias=AliasChoices("PLATFORM_SECRET_PREFIX")
+    )
+    secrets_max_age_seconds: int = 300
+    linkedin_client_id: str = ""
+    linkedin_client_secret: SecretStr | None = None
+    x_client_id: str = ""
+    x_client_secret: SecretStr | None = None
+    meta_client_id: str = ""
+    meta_client_secret: SecretStr | None = None
+
+    # --- platforms ---------------------------------------------------------------------
+    linkedin_auth_base: str = "https://www.linkedin.com"
+    linkedin_api_base: str = "https://api.linkedin.com"
+    linkedin_version: str = "202511"
+    linkedin_organizations_enabled: bool = False
+    x_auth_base: str = "https://x.com"
+    x_api_base: str = "https://api.x.com"
+    meta_dialog_base: str = "https://www.facebook.com"
+    meta_graph_base: str = "https://graph.facebook.com"
+    meta_graph_version: str = "v24.0"
+    platform_timeout_seconds: float = 10.0
+
+    # --- OAuth -------------------------------------------------------------------------
+    public_api_url: str = Field("http://127.0.0.1:8000", validation_alias=AliasChoices("PUBLIC_API_URL"))
+    frontend_url: str = Field("http://127.0.0.1:8000/app", validation_alias=AliasChoices("FRONTEND_URL"))
+    oauth_state_ttl_seconds: int = 600
+    cors_origins: list[str] = Field(default_factory=list)
+
+    # --- rate limits ("N/second|minute|hour|day") -------------------------------------
+    rate_limit_enabled: bool = Field(True, validation_alias=AliasChoices("RATE_LIMIT_ENABLED"))
+    rate_limit_oauth: str = "10/minute"
+    rate_limit_publish: str = "20/hour"
+    rate_limit_analytics: str = "100/minute"
+    rate_limit_auth_failures: str = "5/minute"
+    rate_limit_default: str = "300/minute"
+
+    # --- publishing and scheduling -------------------------------------------------------
+    publish_retry_attempts: int = Field(3, validation_alias=AliasChoices("PUBLISH_RETRY_ATTEMPTS"))
+    publish_retry_delay: float = Field(1.0, validation_alias=AliasChoices("PUBLISH_RETRY_DELAY"))
+    publish_deadline_seconds: float = 25.0
+    hashtag_limit: int = 5
+    mention_limit: int = 20
+    due_shards: int = 8
+    lookahead_seconds: int = 180
+    max_lateness_seconds: int = 3600
+    schedule_skew_seconds: int = 30
+    idempotency_ttl_seconds: int = 86_400
+    max_body_bytes: int = 256 * 1024
+
+    @property
+    def redis_url(self) -> str:
+        if self.redis_url_env:
+            return self.redis_url_env
+        scheme = "rediss" if self.redis_tls else "redis"
+        auth = ""
+        if self.redis_password is not None and self.redis_password.get_secret_value():
+            auth = ":" + quote(self.redis_password.get_secret_value(), safe="") + "@"
+        return f"{scheme}://{auth}{self.redis_host}:{self.redis_port}/{self.redis_db}"
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets_in_production(self) -> Settings:
+        if self.environment != "production":
+            return self
+        keys = self.token_encryption_keys
+        if keys is not None and keys.get_secret_value().strip().lower() in _PLACEHOLDERS:
+            raise ValueError("TOKEN_ENCRYPTION_KEYS holds a placeholder value in production")
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Read once per process (Lambda instance); tests call `get_settings.cache_clear()`."""
+    return Settings()

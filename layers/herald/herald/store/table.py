@@ -1,0 +1,62 @@
+"""The single-table design: key shapes for every item, and the index names.
+
+    item                 pk                      sk                          indexes
+    business profile     BUSINESS#<biz>          PROFILE
+    API key              APIKEY#<sha256>         APIKEY                      (looked up by GetItem)
+    API key (by biz)     BUSINESS#<biz>          APIKEY#<key_id>
+    social account       BUSINESS#<biz>          ACCOUNT#<account_id>        expiry: exp_pk/exp_sk
+    post                 BUSINESS#<biz>          POST#<post_id>              due: due_pk/due_sk,
+                                                                             calendar: cal_pk/cal_sk
+    idempotency record   BUSINESS#<biz>          IDEMPOTENCY#<key>           (expires by TTL)
+
+API keys are found by GetItem on their hash rather than through a GSI: a GetItem can be strongly
+consistent, so a revoked key stops working at once, which an eventually consistent index cannot
+promise.
+
+The due-posts index is sparse (only pending posts carry `due_pk`) and write-sharded
+(`DUE#<0..n-1>`) so thousands of posts due in one minute spread over partitions. The token-expiry
+index is sparse too: only accounts with a token that expires carry `exp_pk`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+DUE_INDEX = "due"
+EXPIRY_INDEX = "expiry"
+CALENDAR_INDEX = "calendar"
+TTL_ATTRIBUTE = "expires_at"
+EXPIRY_SHARDS = 4
+
+
+def business_pk(business_id: str) -> str:
+    return f"BUSINESS#{business_id}"
+
+
+def api_key_pk(key_hash: str) -> str:
+    return f"APIKEY#{key_hash}"
+
+
+def account_sk(account_id: str) -> str:
+    return f"ACCOUNT#{account_id}"
+
+
+def post_sk(post_id: str) -> str:
+    return f"POST#{post_id}"
+
+
+def idempotency_sk(key: str) -> str:
+    return f"IDEMPOTENCY#{key}"
+
+
+def shard_of(item_id: str, shards: int) -> int:
+    # A stable hash (not Python's salted hash()) so every Lambda agrees on the shard.
+    return int.from_bytes(hashlib.blake2b(item_id.encode(), digest_size=4).digest(), "big") % shards
+
+
+def due_pk(post_id: str, shards: int) -> str:
+    return f"DUE#{shard_of(post_id, shards)}"
+
+
+def expiry_pk(account_id: str) -> str:
+    return f"EXP#{shard_of(account_id, EXPIRY_SHARDS)}"
