@@ -1,0 +1,1 @@
+"""One publisher per platform behind `herald.platforms.base.Publisher`."""

@@ -1,0 +1,110 @@
+"""The publisher interface and the one error model every platform's errors are mapped into.
+
+A publisher is built with an `httpx.AsyncClient` and base URLs from settings, so a test hands in a
+MockTransport and the local stack points it at the sandbox; the code is the same for all three.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from herald.accounts import Credentials, PlatformName
+from herald.errors import HeraldError
+
+
+class ErrorKind(StrEnum):
+    AUTH_REVOKED = "auth_revoked"  # token revoked or expired: the account needs a person
+    RATE_LIMITED = "rate_limited"  # retry after `retry_after` seconds
+    DUPLICATE = "duplicate"  # the platform refuses the same content twice
+    INVALID_CONTENT = "invalid_content"  # too long, bad media, ...: retrying will not help
+    TRANSIENT = "transient"  # 5xx, connection refused before sending: safe to retry
+    AMBIGUOUS = "ambiguous"  # a timeout after the request may have arrived: reconcile first
+    PLATFORM_ERROR = "platform_error"  # anything else the platform refused
+
+    @property
+    def retryable(self) -> bool:
+        return self in (ErrorKind.TRANSIENT, ErrorKind.RATE_LIMITED)
+
+
+class PlatformError(HeraldError):
+    code = "platform_error"
+
+    def __init__(
+        self,
+        platform: PlatformName,
+        kind: ErrorKind,
+        detail: str,
+        *,
+        status: int | None = None,
+        platform_code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.platform = platform
+        self.kind = kind
+        self.status = status
+        self.platform_code = platform_code
+        self.retry_after = retry_after
+
+    def reason(self) -> str:
+        """The sentence a person reads on the dashboard and in the failure event."""
+        code = f" ({self.platform_code})" if self.platform_code else ""
+        return f"{self.platform}: {self.kind.value}{code}: {self.detail}"
+
+
+@dataclass(frozen=True)
+class Content:
+    """What to publish to one target. `thread` (X only) replaces `text` when given."""
+
+    text: str = ""
+    thread: tuple[str, ...] = ()
+    image_url: str | None = None
+    link: str | None = None
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return self.thread or (self.text,)
+
+
+@dataclass(frozen=True)
+class Published:
+    platform_post_id: str
+    url: str
+    # For an X thread, every tweet's id in order; the first is `platform_post_id`.
+    part_ids: tuple[str, ...] = ()
+
+
+@dataclass
+class Progress:
+    """What is already out for a target: a retry of a thread resumes after the last id here.
+
+    `record` is called the moment the platform confirms each part, so the id is stored before
+    anything else can fail.
+    """
+
+    part_ids: list[str] = field(default_factory=list)
+    record: Callable[[list[str]], Awaitable[None]] | None = None
+
+    async def confirm(self, part_id: str) -> None:
+        self.part_ids.append(part_id)
+        if self.record is not None:
+            await self.record(list(self.part_ids))
+
+
+class Publisher(Protocol):
+    platform: PlatformName
+
+    async def publish(
+        self, creds: Credentials, content: Content, progress: Progress
+    ) -> Published: ...
+
+    async def find_recent(
+        self, creds: Credentials, content: Content, since: datetime
+    ) -> Published | None:
+        """Look for `content` among the account's posts since `since` (reconciliation after an
+        ambiguous outcome); None when not found or the platform offers no way to look."""
+        ...

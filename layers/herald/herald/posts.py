@@ -1,0 +1,168 @@
+"""The post model and its state machine.
+
+    pending ──> queued ──> publishing ──> published | partially_published | failed
+       │
+       ├──> cancelled
+       └──> missed        (found later than the business's maximum lateness)
+
+An immediate publish starts at `publishing`. Each target (one account) has its own status:
+
+    pending ──> publishing ──> published
+                    │     └──> failed        (retries exhausted or not retryable)
+                    └──────> unconfirmed     (the platform may have it; nothing proves either way)
+
+A failed target may go back to `publishing` through an explicit retry; a published one never does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from herald.accounts import PlatformName
+from herald.platforms.base import Content
+
+
+class PostStatus(StrEnum):
+    PENDING = "pending"
+    QUEUED = "queued"
+    PUBLISHING = "publishing"
+    PUBLISHED = "published"
+    PARTIALLY_PUBLISHED = "partially_published"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    MISSED = "missed"
+
+
+class TargetStatus(StrEnum):
+    PENDING = "pending"
+    PUBLISHING = "publishing"
+    PUBLISHED = "published"
+    FAILED = "failed"
+    UNCONFIRMED = "unconfirmed"
+
+
+FINAL_POST_STATES = frozenset(
+    {
+        PostStatus.PUBLISHED,
+        PostStatus.PARTIALLY_PUBLISHED,
+        PostStatus.FAILED,
+        PostStatus.CANCELLED,
+        PostStatus.MISSED,
+    }
+)
+
+TRANSITIONS: dict[PostStatus, frozenset[PostStatus]] = {
+    PostStatus.PENDING: frozenset({PostStatus.QUEUED, PostStatus.CANCELLED, PostStatus.MISSED}),
+    PostStatus.QUEUED: frozenset({PostStatus.PUBLISHING, PostStatus.CANCELLED, PostStatus.FAILED}),
+    PostStatus.PUBLISHING: frozenset(
+        {PostStatus.PUBLISHED, PostStatus.PARTIALLY_PUBLISHED, PostStatus.FAILED}
+    ),
+    # A retry of the failed targets re-opens a post that did not fully go out.
+    PostStatus.PARTIALLY_PUBLISHED: frozenset({PostStatus.PUBLISHING}),
+    PostStatus.FAILED: frozenset({PostStatus.PUBLISHING}),
+    PostStatus.PUBLISHED: frozenset(),
+    PostStatus.CANCELLED: frozenset(),
+    PostStatus.MISSED: frozenset(),
+}
+
+
+def can_transition(current: PostStatus, new: PostStatus) -> bool:
+    return new in TRANSITIONS[current]
+
+
+@dataclass(frozen=True)
+class Target:
+    account_id: str
+    platform: PlatformName
+    status: TargetStatus = TargetStatus.PENDING
+    attempts: int = 0
+    platform_post_id: str | None = None
+    url: str | None = None
+    part_ids: tuple[str, ...] = ()  # tweets of a thread already out, in order
+    last_error: str | None = None
+    error_kind: str | None = None
+    claimed_at: str | None = None
+    published_at: str | None = None
+
+    def to_item(self) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "account_id": self.account_id,
+            "platform": self.platform,
+            "status": self.status.value,
+            "attempts": self.attempts,
+            "part_ids": list(self.part_ids),
+        }
+        for name in ("platform_post_id", "url", "last_error", "error_kind", "claimed_at",
+                     "published_at"):
+            value = getattr(self, name)
+            if value is not None:
+                item[name] = value
+        return item
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Target:
+        return cls(
+            account_id=item["account_id"],
+            platform=item["platform"],
+            status=TargetStatus(item["status"]),
+            attempts=int(item.get("attempts", 0)),
+            platform_post_id=item.get("platform_post_id"),
+            url=item.get("url"),
+            part_ids=tuple(item.get("part_ids", ())),
+            last_error=item.get("last_error"),
+            error_kind=item.get("error_kind"),
+            claimed_at=item.get("claimed_at"),
+            published_at=item.get("published_at"),
+        )
+
+
+@dataclass(frozen=True)
+class Post:
+    post_id: str
+    business_id: str
+    status: PostStatus
+    content: Content
+    targets: dict[str, Target] = field(default_factory=dict)  # by account id
+    created_at: str = ""
+    updated_at: str = ""
+    scheduled_for: str | None = None  # ISO 8601 UTC
+    timezone: str | None = None  # the IANA zone the client scheduled in, for display
+    published_at: str | None = None
+    status_reason: str | None = None
+    version: int = 0
+
+    def with_target(self, target: Target) -> Post:
+        return replace(self, targets={**self.targets, target.account_id: target})
+
+    def outcome(self) -> PostStatus:
+        """The post's final status from its targets' statuses."""
+        statuses = [t.status for t in self.targets.values()]
+        published = sum(s == TargetStatus.PUBLISHED for s in statuses)
+        if statuses and published == len(statuses):
+            return PostStatus.PUBLISHED
+        if published:
+            return PostStatus.PARTIALLY_PUBLISHED
+        return PostStatus.FAILED
+
+    def unpublished_targets(self) -> list[Target]:
+        return [t for t in self.targets.values() if t.status != TargetStatus.PUBLISHED]
+
+
+def content_to_item(content: Content) -> dict[str, Any]:
+    item: dict[str, Any] = {"text": content.text, "thread": list(content.thread)}
+    if content.image_url:
+        item["image_url"] = content.image_url
+    if content.link:
+        item["link"] = content.link
+    return item
+
+
+def content_from_item(item: dict[str, Any]) -> Content:
+    return Content(
+        text=item.get("text", ""),
+        thread=tuple(item.get("thread", ())),
+        image_url=item.get("image_url"),
+        link=item.get("link"),
+    )
