@@ -28,18 +28,18 @@ os.environ.update(
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
-import boto3  # noqa: E402
-import pytest  # noqa: E402
-import redis  # noqa: E402
-import redis.asyncio as aioredis  # noqa: E402
-from moto import mock_aws  # noqa: E402
+import boto3
+import pytest
+import redis
+import redis.asyncio as aioredis
+from moto import mock_aws
 
-from herald import aio  # noqa: E402
-from herald import container as composition  # noqa: E402
-from herald.clock import FrozenClock  # noqa: E402
-from herald.container import Container  # noqa: E402
-from herald.local.template import LocalResources, create_resources  # noqa: E402
-from herald.settings import Settings, get_settings  # noqa: E402
+from herald import aio
+from herald import container as composition
+from herald.clock import FrozenClock
+from herald.container import Container
+from herald.local.template import LocalResources, create_resources
+from herald.settings import Settings, get_settings
 
 EVENTS = Path(__file__).parent / "events"
 REDIS_DB = int(os.environ.get("HERALD_TEST_REDIS_DB", "9"))

@@ -61,7 +61,9 @@ def test_health_is_503_naming_redis_when_redis_is_down(
 def test_authenticated_route_resolves_the_key_to_its_business(
     api: Any, business: dict[str, Any], lambda_context: Any
 ) -> None:
-    event = http_event("GET", "/api/v1/me", headers={"Authorization": f"Bearer {business['api_key']}"})
+    event = http_event(
+        "GET", "/api/v1/me", headers={"Authorization": f"Bearer {business['api_key']}"}
+    )
     response = api(event, lambda_context)
     assert response["statusCode"] == 200
     assert response_json(response)["business_id"] == business["business_id"]
@@ -93,7 +95,9 @@ def test_a_revoked_key_stops_working_at_once(
     api: Any, container: Container, business: dict[str, Any], lambda_context: Any
 ) -> None:
     container.businesses.revoke_api_key(business["business_id"], business["key_id"])
-    event = http_event("GET", "/api/v1/me", headers={"Authorization": f"Bearer {business['api_key']}"})
+    event = http_event(
+        "GET", "/api/v1/me", headers={"Authorization": f"Bearer {business['api_key']}"}
+    )
     assert api(event, lambda_context)["statusCode"] == 401
 
 
@@ -126,9 +130,12 @@ def test_an_unhandled_error_is_a_500_problem_that_leaks_nothing(
     container.__dict__["businesses"] = Exploding()
     from functions.api import app as api_app
 
-    event = http_event("GET", "/api/v1/me", headers={"Authorization": f"Bearer {business['api_key']}"})
+    event = http_event(
+        "GET", "/api/v1/me", headers={"Authorization": f"Bearer {business['api_key']}"}
+    )
     response = api_app.handler(event, lambda_context)
     body = response_json(response)
     assert response["statusCode"] == 500
-    assert "hunter2" not in response["body"] and "Traceback" not in response["body"]
+    assert "hunter2" not in response["body"]
+    assert "Traceback" not in response["body"]
     assert body["title"] == "Internal Server Error"

@@ -1,8 +1,8 @@
 """Admin commands: `python -m herald admin <command>`.
 
-    create-business --name NAME       prints the business id and a new API key (shown once)
-    create-api-key --business ID      prints a new API key for an existing business
-    revoke-api-key --business ID --key-id KEY_ID
+create-business --name NAME       prints the business id and a new API key (shown once)
+create-api-key --business ID      prints a new API key for an existing business
+revoke-api-key --business ID --key-id KEY_ID
 """
 
 from __future__ import annotations

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
-from typing import Any, TypeVar
-
-T = TypeVar("T")
+from typing import Any
 
 _loop: asyncio.AbstractEventLoop | None = None
 
@@ -25,5 +23,5 @@ def loop() -> asyncio.AbstractEventLoop:
     return _loop
 
 
-def run(coro: Coroutine[Any, Any, T]) -> T:
+def run[T](coro: Coroutine[Any, Any, T]) -> T:
     return loop().run_until_complete(coro)

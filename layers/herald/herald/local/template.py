@@ -8,6 +8,8 @@ used here (table schema, queue attributes, redrive policy).
 from __future__ import annotations
 
 import json
+import secrets as secrets_module
+import string
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,14 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[4]
 TEMPLATE = ROOT / "template.yaml"
+_ALPHANUMERIC = string.ascii_letters + string.digits
+_QUEUE_ATTRIBUTES = (
+    "VisibilityTimeout",
+    "MessageRetentionPeriod",
+    "ReceiveMessageWaitTimeSeconds",
+    "DelaySeconds",
+    "MaximumMessageSize",
+)
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -60,6 +70,7 @@ class LocalResources:
     queue_arns: dict[str, str] = field(default_factory=dict)
     topic_arns: dict[str, str] = field(default_factory=dict)
     secret_arns: dict[str, str] = field(default_factory=dict)
+    secret_names: dict[str, str] = field(default_factory=dict)
 
     @property
     def queue_url(self) -> str:
@@ -76,7 +87,7 @@ class LocalResources:
 
 def _resolve(value: Any, refs: dict[str, str]) -> Any:
     if isinstance(value, dict) and len(value) == 1:
-        (fn, arg), = value.items()
+        ((fn, arg),) = value.items()
         if fn == "Ref":
             return refs.get(arg, arg)
         if fn == "Fn::GetAtt":
@@ -115,7 +126,7 @@ def create_resources(
     template = template or load_template()
     refs: dict[str, str] = {"AWS::StackName": prefix, "AWS::Region": session.region_name}
     tables = resources_of(template, "AWS::DynamoDB::Table")
-    (table_logical, table_props), = tables.items()
+    ((table_logical, table_props),) = tables.items()
     table_name = f"{prefix}-table"
     refs[table_logical] = table_name
     create_table(session.client("dynamodb"), table_props, table_name)
@@ -126,7 +137,7 @@ def create_resources(
     # Queues without a redrive policy (the DLQs) first, so their ARNs resolve for the rest.
     for logical, props in sorted(queues.items(), key=lambda kv: "RedrivePolicy" in kv[1]):
         attrs: dict[str, str] = {}
-        for key in ("VisibilityTimeout", "MessageRetentionPeriod", "ReceiveMessageWaitTimeSeconds"):
+        for key in _QUEUE_ATTRIBUTES:
             if key in props:
                 attrs[key] = str(props[key])
         if "RedrivePolicy" in props:
@@ -144,7 +155,24 @@ def create_resources(
 
     secrets = session.client("secretsmanager")
     for logical, props in resources_of(template, "AWS::SecretsManager::Secret").items():
-        name = f"{prefix}/{logical}"
-        arn = secrets.create_secret(Name=name, Description=props.get("Description", ""))["ARN"]
-        out.secret_arns[logical] = arn
+        name = _resolve(props.get("Name"), refs) or f"{prefix}/{logical}"
+        kwargs: dict[str, Any] = {"Name": name, "Description": props.get("Description", "")}
+        generate = props.get("GenerateSecretString")
+        if generate is not None:
+            kwargs["SecretString"] = generated_secret(generate)
+        out.secret_arns[logical] = secrets.create_secret(**kwargs)["ARN"]
+        out.secret_names[logical] = name
     return out
+
+
+def generated_secret(spec: dict[str, Any]) -> str:
+    """What CloudFormation's GenerateSecretString makes: a random string, or a JSON template
+    with the random string under GenerateStringKey."""
+    length = int(spec.get("PasswordLength", 32))
+    value = "".join(secrets_module.choice(_ALPHANUMERIC) for _ in range(length))
+    template = spec.get("SecretStringTemplate")
+    if not template:
+        return value
+    document: dict[str, Any] = json.loads(template)
+    document[spec["GenerateStringKey"]] = value
+    return json.dumps(document)

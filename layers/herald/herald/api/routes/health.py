@@ -41,9 +41,7 @@ async def _redis(container: Container) -> None:
 
 async def _dynamodb(container: Container) -> None:
     # A GetItem on a key that never exists: one read capacity unit at most, no scan.
-    await run_in_threadpool(
-        container.table.get_item, Key={"pk": "HEALTH", "sk": "HEALTH"}
-    )
+    await run_in_threadpool(container.table.get_item, Key={"pk": "HEALTH", "sk": "HEALTH"})
 
 
 @router.get("/health", summary="Redis and DynamoDB reachability")
