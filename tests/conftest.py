@@ -100,6 +100,10 @@ def settings(resources: LocalResources) -> Settings:
         PUBLISH_DLQ_URL=resources.queue_urls.get("PublishDeadLetterQueue", ""),
         EVENTS_TOPIC_ARN=resources.topic_arns.get("EventsTopic", ""),
         REDIS_URL=REDIS_URL,
+        # Production's 50 ms fails fast on a dead Redis; a loaded test machine needs headroom
+        # for a live one. Tests of the dead-Redis paths set their own short timeouts.
+        REDIS_SOCKET_TIMEOUT=0.5,
+        REDIS_CONNECT_TIMEOUT=0.5,
     )
 
 

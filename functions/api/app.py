@@ -12,7 +12,7 @@ from herald import aio
 from herald.api.app import create_app
 from herald.observability import logger, metrics, tracer
 
-aio.loop()  # Mangum runs on the current loop; make it the one the async clients are bound to.
+aio.loop()  # before Mangum, which looks for the current loop when it is built
 app = create_app()
 _asgi = Mangum(app, lifespan="off", api_gateway_base_path="/")
 
@@ -21,5 +21,6 @@ _asgi = Mangum(app, lifespan="off", api_gateway_base_path="/")
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    aio.loop()  # Mangum runs on the current loop: make it the one the async clients are bound to.
     response: dict[str, Any] = _asgi(event, context)
     return response

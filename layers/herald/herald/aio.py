@@ -19,7 +19,9 @@ def loop() -> asyncio.AbstractEventLoop:
     global _loop
     if _loop is None or _loop.is_closed():
         _loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(_loop)
+    # Re-installed every call: something else in the process (a test runner, a library) may have
+    # replaced or cleared the current loop since the last invocation.
+    asyncio.set_event_loop(_loop)
     return _loop
 
 

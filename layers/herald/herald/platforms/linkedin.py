@@ -1,0 +1,195 @@
+"""LinkedIn through the versioned Posts API (`/rest/posts`), as a member or an organisation.
+
+The author is the URN kept on the account (`details["author_urn"]`): `urn:li:person:...` for a
+member, `urn:li:organization:...` for a Page the member administers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from herald.accounts import Credentials, PlatformName
+from herald.platforms import errors
+from herald.platforms.base import Content, ErrorKind, PlatformError, Progress, Published
+
+# "little" text reserves these; unescaped, LinkedIn answers 201 and silently cuts the post at
+# the first one (https://learn.microsoft.com/linkedin/marketing/community-management/shares/
+# little-text-format).
+_RESERVED = re.compile(r"([\\|{}@\[\]()<>#*_~])")
+# Left as written: `_ # * ~` inside a URL so LinkedIn still links it whole (the brackets, `@` and
+# `|` a URL may hold are still escaped: those are the ones little parses as structure), and a
+# plain `#word`, which is little's own hashtag element, so the hashtag stays clickable.
+_KEEP = re.compile(r"https?://[^\s\\|{}@\[\]()<>]+|(?<!\S)#[^\W_]+")
+
+
+def escape_little_text(text: str) -> str:
+    out: list[str] = []
+    last = 0
+    for match in _KEEP.finditer(text):
+        out.append(_RESERVED.sub(r"\\\1", text[last : match.start()]))
+        out.append(match.group())
+        last = match.end()
+    out.append(_RESERVED.sub(r"\\\1", text[last:]))
+    return "".join(out)
+
+
+def unescape_little_text(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def post_url(urn: str) -> str:
+    return f"https://www.linkedin.com/feed/update/{urn}/"
+
+
+class LinkedInPublisher:
+    platform: PlatformName = "linkedin"
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        api_base: str,
+        version: str,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        self._http = http
+        self._base = api_base.rstrip("/")
+        self._version = version
+        self._now = now or (lambda: datetime.now(UTC))
+
+    def _headers(self, creds: Credentials) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {creds.access_token}",
+            "LinkedIn-Version": self._version,
+            "X-Restli-Protocol-Version": "2.0.0",
+            "Content-Type": "application/json",
+        }
+
+    @staticmethod
+    def _author(creds: Credentials) -> str:
+        return creds.details.get("author_urn") or creds.external_id
+
+    async def publish(self, creds: Credentials, content: Content, progress: Progress) -> Published:
+        if progress.part_ids:  # the post is already out: nothing to resume on LinkedIn
+            urn = progress.part_ids[0]
+            return Published(urn, post_url(urn), (urn,))
+        author = self._author(creds)
+        body: dict[str, Any] = {
+            "author": author,
+            "commentary": escape_little_text(content.text),
+            "visibility": "PUBLIC",
+            "distribution": {
+                "feedDistribution": "MAIN_FEED",
+                "targetEntities": [],
+                "thirdPartyDistributionChannels": [],
+            },
+            "lifecycleState": "PUBLISHED",
+            "isReshareDisabledByAuthor": False,
+        }
+        if content.image_url:
+            image_urn = await self._upload_image(creds, author, content.image_url)
+            body["content"] = {"media": {"id": image_urn}}
+        elif content.link:
+            body["content"] = {"article": {"source": content.link, "title": content.link}}
+        response = await errors.send(
+            self._http,
+            "linkedin",
+            "POST",
+            f"{self._base}/rest/posts",
+            headers=self._headers(creds),
+            json=body,
+        )
+        if response.status_code != 201:
+            raise self.error(response)
+        urn = response.headers.get("x-restli-id") or response.headers.get("x-linkedin-id")
+        if not urn:
+            raise errors.unexpected("linkedin", response, "an x-restli-id header")
+        await progress.confirm(urn)
+        return Published(urn, post_url(urn), (urn,))
+
+    async def _upload_image(self, creds: Credentials, owner: str, image_url: str) -> str:
+        init = await errors.send(
+            self._http,
+            "linkedin",
+            "POST",
+            f"{self._base}/rest/images",
+            params={"action": "initializeUpload"},
+            headers=self._headers(creds),
+            json={"initializeUploadRequest": {"owner": owner}},
+        )
+        if init.status_code != 200:
+            raise self.error(init)
+        value = errors.json_body(init).get("value", {})
+        upload_url, image_urn = value.get("uploadUrl"), value.get("image")
+        if not upload_url or not image_urn:
+            raise errors.unexpected("linkedin", init, "an uploadUrl and image URN")
+        data, content_type = await errors.fetch_image(self._http, "linkedin", image_url)
+        put = await errors.send(
+            self._http,
+            "linkedin",
+            "PUT",
+            upload_url,
+            content=data,
+            headers={"Authorization": f"Bearer {creds.access_token}", "Content-Type": content_type},
+        )
+        if put.status_code not in (200, 201):
+            raise self.error(put)
+        return str(image_urn)
+
+    async def find_recent(
+        self, creds: Credentials, content: Content, since: datetime
+    ) -> Published | None:
+        author = self._author(creds)
+        # The author is a URN inside a query parameter: Rest.li 2.0 wants it percent-encoded whole.
+        url = f"{self._base}/rest/posts?author={quote(author, safe='')}&q=author&count=20"
+        headers = self._headers(creds) | {"X-RestLi-Method": "FINDER"}
+        response = await errors.send(self._http, "linkedin", "GET", url, headers=headers)
+        if response.status_code != 200:
+            raise self.error(response)
+        wanted = content.text.strip()
+        cutoff = since.timestamp() * 1000
+        for element in errors.json_body(response).get("elements", []):
+            created = element.get("publishedAt") or element.get("createdAt") or 0
+            if created < cutoff:
+                continue
+            commentary = unescape_little_text(str(element.get("commentary", ""))).strip()
+            if commentary == wanted and element.get("id"):
+                urn = str(element["id"])
+                return Published(urn, post_url(urn), (urn,))
+        return None
+
+    def error(self, response: httpx.Response) -> PlatformError:
+        """LinkedIn's `{message, serviceErrorCode, code, status}` in the error model."""
+        body = errors.json_body(response)
+        message = str(body.get("message") or "")
+        code = body.get("code") or body.get("serviceErrorCode")
+        platform_code = str(code) if code is not None else None
+        status = response.status_code
+        if status == 422 and body.get("code") == "DUPLICATE_POST":
+            return PlatformError(
+                "linkedin",
+                ErrorKind.DUPLICATE,
+                message or "duplicate post",
+                status=status,
+                platform_code="DUPLICATE_POST",
+            )
+        if status == 429:
+            retry_after = errors.parse_retry_after(response.headers.get("retry-after"))
+            if retry_after is None:
+                # LinkedIn's member and application day limits reset at midnight UTC and the
+                # 429 carries no header saying so.
+                now = self._now()
+                midnight = (now + timedelta(days=1)).replace(
+                    hour=0, minute=0, second=0, microsecond=0
+                )
+                retry_after = (midnight - now).total_seconds()
+            return errors.by_status(
+                "linkedin", response, message, platform_code=platform_code, retry_after=retry_after
+            )
+        return errors.by_status("linkedin", response, message, platform_code=platform_code)

@@ -1,0 +1,341 @@
+"""Meta's Graph API: a Facebook Page post, an Instagram post through the container flow, and the
+`{error: {code, error_subcode, ...}}` mapping both share.
+
+Tokens travel in the `Authorization` header (Graph accepts it as well as the `access_token`
+parameter) so they never end up in a URL a proxy or a log line might keep.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from herald.accounts import Credentials, PlatformName
+from herald.clock import parse_iso
+from herald.platforms import errors
+from herald.platforms.base import Content, ErrorKind, PlatformError, Progress, Published
+
+# https://developers.facebook.com/docs/graph-api/overview/rate-limiting: 4 app, 17 user, 32 page,
+# 613 "calls within one hour exceeded", 800xx the business-use-case family (80001 Pages,
+# 80002 Instagram, ...).
+_RATE_CODES = frozenset({4, 17, 32, 613})
+_AUTH_CODES = frozenset({102, 190})  # session invalid / token expired or revoked
+# 506 is Graph's "Duplicate status message"; 368 is a policy block, and it is what Meta sends for
+# the same content posted again and again ("You've already posted this"). Either way the person's
+# next step is the same: change the content.
+_DUPLICATE_CODES = frozenset({368, 506})
+_TRANSIENT_CODES = frozenset({1, 2, -1, -2, 9007})  # 9007: the container is not ready yet
+_IG_NOT_READY_SUBCODE = 2207027
+
+
+def facebook_url(post_id: str) -> str:
+    return f"https://www.facebook.com/{post_id}"
+
+
+def _regain_seconds(response: httpx.Response) -> float | None:
+    """The longest `estimated_time_to_regain_access` (minutes) in Meta's usage headers."""
+    minutes = 0.0
+    for name in ("x-business-use-case-usage", "x-app-usage", "x-ad-account-usage"):
+        raw = response.headers.get(name)
+        if not raw:
+            continue
+        try:
+            usage = json.loads(raw)
+        except ValueError:
+            continue
+        entries: list[object] = []
+        if isinstance(usage, dict) and "call_count" not in usage:
+            for value in usage.values():  # BUC: {business_id: [{type, ..., estimated_...}]}
+                entries.extend(value if isinstance(value, list) else [value])
+        else:
+            entries.append(usage)
+        for entry in entries:
+            if isinstance(entry, dict):
+                try:
+                    minutes = max(minutes, float(entry.get("estimated_time_to_regain_access", 0)))
+                except (TypeError, ValueError):
+                    continue
+    return minutes * 60 if minutes > 0 else None
+
+
+def graph_error(platform: PlatformName, response: httpx.Response) -> PlatformError:
+    """Graph's `{error: {message, type, code, error_subcode, fbtrace_id}}` in the error model."""
+    error = errors.json_body(response).get("error")
+    if not isinstance(error, dict):
+        return errors.by_status(platform, response, f"HTTP {response.status_code}")
+    code = int(error.get("code", 0) or 0)
+    subcode = error.get("error_subcode")
+    message = str(error.get("error_user_msg") or error.get("message") or "")
+    platform_code = f"{code}/{subcode}" if subcode else str(code)
+    status = response.status_code
+
+    def made(kind: ErrorKind, retry_after: float | None = None) -> PlatformError:
+        return PlatformError(
+            platform,
+            kind,
+            message,
+            status=status,
+            platform_code=platform_code,
+            retry_after=retry_after,
+        )
+
+    if code in _AUTH_CODES or code == 10 or 200 <= code <= 299:
+        # 10 and 2xx are missing permissions: reconnecting with the right scopes is the fix.
+        return made(ErrorKind.AUTH_REVOKED)
+    if code in _RATE_CODES or 80000 <= code <= 80099 or (code == 9 and subcode == 2207042):
+        # 9/2207042: Instagram's content-publishing limit was reached.
+        return made(ErrorKind.RATE_LIMITED, _regain_seconds(response))
+    if code in _DUPLICATE_CODES:
+        return made(ErrorKind.DUPLICATE)
+    if code in _TRANSIENT_CODES or error.get("is_transient") is True or status >= 500:
+        return made(
+            ErrorKind.TRANSIENT, errors.parse_retry_after(response.headers.get("retry-after"))
+        )
+    if code == 100 and subcode == 33:  # the Page or IG account itself cannot be reached
+        return made(ErrorKind.PLATFORM_ERROR)
+    if code == 100 or 36000 <= code <= 36999 or code in (324, 352):
+        return made(ErrorKind.INVALID_CONTENT)
+    return made(ErrorKind.PLATFORM_ERROR)
+
+
+class _Graph:
+    def __init__(self, http: httpx.AsyncClient, graph_base: str, version: str) -> None:
+        self._http = http
+        self._root = f"{graph_base.rstrip('/')}/{version}"
+
+    async def call(
+        self,
+        platform: PlatformName,
+        creds: Credentials,
+        method: str,
+        path: str,
+        *,
+        data: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        response = await errors.send(
+            self._http,
+            platform,
+            method,
+            f"{self._root}/{path}",
+            headers={"Authorization": f"Bearer {creds.access_token}"},
+            data=data,
+            params=params,
+        )
+        if response.status_code != 200:
+            raise graph_error(platform, response)
+        return errors.json_body(response)
+
+
+class FacebookPublisher:
+    platform: PlatformName = "facebook"
+
+    def __init__(self, http: httpx.AsyncClient, *, graph_base: str, version: str) -> None:
+        self._graph = _Graph(http, graph_base, version)
+
+    async def publish(self, creds: Credentials, content: Content, progress: Progress) -> Published:
+        if progress.part_ids:  # confirmed by an earlier attempt: never post it twice
+            post_id = progress.part_ids[0]
+            return Published(post_id, facebook_url(post_id), (post_id,))
+        page_id = creds.details.get("page_id") or creds.external_id
+        if content.image_url:
+            data = {"url": content.image_url}
+            if content.text:
+                data["caption"] = content.text
+            body = await self._graph.call("facebook", creds, "POST", f"{page_id}/photos", data=data)
+        else:
+            data = {"message": content.text}
+            if content.link:
+                data["link"] = content.link
+            body = await self._graph.call("facebook", creds, "POST", f"{page_id}/feed", data=data)
+        # /photos answers {id: <photo id>, post_id: <page post id>}; /feed answers {id: <post id>}.
+        answered = body.get("post_id") or body.get("id")
+        if not answered:
+            raise PlatformError("facebook", ErrorKind.AMBIGUOUS, "answered 200 without an id")
+        await progress.confirm(str(answered))
+        return Published(str(answered), facebook_url(str(answered)), (str(answered),))
+
+    async def find_recent(
+        self, creds: Credentials, content: Content, since: datetime
+    ) -> Published | None:
+        page_id = creds.details.get("page_id") or creds.external_id
+        params = {
+            "since": str(int(since.timestamp())),
+            "fields": "id,message,created_time,permalink_url",
+            "limit": "25",
+        }
+        body = await self._graph.call("facebook", creds, "GET", f"{page_id}/posts", params=params)
+        data = body.get("data")
+        for post in data if isinstance(data, list) else []:
+            if str(post.get("message", "")).strip() == content.text.strip() and post.get("id"):
+                url = str(post.get("permalink_url") or facebook_url(str(post["id"])))
+                return Published(str(post["id"]), url, (str(post["id"]),))
+        return None
+
+
+async def _default_sleep(seconds: float) -> None:
+    import asyncio
+
+    await asyncio.sleep(seconds)
+
+
+class InstagramPublisher:
+    """Container flow: create (image_url + caption), poll `status_code` to FINISHED, publish."""
+
+    platform: PlatformName = "instagram"
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        graph_base: str,
+        version: str,
+        sleep: Callable[[float], Awaitable[None]] = _default_sleep,
+        poll_interval: float = 1.0,
+        max_polls: int = 10,
+    ) -> None:
+        self._graph = _Graph(http, graph_base, version)
+        self._sleep = sleep
+        self._interval = poll_interval
+        self._max_polls = max_polls
+
+    async def publish(self, creds: Credentials, content: Content, progress: Progress) -> Published:
+        if progress.part_ids:
+            media_id = progress.part_ids[0]
+            return Published(media_id, await self._permalink(creds, media_id), (media_id,))
+        ig = creds.external_id
+        if not content.image_url:
+            raise PlatformError("instagram", ErrorKind.INVALID_CONTENT, "an image is required")
+        await self._check_quota(creds)
+        created = await self._graph.call(
+            "instagram",
+            creds,
+            "POST",
+            f"{ig}/media",
+            data={"image_url": content.image_url, "caption": content.text},
+        )
+        container = str(created.get("id") or "")
+        if not container:
+            raise PlatformError("instagram", ErrorKind.TRANSIENT, "no container id was returned")
+        await self._wait_finished(creds, container)
+        media_id = await self._publish_container(creds, container)
+        await progress.confirm(media_id)
+        return Published(media_id, await self._permalink(creds, media_id), (media_id,))
+
+    async def _check_quota(self, creds: Credentials) -> None:
+        # Meta has changed this number several times (25, 50, 100 a day): read it, don't assume it.
+        body = await self._graph.call(
+            "instagram",
+            creds,
+            "GET",
+            f"{creds.external_id}/content_publishing_limit",
+            params={"fields": "config,quota_usage"},
+        )
+        data = body.get("data")
+        entry = data[0] if isinstance(data, list) and data else {}
+        config = entry.get("config") or {}
+        total, used = config.get("quota_total"), entry.get("quota_usage")
+        if isinstance(total, int) and isinstance(used, int) and used >= total:
+            # The window is a rolling 24 hours: the oldest post leaves it at a time we do not
+            # know without another read, so ask for a re-check in an hour.
+            raise PlatformError(
+                "instagram",
+                ErrorKind.RATE_LIMITED,
+                f"publishing quota used up ({used} of {total} in 24 hours)",
+                platform_code="content_publishing_limit",
+                retry_after=3600.0,
+            )
+
+    async def _wait_finished(self, creds: Credentials, container: str) -> None:
+        for attempt in range(self._max_polls):
+            body = await self._graph.call(
+                "instagram", creds, "GET", container, params={"fields": "status_code,status"}
+            )
+            status = body.get("status_code")
+            if status in ("FINISHED", "PUBLISHED"):
+                return
+            if status == "ERROR":
+                raise PlatformError(
+                    "instagram",
+                    ErrorKind.INVALID_CONTENT,
+                    f"the media could not be processed: {body.get('status') or 'ERROR'}",
+                    platform_code="ERROR",
+                )
+            if status == "EXPIRED":
+                raise PlatformError(
+                    "instagram",
+                    ErrorKind.PLATFORM_ERROR,
+                    "the container expired before it was published",
+                    platform_code="EXPIRED",
+                )
+            if attempt < self._max_polls - 1:
+                await self._sleep(self._interval)
+        # An unpublished container simply expires after 24 hours, so starting over is safe.
+        raise PlatformError(
+            "instagram",
+            ErrorKind.TRANSIENT,
+            "the media was still being processed",
+            platform_code="IN_PROGRESS",
+        )
+
+    async def _publish_container(self, creds: Credentials, container: str) -> str:
+        for attempt in range(self._max_polls):
+            try:
+                body = await self._graph.call(
+                    "instagram",
+                    creds,
+                    "POST",
+                    f"{creds.external_id}/media_publish",
+                    data={"creation_id": container},
+                )
+            except PlatformError as exc:
+                # "Media ID is not available": published too early, even after FINISHED at times.
+                # A container publishes at most once, so asking again cannot post twice.
+                not_ready = exc.platform_code in ("9007", f"9007/{_IG_NOT_READY_SUBCODE}")
+                if not_ready and attempt < self._max_polls - 1:
+                    await self._sleep(self._interval)
+                    continue
+                raise
+            media_id = body.get("id")
+            if not media_id:
+                raise PlatformError("instagram", ErrorKind.AMBIGUOUS, "published without an id")
+            return str(media_id)
+        raise PlatformError("instagram", ErrorKind.TRANSIENT, "the container never became ready")
+
+    async def _permalink(self, creds: Credentials, media_id: str) -> str:
+        try:
+            body = await self._graph.call(
+                "instagram", creds, "GET", media_id, params={"fields": "permalink"}
+            )
+        except PlatformError:
+            # The post is out; a missing link must not turn a success into a failure.
+            return f"https://www.instagram.com/{creds.details.get('username', '')}"
+        return str(body.get("permalink") or "https://www.instagram.com/")
+
+    async def find_recent(
+        self, creds: Credentials, content: Content, since: datetime
+    ) -> Published | None:
+        body = await self._graph.call(
+            "instagram",
+            creds,
+            "GET",
+            f"{creds.external_id}/media",
+            params={"fields": "id,caption,timestamp,permalink", "limit": "25"},
+        )
+        data = body.get("data")
+        for media in data if isinstance(data, list) else []:
+            stamp = str(media.get("timestamp") or "")
+            try:
+                when = parse_iso(stamp)  # Graph writes 2026-11-25T12:00:00+0000
+            except ValueError:
+                continue
+            if when < since:
+                continue
+            if str(media.get("caption", "")).strip() == content.text.strip() and media.get("id"):
+                url = str(media.get("permalink") or "https://www.instagram.com/")
+                return Published(str(media["id"]), url, (str(media["id"]),))
+        return None

@@ -1,0 +1,28 @@
+"""One publisher per platform, all on the same `httpx.AsyncClient` and base URLs from settings."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from herald.platforms.linkedin import LinkedInPublisher
+from herald.platforms.meta import FacebookPublisher, InstagramPublisher
+from herald.platforms.x import XPublisher
+
+if TYPE_CHECKING:
+    import httpx
+
+    from herald.accounts import PlatformName
+    from herald.platforms.base import Publisher
+    from herald.settings import Settings
+
+
+def build_publishers(settings: Settings, http: httpx.AsyncClient) -> dict[PlatformName, Publisher]:
+    graph_base, version = settings.meta_graph_base, settings.meta_graph_version
+    return {
+        "linkedin": LinkedInPublisher(
+            http, api_base=settings.linkedin_api_base, version=settings.linkedin_version
+        ),
+        "x": XPublisher(http, api_base=settings.x_api_base),
+        "facebook": FacebookPublisher(http, graph_base=graph_base, version=version),
+        "instagram": InstagramPublisher(http, graph_base=graph_base, version=version),
+    }
