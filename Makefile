@@ -50,8 +50,9 @@ lint: venv
 	$(VENV)/bin/ruff format --check layers functions tests bench
 	$(VENV)/bin/mypy
 
+# Options pass through, e.g. `make dev DEV_ARGS="--port 8080 --no-sandbox"`.
 dev: venv
-	$(PY) -m herald.local.stack
+	$(PY) -m herald.local.stack $(DEV_ARGS)
 
 bench: venv redis
 	@for script in bench/bench_*.py; do $(PY) $$script || exit 1; done

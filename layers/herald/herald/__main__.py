@@ -3,6 +3,7 @@
 create-business --name NAME       prints the business id and a new API key (shown once)
 create-api-key --business ID      prints a new API key for an existing business
 revoke-api-key --business ID --key-id KEY_ID
+redrive-dlq [--limit N]           moves the publish DLQ's messages back to the queue
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import sys
 from collections.abc import Callable, Sequence
 
 from herald.admin import commands
+from herald.admin import dlq as _dlq_commands  # noqa: F401 - registers redrive-dlq
+from herald.admin import tokens as _token_commands  # noqa: F401 - registers rotate-token-key
 
 
 def build_parser() -> argparse.ArgumentParser:

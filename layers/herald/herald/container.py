@@ -17,7 +17,16 @@ if TYPE_CHECKING:
     import httpx
     import redis.asyncio as aioredis
 
+    from herald.accounts import PlatformName
+    from herald.idempotency import IdempotencyStore
+    from herald.oauth.state import StateStore
+    from herald.platforms.base import Publisher
+    from herald.ratelimit import RateLimiter
+    from herald.store.accounts import AccountRepository
     from herald.store.businesses import BusinessRepository
+    from herald.store.posts import PostRepository
+    from herald.store.schedule import ScheduleRepository
+    from herald.vault import Vault
 
 
 class Container:
@@ -46,6 +55,8 @@ class Container:
             connect_timeout=timeout,
             read_timeout=timeout,
             retries={"mode": "standard", "max_attempts": 3},
+            # The tick runs up to 40 conditional writes at once; the default pool keeps 10.
+            max_pool_connections=50,
         )
 
     @cached_property
@@ -81,6 +92,12 @@ class Container:
         return client
 
     @cached_property
+    def publishers(self) -> dict[PlatformName, Publisher]:
+        from herald.platforms.registry import build_publishers
+
+        return build_publishers(self.settings, self.http)
+
+    @cached_property
     def http(self) -> httpx.AsyncClient:
         import httpx
 
@@ -93,6 +110,57 @@ class Container:
         from herald.store.businesses import BusinessRepository
 
         return BusinessRepository(self.table, self.clock)
+
+    @cached_property
+    def schedule(self) -> ScheduleRepository:
+        from herald.store.schedule import ScheduleRepository
+
+        return ScheduleRepository(self.table, self.clock, self.settings)
+
+    @cached_property
+    def ratelimiter(self) -> RateLimiter:
+        from herald.ratelimit import RateLimiter, policies_from_settings
+
+        # No clock passed: the policies run on Redis' own clock, the same for every instance.
+        return RateLimiter(self.redis, policies_from_settings(self.settings))
+
+    @cached_property
+    def posts(self) -> PostRepository:
+        from herald.store.posts import PostRepository
+
+        return PostRepository(self.table)
+
+    @cached_property
+    def idempotency(self) -> IdempotencyStore:
+        from herald.store.idempotency import DynamoIdempotencyStore
+
+        return DynamoIdempotencyStore(self.table)
+
+    @cached_property
+    def accounts(self) -> AccountRepository:
+        from herald.store.accounts import AccountRepository
+
+        return AccountRepository(self.table, self.clock)
+
+    @cached_property
+    def secrets_provider(self) -> Any:
+        # Powertools' provider caches each secret for the max_age its callers pass.
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+        return SecretsProvider(boto3_client=self.secretsmanager)
+
+    @cached_property
+    def vault(self) -> Vault:
+        from herald.vault import Vault, key_loader
+
+        provider = self.secrets_provider if self.settings.token_key_secret_name else None
+        return Vault(key_loader(self.settings, provider))
+
+    @cached_property
+    def oauth_states(self) -> StateStore:
+        from herald.oauth.state import StateStore
+
+        return StateStore(self.redis, self.settings.oauth_state_ttl_seconds)
 
     async def aclose(self) -> None:
         """Close the async clients this container made (the local stack and tests call it)."""

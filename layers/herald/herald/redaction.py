@@ -56,4 +56,8 @@ def redact(value: Any, key: str | None = None) -> Any:
         return {k: redact(v, str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [redact(v) for v in value]
-    return value
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    # Anything else (an exception in Powertools' stack_trace, a URL object) is serialised with
+    # str() later: redact that text now, or it would reach the log as it is.
+    return redact_text(str(value))

@@ -16,6 +16,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 Platform = Literal["linkedin", "x", "facebook", "instagram"]
 
 _PLACEHOLDERS = {"", "changeme", "change-me", "secret", "dev", "local"}
+SANDBOX_CLIENTS = {
+    "linkedin": ("sandbox-linkedin-client", "sandbox-linkedin-secret"),
+    "x": ("sandbox-x-client", "sandbox-x-secret"),
+    "meta": ("100000000000042", "sandbox-meta-app-secret"),
+}
 
 
 class Settings(BaseSettings):
@@ -84,6 +89,14 @@ class Settings(BaseSettings):
         "http://127.0.0.1:8000/app", validation_alias=AliasChoices("FRONTEND_URL")
     )
     oauth_state_ttl_seconds: int = 600
+    linkedin_scopes: str = "openid profile w_member_social"
+    x_scopes: str = "tweet.read tweet.write users.read offline.access media.write"
+    meta_scopes: str = (
+        "pages_show_list,pages_read_engagement,pages_manage_posts,business_management,"
+        "instagram_basic,instagram_content_publish"
+    )
+    # A LinkedIn token with no refresh token is flagged `expiring` this long before it ends.
+    linkedin_expiry_notice_days: int = 7
     cors_origins: list[str] = Field(default_factory=list)
 
     # --- rate limits ("N/second|minute|hour|day") -------------------------------------
@@ -98,12 +111,28 @@ class Settings(BaseSettings):
     publish_retry_attempts: int = Field(3, validation_alias=AliasChoices("PUBLISH_RETRY_ATTEMPTS"))
     publish_retry_delay: float = Field(1.0, validation_alias=AliasChoices("PUBLISH_RETRY_DELAY"))
     publish_deadline_seconds: float = 25.0
+    # A `publishing` claim older than this belongs to a dead Lambda (the worker's timeout is 60 s,
+    # the API's 29 s): another run may take the target over, reconciling before it posts.
+    publish_claim_stale_seconds: float = 120.0
+    # How far before the claim reconciliation looks for the post (platform clocks drift).
+    publish_reconcile_skew_seconds: float = 120.0
+    analytics_cache_seconds: int = 300
     hashtag_limit: int = 5
     mention_limit: int = 20
     due_shards: int = 8
     lookahead_seconds: int = 180
     max_lateness_seconds: int = 3600
     schedule_skew_seconds: int = 30
+    # Must equal the PublishQueue's maxReceiveCount in template.yaml: the receive that reaches it
+    # is the last before SQS moves the message to the DLQ, so the worker gives up on that one.
+    publish_max_receives: int = 5
+    # A dispatch journal older than this belongs to a tick that died (the tick's timeout is 60 s).
+    dispatch_journal_stale_seconds: int = 120
+    # The tick starts no new chunk with less Lambda time left than this.
+    tick_safety_ms: int = 5_000
+    dispatch_parallel_chunks: int = 4
+    # A post due sooner than this is queued by the API at once: the next tick may come too late.
+    dispatch_on_create_seconds: int = 65
     idempotency_ttl_seconds: int = 86_400
     max_body_bytes: int = 256 * 1024
 
@@ -116,6 +145,22 @@ class Settings(BaseSettings):
         if self.redis_password is not None and self.redis_password.get_secret_value():
             auth = ":" + quote(self.redis_password.get_secret_value(), safe="") + "@"
         return f"{scheme}://{auth}{self.redis_host}:{self.redis_port}/{self.redis_db}"
+
+    def oauth_redirect_uri(self, provider: str) -> str:
+        """Registered with each platform; nothing in a request can change it."""
+        return f"{self.public_api_url.rstrip('/')}/api/v1/oauth/{provider}/callback"
+
+    @model_validator(mode="after")
+    def _sandbox_clients_outside_production(self) -> Settings:
+        # Fixed sandbox app credentials so `make dev` and the tests need no configuration; they
+        # are meaningless to the real platforms and never filled in for production.
+        if self.environment == "production":
+            return self
+        for provider in ("linkedin", "x", "meta"):
+            if not getattr(self, f"{provider}_client_id"):
+                setattr(self, f"{provider}_client_id", SANDBOX_CLIENTS[provider][0])
+                setattr(self, f"{provider}_client_secret", SecretStr(SANDBOX_CLIENTS[provider][1]))
+        return self
 
     @model_validator(mode="after")
     def _no_placeholder_secrets_in_production(self) -> Settings:

@@ -8,8 +8,8 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from herald import __version__
-from herald.api import problems
-from herald.api.routes import health, me
+from herald.api import problems, ratelimit
+from herald.api.routes import accounts, analytics, health, me, oauth, posts, publish, schedule
 from herald.container import Container
 
 
@@ -59,5 +59,12 @@ def create_app(container: Container | None = None, **fastapi_kwargs: Any) -> Fas
     problems.install(app)
     app.include_router(health.router)
     app.include_router(me.router, prefix="/api/v1")
+    app.include_router(oauth.router, prefix="/api/v1")
+    app.include_router(accounts.router, prefix="/api/v1")
+    app.include_router(schedule.router, prefix="/api/v1")
+    app.include_router(publish.router, prefix="/api/v1")
+    app.include_router(posts.router, prefix="/api/v1")
+    app.include_router(analytics.router, prefix="/api/v1")
+    ratelimit.install(app)
     app.add_middleware(CatchAll)
     return app

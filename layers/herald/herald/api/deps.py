@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
-from starlette.concurrency import run_in_threadpool
 
 from herald import container as composition
-from herald.auth import Principal, authenticate
+from herald.api.ratelimit_auth import authenticate_limited
+from herald.auth import Principal
 from herald.container import Container
 
 
@@ -27,8 +27,8 @@ async def get_principal(
     container: ContainerDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Principal:
-    # boto3 is synchronous: the lookup runs in a worker thread so the loop keeps serving.
-    principal = await run_in_threadpool(authenticate, authorization, container.businesses)
+    # Failed authentication is limited per client address (see herald.api.ratelimit_auth).
+    principal = await authenticate_limited(request, container, authorization)
     request.state.principal = principal
     return principal
 

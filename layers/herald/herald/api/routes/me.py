@@ -7,6 +7,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from herald.api.deps import ContainerDep, PrincipalDep
+from herald.api.ratelimit import RateLimit
 
 router = APIRouter(tags=["business"])
 
@@ -18,7 +19,12 @@ class BusinessOut(BaseModel):
     key_id: str
 
 
-@router.get("/me", response_model=BusinessOut, summary="The business this API key belongs to")
+@router.get(
+    "/me",
+    response_model=BusinessOut,
+    summary="The business this API key belongs to",
+    dependencies=[RateLimit("default")],
+)
 async def me(principal: PrincipalDep, container: ContainerDep) -> BusinessOut:
     business = await run_in_threadpool(container.businesses.get, principal.business_id)
     return BusinessOut(

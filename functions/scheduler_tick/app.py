@@ -1,0 +1,31 @@
+"""EventBridge -> the tick. The dispatch rule's Input is {"task": "dispatch"}, the hourly rule's
+{"task": "refresh_tokens"}; a bare Scheduled Event envelope (no Input) also dispatches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from herald import scheduling
+from herald.container import get_container
+from herald.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    container = get_container()
+    if isinstance(event, dict) and event.get("task") == "refresh_tokens":
+        from herald import aio
+        from herald.tokens import refresh_sweep  # httpx and Redis: only on the hourly input
+
+        swept: dict[str, Any] = aio.run(refresh_sweep(container))
+        return {"task": "refresh_tokens", **swept}
+    report = scheduling.dispatch_due(
+        container, container.clock.now(), time_left_ms=context.get_remaining_time_in_millis
+    )
+    metrics.add_metric(name="PostsDispatched", unit="Count", value=report.sent)
+    metrics.add_metric(name="PostsMissed", unit="Count", value=report.missed)
+    return {"task": "dispatch", **report.as_dict()}

@@ -1,0 +1,156 @@
+"""`GET /api/v1/posts/{id}` and `POST /api/v1/posts/{id}/retry`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from herald.api.deps import ContainerDep, PrincipalDep
+from herald.api.idempotent import idempotent
+from herald.api.ratelimit import RateLimit
+from herald.container import Container
+from herald.posts import Post
+from herald.publishing_policy import http_status
+
+router = APIRouter(tags=["posts"])
+
+PostId = Annotated[str, Path(pattern=r"^post_[0-9a-z]{26}$", examples=["post_01jfz..."])]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="The same key and body within 24 h returns the first response.",
+    ),
+]
+
+
+class ContentOut(BaseModel):
+    text: str
+    thread: list[str] = Field(default_factory=list)
+    image_url: str | None = None
+    link: str | None = None
+
+
+class TargetOut(BaseModel):
+    account_id: str
+    platform: str
+    status: str
+    attempts: int
+    platform_post_id: str | None = None
+    url: str | None = None
+    part_ids: list[str] = Field(default_factory=list)
+    last_error: str | None = None
+    error_kind: str | None = None
+    published_at: str | None = None
+
+
+class PostOut(BaseModel):
+    post_id: str
+    status: str
+    content: ContentOut
+    targets: list[TargetOut]
+    created_at: str
+    updated_at: str
+    scheduled_for: str | None = None
+    published_at: str | None = None
+    status_reason: str | None = None
+
+    @classmethod
+    def of(cls, post: Post) -> PostOut:
+        return cls(
+            post_id=post.post_id,
+            status=post.status.value,
+            content=ContentOut(
+                text=post.content.text,
+                thread=list(post.content.thread),
+                image_url=post.content.image_url,
+                link=post.content.link,
+            ),
+            targets=[
+                TargetOut(
+                    account_id=t.account_id,
+                    platform=t.platform,
+                    status=t.status.value,
+                    attempts=t.attempts,
+                    platform_post_id=t.platform_post_id,
+                    url=t.url,
+                    part_ids=list(t.part_ids),
+                    last_error=t.last_error,
+                    error_kind=t.error_kind,
+                    published_at=t.published_at,
+                )
+                for t in post.targets.values()
+            ],
+            created_at=post.created_at,
+            updated_at=post.updated_at,
+            scheduled_for=post.scheduled_for,
+            published_at=post.published_at,
+            status_reason=post.status_reason,
+        )
+
+
+def post_response(post: Post, status: int | None = None) -> JSONResponse:
+    return JSONResponse(
+        PostOut.of(post).model_dump(mode="json"),
+        status_code=status if status is not None else http_status(post),
+        headers={"Location": f"/api/v1/posts/{post.post_id}"},
+    )
+
+
+_PUBLISH_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"model": PostOut, "description": "Every target published."},
+    202: {"model": PostOut, "description": "Another run still holds a target."},
+    207: {"model": PostOut, "description": "Some targets failed: see each target's status."},
+    502: {"model": PostOut, "description": "Every target failed on the platform side."},
+}
+
+
+@router.get(
+    "/posts/{post_id}",
+    response_model=PostOut,
+    summary="A post with each target's status, attempts, platform id, URL and last error",
+    dependencies=[RateLimit("default")],
+)
+async def get_post(post_id: PostId, principal: PrincipalDep, container: ContainerDep) -> PostOut:
+    post = await run_in_threadpool(container.posts.get, principal.business_id, post_id)
+    return PostOut.of(post)
+
+
+@router.post(
+    "/posts/{post_id}/retry",
+    summary="Retry a post's failed targets (published and unconfirmed ones are left alone)",
+    responses=_PUBLISH_RESPONSES,
+    response_model=None,
+    dependencies=[RateLimit("publish")],
+)
+async def retry_post(
+    post_id: PostId,
+    request: Request,
+    principal: PrincipalDep,
+    container: ContainerDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    async def produce() -> Response:
+        return await _retry(container, principal.business_id, post_id)
+
+    return await idempotent(container, principal.business_id, idempotency_key, request, produce)
+
+
+async def _retry(container: Container, business_id: str, post_id: str) -> Response:
+    from herald.publishing import publish_post
+
+    await run_in_threadpool(container.posts.get, business_id, post_id)  # 404 before anything
+    outcome = await publish_post(
+        container, business_id, post_id, retry_in_process=True, retry_failed=True
+    )
+    if outcome.skipped and outcome.post is not None and not outcome.results:
+        from herald.errors import Conflict
+
+        raise Conflict(f"nothing to retry: {outcome.skipped}")
+    assert outcome.post is not None
+    return post_response(outcome.post)

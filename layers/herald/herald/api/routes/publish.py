@@ -1,0 +1,283 @@
+"""`POST /api/v1/publish/{linkedin,twitter,meta,multi}`: publish now, to one platform or many.
+
+Every route runs the same steps: check every account and every content rule at once (one 422
+listing all problems, nothing stored), write the post and its targets to DynamoDB, then publish
+all targets concurrently. The answer is 200 when all published, 207 with per-target results when
+some failed, 502 when every one failed on the platform side.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from herald import content_rules
+from herald.accounts import Account, AccountStatus, PlatformName
+from herald.api.deps import ContainerDep, PrincipalDep
+from herald.api.idempotent import idempotent
+from herald.api.ratelimit import RateLimit
+from herald.api.routes.posts import _PUBLISH_RESPONSES, IdempotencyKey, post_response
+from herald.clock import isoformat
+from herald.container import Container
+from herald.errors import FieldError, InvalidInput, NotFound
+from herald.ids import new_id
+from herald.platforms.base import Content
+from herald.posts import Post, PostStatus, Target
+
+router = APIRouter(tags=["publish"], dependencies=[RateLimit("publish")])
+
+AccountIds = Annotated[list[str], Field(min_length=1, max_length=20)]
+
+
+class _PublishBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    account_ids: AccountIds
+    text: str = Field("", max_length=70_000)
+    image_url: str | None = Field(None, max_length=2048)
+    link: str | None = Field(None, max_length=2048)
+
+    @field_validator("account_ids")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("each account may appear once")
+        return value
+
+    def content(self) -> Content:
+        return Content(text=self.text, image_url=self.image_url, link=self.link)
+
+
+class LinkedInPublish(_PublishBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"account_ids": ["acc_linkedin_member"], "text": "We open at 7 tomorrow (yes, 7)."}
+            ]
+        }
+    )
+
+
+class TwitterPublish(_PublishBody):
+    thread: list[Annotated[str, Field(max_length=5000)]] | None = Field(
+        None,
+        min_length=1,
+        max_length=25,
+        description="Tweets posted as a reply chain; replaces `text` when given.",
+    )
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"account_ids": ["acc_x"], "text": "Fresh sourdough at 7."},
+                {"account_ids": ["acc_x"], "thread": ["1/3 Our story", "2/3 ...", "3/3 ..."]},
+            ]
+        }
+    )
+
+    def content(self) -> Content:
+        return Content(text=self.text, thread=tuple(self.thread or ()), image_url=self.image_url)
+
+
+class MetaPublish(_PublishBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "account_ids": ["acc_facebook_page", "acc_instagram"],
+                    "text": "New loaves today #bakery",
+                    "image_url": "https://cdn.example.com/loaf.jpg",
+                }
+            ]
+        }
+    )
+
+
+class MultiPublish(TwitterPublish):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "account_ids": ["acc_linkedin", "acc_x", "acc_facebook", "acc_instagram"],
+                    "text": "We open a second shop on Friday!",
+                    "image_url": "https://cdn.example.com/shop.jpg",
+                }
+            ]
+        }
+    )
+
+    def content(self) -> Content:
+        return Content(
+            text=self.text,
+            thread=tuple(self.thread or ()),
+            image_url=self.image_url,
+            link=self.link,
+        )
+
+
+_ANY: frozenset[PlatformName] = frozenset({"linkedin", "x", "facebook", "instagram"})
+
+
+@router.post(
+    "/publish/linkedin",
+    summary="Publish to LinkedIn members and organisations",
+    responses=_PUBLISH_RESPONSES,
+    response_model=None,
+)
+async def publish_linkedin(
+    body: LinkedInPublish,
+    request: Request,
+    principal: PrincipalDep,
+    container: ContainerDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    return await _run(
+        container, principal.business_id, request, idempotency_key, body, {"linkedin"}
+    )
+
+
+@router.post(
+    "/publish/twitter",
+    summary="Publish a tweet or a thread to X",
+    responses=_PUBLISH_RESPONSES,
+    response_model=None,
+)
+async def publish_twitter(
+    body: TwitterPublish,
+    request: Request,
+    principal: PrincipalDep,
+    container: ContainerDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    return await _run(container, principal.business_id, request, idempotency_key, body, {"x"})
+
+
+@router.post(
+    "/publish/meta",
+    summary="Publish to Facebook Pages and/or Instagram accounts",
+    responses=_PUBLISH_RESPONSES,
+    response_model=None,
+)
+async def publish_meta(
+    body: MetaPublish,
+    request: Request,
+    principal: PrincipalDep,
+    container: ContainerDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    platforms: set[PlatformName] = {"facebook", "instagram"}
+    return await _run(container, principal.business_id, request, idempotency_key, body, platforms)
+
+
+@router.post(
+    "/publish/multi",
+    summary="Publish to any set of connected accounts at once",
+    responses=_PUBLISH_RESPONSES,
+    response_model=None,
+)
+async def publish_multi(
+    body: MultiPublish,
+    request: Request,
+    principal: PrincipalDep,
+    container: ContainerDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    return await _run(container, principal.business_id, request, idempotency_key, body, set(_ANY))
+
+
+async def _run(
+    container: Container,
+    business_id: str,
+    request: Request,
+    key: str | None,
+    body: _PublishBody,
+    allowed: set[PlatformName],
+) -> Response:
+    async def produce() -> Response:
+        return await publish_now(container, business_id, body.account_ids, body.content(), allowed)
+
+    return await idempotent(container, business_id, key, request, produce)
+
+
+async def publish_now(
+    container: Container,
+    business_id: str,
+    account_ids: list[str],
+    content: Content,
+    allowed: set[PlatformName],
+) -> Response:
+    from herald.publishing import publish_post
+
+    accounts = await run_in_threadpool(_load_accounts, container, business_id, account_ids)
+    problems = _account_problems(account_ids, accounts, allowed)
+    usable = [
+        (a.account_id, a.platform)
+        for a in accounts.values()
+        if a is not None and a.platform in allowed
+    ]
+    problems += content_rules.validate(content, usable, container.settings)
+    if problems:
+        raise InvalidInput(f"{len(problems)} problem(s) with this post", problems)
+    now = isoformat(container.clock.now())
+    post = Post(
+        post_id=new_id("post"),
+        business_id=business_id,
+        status=PostStatus.PUBLISHING,
+        content=content,
+        targets={
+            a.account_id: Target(account_id=a.account_id, platform=a.platform)
+            for a in accounts.values()
+            if a is not None
+        },
+        created_at=now,
+        updated_at=now,
+    )
+    # Stored before any platform call: if this function dies, the post and its claims remain.
+    await run_in_threadpool(container.posts.create, post)
+    outcome = await publish_post(container, business_id, post.post_id, retry_in_process=True)
+    assert outcome.post is not None
+    return post_response(outcome.post)
+
+
+def _load_accounts(
+    container: Container, business_id: str, account_ids: list[str]
+) -> dict[str, Account | None]:
+    found: dict[str, Account | None] = {}
+    for account_id in account_ids:
+        try:
+            found[account_id] = container.accounts.get(business_id, account_id)
+        except NotFound:
+            found[account_id] = None
+    return found
+
+
+def _account_problems(
+    account_ids: list[str], accounts: dict[str, Account | None], allowed: set[PlatformName]
+) -> list[FieldError]:
+    problems: list[FieldError] = []
+    for index, account_id in enumerate(account_ids):
+        field = f"account_ids[{index}]"
+        account = accounts[account_id]
+        if account is None:
+            problems.append(FieldError(field, f"unknown account {account_id}", "unknown_account"))
+        elif account.platform not in allowed:
+            names = ", ".join(sorted(allowed))
+            problems.append(
+                FieldError(
+                    field,
+                    f"{account_id} is a {account.platform} account; this route takes {names}",
+                    "wrong_platform",
+                )
+            )
+        elif account.status == AccountStatus.NEEDS_REAUTH:
+            problems.append(
+                FieldError(
+                    field,
+                    f"{account_id} must be reconnected before it can publish",
+                    "needs_reauth",
+                )
+            )
+    return problems

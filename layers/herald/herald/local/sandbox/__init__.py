@@ -1,0 +1,22 @@
+"""A stand-in for LinkedIn, X and Meta on one local server (http://127.0.0.1:8700 under `make dev`).
+
+It answers on the platforms' own paths, so the adapters run unchanged with only their base URLs
+pointed here, and it checks what the real ones check: client credentials, exact redirect URIs,
+single-use codes that expire, PKCE verifiers, rotating X refresh tokens, and their error shapes.
+"""
+
+from __future__ import annotations
+
+SANDBOX_URL = "http://127.0.0.1:8700"
+
+
+def platform_env(base_url: str = SANDBOX_URL) -> dict[str, str]:
+    """Environment that points every platform base URL at the sandbox."""
+    return {
+        "LINKEDIN_AUTH_BASE": base_url,
+        "LINKEDIN_API_BASE": base_url,
+        "X_AUTH_BASE": base_url,
+        "X_API_BASE": base_url,
+        "META_DIALOG_BASE": base_url,
+        "META_GRAPH_BASE": base_url,
+    }

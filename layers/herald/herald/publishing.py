@@ -1,0 +1,392 @@
+"""The publishing engine: one post, all its targets at once, each published at most once.
+
+    load post ──> start (queued/publishing -> publishing) ──> per target, concurrently:
+        claim (conditional write) ──> credentials ──> publisher.publish ──> record result
+                     │                                     │ transient / rate limited: retry with
+                     │                                     │ backoff + jitter, Retry-After honoured,
+                     │                                     │ all inside the deadline
+                     │                                     │ ambiguous: reconcile, never retry
+                     └ not ours (published, claimed by a live run, unconfirmed): skip
+    ──> finish (post status from its targets) ──> post.published | partially_published | failed
+
+The API calls it with `retry_in_process=True` (retries happen here, inside the 29 s of API
+Gateway); the SQS worker with `retry_in_process=False`: a retryable failure leaves the target
+failed-retryable and asks for redelivery (`PublishOutcome.retry_later`), so the queue's own
+visibility timeout is the backoff and the DLQ the end of the line.
+
+The window no conditional write can close: the platform accepted a post and this Lambda died
+before recording it. The target stays `publishing`; once the claim is stale the next run takes it
+over and reconciles against the account's recent posts before it would post again, and marks it
+`unconfirmed` when it cannot prove either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import stamina
+
+from herald.accounts import AccountStatus, Credentials
+from herald.clock import isoformat, parse_iso
+from herald.errors import Conflict, NotFound
+from herald.observability import logger
+from herald.platforms.base import ErrorKind, PlatformError, Progress, Published, Publisher
+from herald.posts import FINAL_POST_STATES, Post, Target, TargetStatus
+from herald.publishing_policy import (
+    PublishOutcome,
+    RetryPolicy,
+    TargetResult,
+    event_payload,
+    event_type_for,
+    longest_wait,
+    wants_redelivery,
+)
+
+if TYPE_CHECKING:
+    from herald.container import Container
+
+CredentialsFor = Callable[[Any, str, str], Awaitable[Credentials]]
+UNCONFIRMED_EVENT = "post.target_unconfirmed"
+
+
+def _now(container: Container) -> str:
+    return isoformat(container.clock.now())
+
+
+@dataclass
+class _Run:
+    container: Container
+    post: Post
+    policy: RetryPolicy
+    retry_in_process: bool
+    any_failure: bool
+    credentials: CredentialsFor
+    # Every write of a run lands on the one post item, which DynamoDB serializes anyway; doing
+    # them one at a time here costs little and keeps the shared boto3 Table resource (not
+    # thread-safe, per boto3's documentation) on one thread at a time.
+    db_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def repo(self) -> Any:
+        return self.container.posts
+
+    async def db[T](self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        async with self.db_lock:
+            return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+async def publish_post(
+    container: Container,
+    business_id: str,
+    post_id: str,
+    *,
+    retry_in_process: bool,
+    last_attempt: bool = True,
+    retry_failed: bool = False,
+    credentials: CredentialsFor | None = None,
+) -> PublishOutcome:
+    """Publish every unpublished target of a post; safe to call twice at once or again later.
+
+    `retry_failed` re-opens a failed or partly published post and retries its failed targets
+    whatever the reason (a person asked); otherwise only retryable failures are picked up again.
+    """
+    repo = container.posts
+    try:
+        post: Post = await asyncio.to_thread(
+            repo.start, business_id, post_id, _now(container), reopen=retry_failed
+        )
+    except Conflict:
+        current: Post = await asyncio.to_thread(repo.get, business_id, post_id)
+        event_ids: list[str] = []
+        if current.status in FINAL_POST_STATES:
+            # A redelivery after the run that finished it may have died before announcing it.
+            event_ids = await _announce_pending(container, current)
+        skipped = f"post is {current.status}"
+        return PublishOutcome(
+            post_id, current.status, post=current, skipped=skipped, event_ids=event_ids
+        )
+
+    settings = container.settings
+    if credentials is None:
+        from herald.tokens import credentials_for
+
+        credentials = credentials_for
+    run = _Run(
+        container=container,
+        post=post,
+        policy=RetryPolicy(
+            attempts=max(1, settings.publish_retry_attempts) if retry_in_process else 1,
+            initial=settings.publish_retry_delay,
+            deadline=time.monotonic() + settings.publish_deadline_seconds,
+            attempt_budget=settings.platform_timeout_seconds,
+        ),
+        retry_in_process=retry_in_process,
+        any_failure=retry_failed,
+        credentials=credentials,
+    )
+    todo = [
+        t
+        for t in post.targets.values()
+        if t.status not in (TargetStatus.PUBLISHED, TargetStatus.UNCONFIRMED)
+    ]
+    # Every target at once: a 4-target post takes as long as its slowest platform, not the sum.
+    gathered = await asyncio.gather(*(_publish_target(run, t) for t in todo))
+    results = tuple(r for r in gathered if r is not None)
+
+    if wants_redelivery(results, last_attempt=last_attempt or retry_in_process):
+        latest: Post = await asyncio.to_thread(repo.get, business_id, post_id)
+        return PublishOutcome(
+            post_id,
+            latest.status,
+            results,
+            post=latest,
+            retry_later=True,
+            retry_after=longest_wait(results),
+        )
+    finished: Post | None = await asyncio.to_thread(
+        repo.finish, business_id, post_id, _now(container)
+    )
+    event_ids = (
+        await _announce_pending(container, finished, event_type_for(finished.status))
+        if finished
+        else []
+    )
+    final: Post = (
+        finished
+        if finished is not None
+        else await asyncio.to_thread(repo.get, business_id, post_id)
+    )
+    return PublishOutcome(
+        post_id,
+        final.status,
+        results,
+        post=final,
+        retry_after=longest_wait(results),
+        event_ids=event_ids,
+    )
+
+
+async def _announce_pending(
+    container: Container, post: Post, event_type: str | None = None
+) -> list[str]:
+    """Publish the final event a finished post still owes, then forget it. The event id is
+    derived from the post and the version that finished it, so announcing twice (a crash
+    between the two steps) gives subscribers the same id to drop."""
+    from herald.events import publish_event
+
+    repo = container.posts
+    if event_type is None:
+        event_type = await asyncio.to_thread(repo.pending_event, post.business_id, post.post_id)
+    if not event_type:
+        return []
+    event_id = await publish_event(
+        container, event_type, event_payload(post), dedupe_key=f"{post.post_id}:{post.version}"
+    )
+    await asyncio.to_thread(repo.clear_pending_event, post.business_id, post.post_id, post.version)
+    return [event_id]
+
+
+async def _publish_target(run: _Run, target: Target) -> TargetResult | None:
+    container, post = run.container, run.post
+    now = _now(container)
+    stale_before = isoformat(
+        container.clock.now() - timedelta(seconds=container.settings.publish_claim_stale_seconds)
+    )
+    claim = await run.db(
+        run.repo.claim_target,
+        post.business_id,
+        post.post_id,
+        target.account_id,
+        now=now,
+        stale_before=stale_before,
+        any_failure=run.any_failure,
+    )
+    if claim is None:
+        return None  # published, unconfirmed, or another live run holds it
+    claimed: Target = claim.target
+    try:
+        creds = await run.credentials(container, post.business_id, claimed.account_id)
+    except NotFound:
+        return await _fail(run, claimed, ErrorKind.PLATFORM_ERROR, "the account is disconnected")
+    except PlatformError as exc:
+        return await _platform_failure(run, claimed, exc, None)
+    publisher: Publisher = container.publishers[claimed.platform]
+    if claim.took_over:
+        # The run that held this claim died mid-publish: it may have posted. Never post again
+        # blind; look for it first.
+        logger.warning(
+            "taking over a stale claim",
+            extra={"post_id": post.post_id, "account_id": claimed.account_id},
+        )
+        return await _reconcile(run, claimed, publisher, creds, "a previous run died mid-publish")
+
+    async def record(part_ids: list[str]) -> None:
+        await run.db(
+            run.repo.record_part_ids,
+            post.business_id,
+            post.post_id,
+            claimed.account_id,
+            part_ids,
+            _now(container),
+        )
+
+    progress = Progress(part_ids=list(claimed.part_ids), record=record)
+    attempts = 0
+    try:
+        async for attempt in stamina.retry_context(
+            on=run.policy.backoff_hook(time.monotonic),
+            attempts=run.policy.attempts,
+            timeout=max(0.0, run.policy.deadline - time.monotonic()),
+            wait_initial=run.policy.initial,
+            wait_max=run.policy.max_wait,
+            wait_jitter=run.policy.initial,
+        ):
+            with attempt:
+                attempts += 1
+                published = await publisher.publish(creds, post.content, progress)
+    except PlatformError as exc:
+        return await _platform_failure(run, claimed, exc, publisher, creds, attempts)
+    except Exception as exc:  # noqa: BLE001 - anything may have happened after sending
+        # A bug or an unmapped error after the request went out (a 201 we failed to parse):
+        # the post may be live, so it is treated like a timeout, never retried blind.
+        logger.exception("publisher raised an unexpected error", extra={"post_id": post.post_id})
+        reason = f"{claimed.platform}: unexpected error ({type(exc).__name__})"
+        return await _reconcile(run, claimed, publisher, creds, reason)
+    return await _published(run, claimed, published, attempts)
+
+
+async def _published(
+    run: _Run, target: Target, published: Published, attempts: int = 1
+) -> TargetResult:
+    post = run.post
+    total = target.attempts + max(0, attempts - 1)
+    await run.db(
+        run.repo.record_published,
+        post.business_id,
+        post.post_id,
+        target.account_id,
+        published,
+        _now(run.container),
+        attempts=total,
+    )
+    return TargetResult(
+        target.account_id,
+        target.platform,
+        TargetStatus.PUBLISHED,
+        attempts=total,
+        platform_post_id=published.platform_post_id,
+        url=published.url,
+    )
+
+
+async def _platform_failure(
+    run: _Run,
+    target: Target,
+    exc: PlatformError,
+    publisher: Publisher | None,
+    creds: Credentials | None = None,
+    attempts: int = 1,
+) -> TargetResult:
+    if exc.kind == ErrorKind.AMBIGUOUS and publisher is not None and creds is not None:
+        return await _reconcile(run, target, publisher, creds, exc.reason())
+    if exc.kind == ErrorKind.AUTH_REVOKED:
+        await run.db(
+            run.container.accounts.mark_status,
+            run.post.business_id,
+            target.account_id,
+            AccountStatus.NEEDS_REAUTH,
+            exc.reason(),
+        )
+    return await _fail(run, target, exc.kind, exc.reason(), exc.retry_after, attempts)
+
+
+async def _fail(
+    run: _Run,
+    target: Target,
+    kind: ErrorKind,
+    reason: str,
+    retry_after: float | None = None,
+    attempts: int = 1,
+    status: TargetStatus = TargetStatus.FAILED,
+) -> TargetResult:
+    post = run.post
+    total = target.attempts + max(0, attempts - 1)
+    await run.db(
+        run.repo.record_failure,
+        post.business_id,
+        post.post_id,
+        target.account_id,
+        status=status,
+        reason=reason,
+        kind=kind.value,
+        claimed_at=target.claimed_at or "",
+        now=_now(run.container),
+        attempts=total,
+    )
+    return TargetResult(
+        target.account_id,
+        target.platform,
+        status,
+        attempts=total,
+        error_kind=kind.value,
+        reason=reason,
+        retry_after=retry_after,
+    )
+
+
+async def _reconcile(
+    run: _Run, target: Target, publisher: Publisher, creds: Credentials, reason: str
+) -> TargetResult:
+    """After an ambiguous outcome: published if the account's recent posts show it, else
+    `unconfirmed` with an event, so a person decides. Never a blind retry."""
+    skew = timedelta(seconds=run.container.settings.publish_reconcile_skew_seconds)
+    since = parse_iso(target.claimed_at) - skew if target.claimed_at else run.container.clock.now()
+    found: Published | None = None
+    try:
+        found = await publisher.find_recent(creds, run.post.content, since)
+    except Exception:  # noqa: BLE001 - a failed lookup proves nothing: unconfirmed
+        logger.warning(
+            "reconciliation lookup failed",
+            extra={"post_id": run.post.post_id, "account_id": target.account_id},
+            exc_info=True,
+        )
+    if found is not None:
+        logger.info(
+            "ambiguous outcome reconciled: the post is live",
+            extra={"post_id": run.post.post_id, "account_id": target.account_id},
+        )
+        return await _published(run, target, found)
+    result = await _fail(
+        run,
+        target,
+        ErrorKind.AMBIGUOUS,
+        f"{reason}; the platform may have the post and no record proves it either way",
+        status=TargetStatus.UNCONFIRMED,
+    )
+    await _announce_unconfirmed(run, target, result)
+    return result
+
+
+async def _announce_unconfirmed(run: _Run, target: Target, result: TargetResult) -> None:
+    from herald.events import publish_event
+
+    post = run.post
+    payload = {
+        "post_id": post.post_id,
+        "business_id": post.business_id,
+        "account_id": target.account_id,
+        "platform": target.platform,
+        "attempts": target.attempts,
+        "reason": result.reason,
+    }
+    await publish_event(
+        run.container,
+        UNCONFIRMED_EVENT,
+        payload,
+        dedupe_key=f"{post.post_id}:{target.account_id}:{target.attempts}",
+    )

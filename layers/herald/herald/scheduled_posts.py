@@ -1,0 +1,189 @@
+"""Scheduling a post, editing or cancelling it while it is pending, and the calendar.
+
+The same content rules as an immediate publish run here, at schedule time, so a post that could
+never go out is refused now (422) rather than failing at its hour. Everything is synchronous
+(boto3): the API runs these functions in its thread pool.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from herald.accounts import AccountStatus
+from herald.clock import isoformat
+from herald.errors import Conflict, FieldError, InvalidInput, NotFound
+from herald.ids import new_id
+from herald.platforms.base import Content
+from herald.posts import Post, PostStatus, Target
+from herald.store.schedule import DueEntry, Page, due_sk
+from herald.timezones import check_window, resolve
+
+if TYPE_CHECKING:
+    from herald.container import Container
+
+
+@dataclass(frozen=True)
+class When:
+    scheduled_for: str
+    timezone: str | None = None
+    fold: int | None = None
+
+
+def _when(container: Container, when: When) -> tuple[datetime, str | None]:
+    resolved = resolve(when.scheduled_for, when.timezone, when.fold)
+    check_window(resolved.at, container.clock.now(), container.settings.schedule_skew_seconds)
+    return resolved.at, resolved.timezone
+
+
+def _naive(when: When) -> bool:
+    try:
+        return datetime.fromisoformat(when.scheduled_for.replace("Z", "+00:00")).tzinfo is None
+    except ValueError:
+        return False  # resolve() reports it
+
+
+def build_targets(
+    container: Container, business_id: str, account_ids: list[str]
+) -> dict[str, Target]:
+    """The same account checks as an immediate publish, with the same field names."""
+    targets: dict[str, Target] = {}
+    problems: list[FieldError] = []
+    for i, account_id in enumerate(account_ids):
+        field = f"account_ids[{i}]"
+        try:
+            account = container.accounts.get(business_id, account_id)
+        except NotFound:
+            # Another business's account is as unknown as one that does not exist.
+            problems.append(FieldError(field, f"unknown account {account_id}", "unknown_account"))
+            continue
+        if account.status == AccountStatus.NEEDS_REAUTH:
+            problems.append(
+                FieldError(
+                    field, f"{account_id} must be reconnected before it can publish", "needs_reauth"
+                )
+            )
+            continue
+        targets[account_id] = Target(account_id=account_id, platform=account.platform)
+    if problems:
+        raise InvalidInput(f"{len(problems)} problem(s) with the accounts", problems)
+    return targets
+
+
+def check_content(container: Container, content: Content, targets: dict[str, Target]) -> None:
+    from herald.content_rules import validate
+
+    labels = [(t.account_id, t.platform) for t in targets.values()]
+    problems = validate(content, labels, container.settings)
+    if problems:
+        raise InvalidInput(f"{len(problems)} problem(s) with this post", problems)
+
+
+def schedule(
+    container: Container, business_id: str, content: Content, account_ids: list[str], when: When
+) -> Post:
+    at, zone = _when(container, when)
+    targets = build_targets(container, business_id, account_ids)
+    check_content(container, content, targets)
+    now = isoformat(container.clock.now())
+    post = Post(
+        post_id=new_id("post"),
+        business_id=business_id,
+        status=PostStatus.PENDING,
+        content=content,
+        targets=targets,
+        created_at=now,
+        updated_at=now,
+        scheduled_for=isoformat(at),
+        timezone=zone,
+    )
+    container.schedule.create(post)
+    _dispatch_if_soon(container, post)
+    return post
+
+
+def _dispatch_if_soon(container: Container, post: Post) -> None:
+    """A post due before the next tick could see it is queued now, with its delay."""
+    assert post.scheduled_for is not None
+    seconds = (
+        datetime.fromisoformat(post.scheduled_for.replace("Z", "+00:00")) - container.clock.now()
+    ).total_seconds()
+    if seconds > container.settings.dispatch_on_create_seconds:
+        return
+    from herald.scheduling import dispatch_now
+
+    entry = DueEntry(
+        business_id=post.business_id,
+        post_id=post.post_id,
+        scheduled_for=post.scheduled_for,
+        due_sk=due_sk(post.scheduled_for, post.post_id),
+    )
+    dispatch_now(container, entry)
+
+
+def edit(
+    container: Container,
+    business_id: str,
+    post_id: str,
+    *,
+    content_changes: dict[str, Any] | None = None,
+    account_ids: list[str] | None = None,
+    when: When | None = None,
+) -> Post:
+    """Reschedule and/or change content or targets of a pending post (409 otherwise)."""
+    current = container.schedule.get(business_id, post_id)
+    if current.status != PostStatus.PENDING:
+        raise Conflict(
+            f"post {post_id} is {current.status.value}; only pending posts can be edited",
+            post_status=current.status.value,
+        )
+    updated = current
+    if when is not None and when.timezone is None and current.timezone and _naive(when):
+        # "move it to 10:00" means 10:00 where the post was scheduled.
+        when = replace(when, timezone=current.timezone)
+    if when is not None:
+        at, zone = _when(container, when)
+        updated = replace(updated, scheduled_for=isoformat(at), timezone=zone)
+    if account_ids is not None:
+        updated = replace(updated, targets=build_targets(container, business_id, account_ids))
+    if content_changes:
+        updated = replace(updated, content=replace(updated.content, **content_changes))
+    check_content(container, updated.content, updated.targets)
+    updated = replace(
+        updated, updated_at=isoformat(container.clock.now()), version=current.version + 1
+    )
+    container.schedule.update_pending(updated, expected_version=current.version)
+    if when is not None:
+        _dispatch_if_soon(container, updated)
+    return updated
+
+
+def cancel(container: Container, business_id: str, post_id: str) -> Post:
+    return container.schedule.cancel(business_id, post_id)
+
+
+def calendar(
+    container: Container,
+    business_id: str,
+    *,
+    statuses: list[str] | None = None,
+    platform: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    newest_first: bool = True,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page:
+    if start and end and start > end:
+        raise InvalidInput("from is after to", [FieldError("from", "must not be after to")])
+    return container.schedule.calendar(
+        business_id,
+        statuses=statuses,
+        platform=platform,
+        start=isoformat(start) if start else None,
+        end=isoformat(end) if end else None,
+        newest_first=newest_first,
+        limit=limit,
+        cursor=cursor,
+    )

@@ -1,0 +1,283 @@
+"""The tick: every minute, send the posts due within the look-ahead window to the publish queue.
+
+    query every due shard (parallel)          posts due up to now + lookahead, oldest first
+      ├── overdue beyond the business's max lateness  -> `missed` + post.missed event
+      ├── overdue                                      -> sent first, oldest first, no delay
+      └── due within the window                        -> DelaySeconds = seconds until due
+
+Each chunk of ten goes through the dispatch journal (see herald.store.journal):
+journal -> pending->queued (conditional, one per post) -> SendMessageBatch -> journal deleted.
+
+Why the look-ahead is 180 s: a `rate(1 minute)` rule fires at any second of its minute, so two
+ticks can be almost two minutes apart; every post is therefore seen by at least one tick before
+it is due, and SQS's per-message delay (up to 900 s) releases it at its second.
+
+Why two ticks at once send each post once: only the tick whose conditional `pending -> queued`
+write succeeds sends the post; the other's write fails and it skips the post. A cancel or an edit
+racing the tick is the same race: one conditional write wins, the other gets a 409 (the API) or
+skips (the tick).
+
+The tick stops starting chunks when less than `tick_safety_ms` of its Lambda time is left: the
+posts it did not reach are still pending and in the index, so the next tick sends them, overdue
+and therefore first.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from herald.clock import isoformat, parse_iso
+from herald.errors import NotFound
+from herald.observability import logger
+from herald.store.journal import DispatchJournal, JournalEntry
+from herald.store.schedule import DueEntry
+
+if TYPE_CHECKING:
+    from herald.container import Container
+
+MAX_DELAY_SECONDS = 900  # SQS's ceiling for DelaySeconds on a standard queue
+BATCH = 10  # SendMessageBatch's ceiling
+
+
+@dataclass
+class TickReport:
+    dispatch_id: str
+    due: int = 0
+    sent: int = 0
+    overdue: int = 0
+    missed: int = 0
+    lost_race: int = 0
+    left_for_next_tick: int = 0
+    recovered: int = 0
+    send_failures: int = 0
+    missed_posts: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "missed_posts"}
+
+
+def message_body(entry: DueEntry) -> str:
+    return json.dumps(
+        {
+            "business_id": entry.business_id,
+            "post_id": entry.post_id,
+            "scheduled_for": entry.scheduled_for,
+        },
+        separators=(",", ":"),
+    )
+
+
+def delay_for(scheduled_for: str, now: datetime) -> int:
+    # Rounded up: a post may go out a fraction of a second late, never before its second.
+    seconds = (parse_iso(scheduled_for) - now).total_seconds()
+    return max(0, min(MAX_DELAY_SECONDS, math.ceil(seconds)))
+
+
+class Dispatcher:
+    """One tick's work; the API reuses `dispatch_chunk` for a post due before the next tick."""
+
+    def __init__(self, container: Container, dispatch_id: str | None = None) -> None:
+        self.container = container
+        self.settings = container.settings
+        self.repo = container.schedule
+        self.journal = DispatchJournal(container.table)
+        self.report = TickReport(dispatch_id=dispatch_id or uuid.uuid4().hex)
+        self._lateness: dict[str, int] = {}
+        self._writers: ThreadPoolExecutor | None = None
+
+    # --- sending ----------------------------------------------------------------------------
+    def send(self, entries: list[DueEntry]) -> list[DueEntry]:
+        """SendMessageBatch in tens; returns the entries SQS did not accept."""
+        failed: list[DueEntry] = []
+        for start in range(0, len(entries), BATCH):
+            batch = entries[start : start + BATCH]
+            now = self.container.clock.now()
+            request = [
+                {
+                    "Id": str(i),
+                    "MessageBody": message_body(e),
+                    "DelaySeconds": delay_for(e.scheduled_for, now),
+                }
+                for i, e in enumerate(batch)
+            ]
+            try:
+                response = self.container.sqs.send_message_batch(
+                    QueueUrl=self.settings.queue_url, Entries=request
+                )
+            except Exception:  # noqa: BLE001 - the journal keeps them; the next tick re-sends
+                logger.exception("SendMessageBatch failed", extra={"posts": len(batch)})
+                failed.extend(batch)
+                continue
+            failed.extend(batch[int(f["Id"])] for f in response.get("Failed", []))
+        return failed
+
+    def dispatch_chunk(self, chunk: list[DueEntry], index: int) -> None:
+        journal_sk = self.journal.open(
+            self.report.dispatch_id,
+            index,
+            [(e.business_id, e.post_id, e.scheduled_for) for e in chunk],
+            self.container.clock.now(),
+            self.settings.dispatch_journal_stale_seconds,
+        )
+
+        def queue(entry: DueEntry) -> bool:
+            return self.repo.mark_queued(entry, self.report.dispatch_id)
+
+        pool = self._writers
+        won = list(pool.map(queue, chunk)) if pool and len(chunk) > 1 else [queue(e) for e in chunk]
+        winners = [e for e, ok in zip(chunk, won, strict=True) if ok]
+        self.report.lost_race += len(chunk) - len(winners)
+        failed = self.send(winners) if winners else []
+        self.report.sent += len(winners) - len(failed)
+        self.report.send_failures += len(failed)
+        if failed:
+            logger.warning(
+                "messages not accepted; the journal keeps them for the next tick",
+                extra={"journal": journal_sk, "posts": [e.post_id for e in failed]},
+            )
+            return
+        self.journal.close(journal_sk)
+
+    # --- lateness ---------------------------------------------------------------------------
+    def max_lateness(self, business_id: str) -> int:
+        if business_id not in self._lateness:
+            seconds = self.settings.max_lateness_seconds
+            try:
+                override = self.container.businesses.get(business_id).max_lateness_seconds
+            except NotFound:
+                override = None
+            self._lateness[business_id] = override if override is not None else seconds
+        return self._lateness[business_id]
+
+    def miss(self, entry: DueEntry, now: datetime) -> None:
+        late = (now - parse_iso(entry.scheduled_for)).total_seconds()
+        reason = (
+            f"not published: found {int(late)} s after its time, later than the business's "
+            f"maximum lateness of {self.max_lateness(entry.business_id)} s"
+        )
+        if not self.repo.mark_missed(entry, reason):
+            self.report.lost_race += 1
+            return
+        self.report.missed += 1
+        self.report.missed_posts.append(entry.post_id)
+        emit(
+            self.container,
+            "post.missed",
+            {
+                "business_id": entry.business_id,
+                "post_id": entry.post_id,
+                "scheduled_for": entry.scheduled_for,
+                "late_seconds": int(late),
+                "reason": reason,
+            },
+        )
+
+    # --- recovery ---------------------------------------------------------------------------
+    def recover(self, now: datetime) -> None:
+        stale = self.settings.dispatch_journal_stale_seconds
+        for journal in self.journal.stale(now):
+            if not self.journal.claim(journal, now, stale):
+                continue
+            self._recover_one(journal)
+
+    def _recover_one(self, journal: JournalEntry) -> None:
+        entries = [
+            DueEntry(biz, post_id, when, f"{when}#{post_id}")
+            for biz, post_id, when in journal.posts
+        ]
+        state = self.repo.statuses(entries)
+        # Only posts this journal's tick queued and no worker has touched yet.
+        resend = [
+            e
+            for e in entries
+            if state.get(e.post_id, {}).get("status") == "queued"
+            and state[e.post_id].get("dispatch_id") == journal.dispatch_id
+        ]
+        failed = self.send(resend) if resend else []
+        self.report.recovered += len(resend) - len(failed)
+        if not failed:
+            self.journal.close(journal.sk)
+        logger.warning(
+            "recovered a dispatch journal left by a tick that did not finish",
+            extra={"dispatch_id": journal.dispatch_id, "resent": len(resend) - len(failed)},
+        )
+
+    # --- the tick ---------------------------------------------------------------------------
+    def run(self, now: datetime, time_left_ms: Callable[[], int]) -> TickReport:
+        s = self.settings
+        self.recover(now)
+        entries = self.repo.due(now + timedelta(seconds=s.lookahead_seconds))
+        self.report.due = len(entries)
+        now_iso = isoformat(now)
+        overdue = [e for e in entries if e.scheduled_for <= now_iso]
+        upcoming = [e for e in entries if e.scheduled_for > now_iso]
+        self.report.overdue = len(overdue)
+
+        to_send: list[DueEntry] = []
+        for entry in overdue:  # oldest first: the index is sorted by time
+            late = (now - parse_iso(entry.scheduled_for)).total_seconds()
+            if late > self.max_lateness(entry.business_id):
+                self.miss(entry, now)
+            else:
+                to_send.append(entry)
+        chunks = [to_send[i : i + BATCH] for i in range(0, len(to_send), BATCH)]
+        first_upcoming = len(chunks)
+        chunks += [upcoming[i : i + BATCH] for i in range(0, len(upcoming), BATCH)]
+
+        def run_chunk(index: int) -> None:
+            if time_left_ms() < s.tick_safety_ms:
+                self.report.left_for_next_tick += len(chunks[index])
+                return
+            self.dispatch_chunk(chunks[index], index)
+
+        # Overdue chunks one after another, so the oldest really go first; the rest carry
+        # their own delay, so their order does not matter and they go in parallel. The ten
+        # conditional writes of a chunk run in parallel on a shared pool of writers.
+        with ThreadPoolExecutor(max_workers=s.dispatch_parallel_chunks * BATCH) as writers:
+            self._writers = writers
+            for index in range(first_upcoming):
+                run_chunk(index)
+            with ThreadPoolExecutor(max_workers=s.dispatch_parallel_chunks) as pool:
+                list(pool.map(run_chunk, range(first_upcoming, len(chunks))))
+            self._writers = None
+        return self.report
+
+
+def dispatch_due(
+    container: Container,
+    now: datetime | None = None,
+    *,
+    time_left_ms: Callable[[], int] | None = None,
+) -> TickReport:
+    """Run one tick. `time_left_ms` is the Lambda context's get_remaining_time_in_millis."""
+    dispatcher = Dispatcher(container)
+    report = dispatcher.run(now or container.clock.now(), time_left_ms or (lambda: 10**9))
+    logger.info("tick finished", extra=report.as_dict())
+    return report
+
+
+def dispatch_now(container: Container, entry: DueEntry) -> bool:
+    """Queue and send one post at once (the API does this for a post due before the next tick
+    could see it). False when a tick got there first."""
+    dispatcher = Dispatcher(container)
+    dispatcher.dispatch_chunk([entry], 0)
+    return dispatcher.report.sent == 1
+
+
+def emit(container: Container, event_type: str, payload: dict[str, Any]) -> None:
+    """Publish a post event; a lost event must not undo the state change it reports."""
+    from herald.events import publish_event_sync  # starlette: only when there is an event
+
+    try:
+        publish_event_sync(
+            container, event_type, payload, dedupe_key=f"{payload['post_id']}:{event_type}"
+        )
+    except Exception:  # noqa: BLE001 - the post's state is the record; the event is a courtesy
+        logger.exception("could not publish event", extra={"event_type": event_type})

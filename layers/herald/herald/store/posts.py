@@ -1,0 +1,417 @@
+"""Posts and their targets in DynamoDB: one item per post, its targets in a map by account id.
+
+    pk=BUSINESS#<biz>  sk=POST#<post_id>  cal_pk=BUSINESS#<biz>  cal_sk=<time>#<post_id>
+    status, version, content{...}, targets{<account_id>: {status, attempts, claimed_at, ...}}
+
+Every state change is a conditional update of that one item, and every write bumps `version`, so
+`finish` can refuse to close a post whose targets moved since it read them. Keeping the targets in
+the post item (rather than one item each) makes "read the post and all its targets" a single
+strongly consistent GetItem, which the engine does after every round; a post has at most a
+handful of targets, far below the 400 KB item limit.
+
+A target is claimed before any platform call: `pending` or `failed` -> `publishing`, attempts+1,
+claimed_at=now. Two workers, two ticks or an API retry racing a worker cannot both win. A claim
+that is older than `stale_before` belongs to a Lambda that died mid-publish; it may be taken over,
+and the caller learns it did (`Claim.took_over`), because the dead run may have posted before
+dying: the taker must reconcile before it publishes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from herald.errors import Conflict, NotFound
+from herald.platforms.base import ErrorKind, Published
+from herald.posts import (
+    Post,
+    PostStatus,
+    Target,
+    TargetStatus,
+    content_from_item,
+    content_to_item,
+)
+from herald.publishing_policy import event_type_for
+from herald.store.table import CALENDAR_INDEX, business_pk, post_sk
+
+_RETRYABLE_KINDS = [k.value for k in ErrorKind if k.retryable]
+
+
+@dataclass(frozen=True)
+class Claim:
+    target: Target  # as it is now: publishing, attempts bumped, claimed_at set
+    took_over: bool  # the previous claim was stale: its run may have posted before dying
+
+
+def _conditional_failed(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def calendar_sk(post: Post) -> str:
+    return f"{post.scheduled_for or post.created_at}#{post.post_id}"
+
+
+def post_to_item(post: Post) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "pk": business_pk(post.business_id),
+        "sk": post_sk(post.post_id),
+        "type": "post",
+        "post_id": post.post_id,
+        "business_id": post.business_id,
+        "status": post.status.value,
+        "content": content_to_item(post.content),
+        "targets": {acc: t.to_item() for acc, t in post.targets.items()},
+        "created_at": post.created_at,
+        "updated_at": post.updated_at or post.created_at,
+        "version": post.version,
+        "cal_pk": business_pk(post.business_id),
+        "cal_sk": calendar_sk(post),
+    }
+    for name in ("scheduled_for", "timezone", "published_at", "status_reason"):
+        value = getattr(post, name)
+        if value is not None:
+            item[name] = value
+    return item
+
+
+def post_from_item(item: Mapping[str, Any]) -> Post:
+    return Post(
+        post_id=item["post_id"],
+        business_id=item["business_id"],
+        status=PostStatus(item["status"]),
+        content=content_from_item(item.get("content", {})),
+        targets={acc: Target.from_item(t) for acc, t in item.get("targets", {}).items()},
+        created_at=item.get("created_at", ""),
+        updated_at=item.get("updated_at", ""),
+        scheduled_for=item.get("scheduled_for"),
+        timezone=item.get("timezone"),
+        published_at=item.get("published_at"),
+        status_reason=item.get("status_reason"),
+        version=int(item.get("version", 0)),
+    )
+
+
+class PostRepository:
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def _key(self, business_id: str, post_id: str) -> dict[str, str]:
+        return {"pk": business_pk(business_id), "sk": post_sk(post_id)}
+
+    # --- reads ------------------------------------------------------------------------------
+    def get(self, business_id: str, post_id: str) -> Post:
+        """The post, strongly consistent. Another business's post is simply not found."""
+        item = self.get_item(business_id, post_id)
+        return post_from_item(item)
+
+    def get_item(self, business_id: str, post_id: str) -> dict[str, Any]:
+        item: dict[str, Any] | None = self._table.get_item(
+            Key=self._key(business_id, post_id), ConsistentRead=True
+        ).get("Item")
+        if item is None or item.get("type") != "post":
+            raise NotFound(f"post {post_id} not found")
+        return item
+
+    def list_window(self, business_id: str, since: str, until: str) -> list[Post]:
+        """Posts whose calendar time (scheduled_for, else created_at) is in [since, until]."""
+        posts: list[Post] = []
+        kwargs: dict[str, Any] = {
+            "IndexName": CALENDAR_INDEX,
+            "KeyConditionExpression": Key("cal_pk").eq(business_pk(business_id))
+            & Key("cal_sk").between(since, until + "~"),
+        }
+        while True:
+            page = self._table.query(**kwargs)
+            posts.extend(post_from_item(i) for i in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return posts
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # --- writes -----------------------------------------------------------------------------
+    def create(self, post: Post, extra: Mapping[str, Any] | None = None) -> None:
+        """Store a new post with its targets; `extra` carries attributes other modules own
+        (the scheduler's due_pk/due_sk), written in the same conditional put."""
+        item = {**post_to_item(post), **(extra or {})}
+        try:
+            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                raise Conflict(f"post {post.post_id} already exists") from exc
+            raise
+
+    def start(self, business_id: str, post_id: str, now: str, *, reopen: bool = False) -> Post:
+        """Move a queued post (or, with `reopen`, a failed or partly published one) to
+        `publishing`. Already publishing is fine: a redelivered message continues the run."""
+        allowed = [PostStatus.QUEUED, PostStatus.PUBLISHING]
+        if reopen:
+            allowed += [PostStatus.FAILED, PostStatus.PARTIALLY_PUBLISHED]
+        values: dict[str, Any] = {f":s{i}": s.value for i, s in enumerate(allowed)}
+        try:
+            result = self._table.update_item(
+                Key=self._key(business_id, post_id),
+                UpdateExpression="SET #st = :pub, updated_at = :now, version = version + :one",
+                ConditionExpression=f"attribute_exists(pk) AND #st IN ({', '.join(values)})",
+                ExpressionAttributeNames={"#st": "status"},
+                ExpressionAttributeValues={
+                    **values,
+                    ":pub": PostStatus.PUBLISHING.value,
+                    ":now": now,
+                    ":one": 1,
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                current = self.get(business_id, post_id)  # NotFound if it does not exist
+                raise Conflict(
+                    f"post {post_id} is {current.status.value}; it cannot be published now"
+                ) from exc
+            raise
+        return post_from_item(result["Attributes"])
+
+    def claim_target(
+        self,
+        business_id: str,
+        post_id: str,
+        account_id: str,
+        *,
+        now: str,
+        stale_before: str,
+        any_failure: bool = False,
+    ) -> Claim | None:
+        """Claim one target for this run, or None when it is published, unconfirmed, claimed by
+        a live run, or failed for a reason a retry will not fix (unless `any_failure`: a person
+        asked for the retry)."""
+        failed_clause = "#t.#a.#s = :failed"
+        if not any_failure:
+            failed_clause += " AND #t.#a.error_kind IN (:k0, :k1)"
+        condition = (
+            "attribute_exists(#t.#a) AND (#t.#a.#s = :pending OR "
+            f"({failed_clause}) OR (#t.#a.#s = :publishing AND #t.#a.claimed_at < :stale))"
+        )
+        values: dict[str, Any] = {
+            ":pending": TargetStatus.PENDING.value,
+            ":failed": TargetStatus.FAILED.value,
+            ":publishing": TargetStatus.PUBLISHING.value,
+            ":stale": stale_before,
+            ":now": now,
+            ":one": 1,
+        }
+        if not any_failure:
+            values.update({":k0": _RETRYABLE_KINDS[0], ":k1": _RETRYABLE_KINDS[1]})
+        try:
+            result = self._table.update_item(
+                Key=self._key(business_id, post_id),
+                UpdateExpression=(
+                    "SET #t.#a.#s = :publishing, #t.#a.attempts = #t.#a.attempts + :one, "
+                    "#t.#a.claimed_at = :now, updated_at = :now, version = version + :one"
+                ),
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#t": "targets", "#a": account_id, "#s": "status"},
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return None
+            raise
+        old = Target.from_item(result["Attributes"]["targets"][account_id])
+        claimed = replace(
+            old, status=TargetStatus.PUBLISHING, attempts=old.attempts + 1, claimed_at=now
+        )
+        return Claim(target=claimed, took_over=old.status == TargetStatus.PUBLISHING)
+
+    def record_part_ids(
+        self, business_id: str, post_id: str, account_id: str, part_ids: list[str], now: str
+    ) -> None:
+        """A thread's tweets, stored the moment each is confirmed: a retry resumes after them."""
+        self._update_target(
+            business_id,
+            post_id,
+            account_id,
+            "SET #t.#a.part_ids = :ids, updated_at = :now, version = version + :one",
+            {":ids": part_ids, ":now": now, ":one": 1},
+            condition="attribute_exists(#t.#a)",
+        )
+
+    def record_published(
+        self,
+        business_id: str,
+        post_id: str,
+        account_id: str,
+        published: Published,
+        now: str,
+        *,
+        attempts: int | None = None,
+    ) -> None:
+        # Unconditional on the claim: the platform said yes, and that is the truth to keep even
+        # if a slow run's claim was taken over meanwhile.
+        expression = (
+            "SET #t.#a.#s = :published, #t.#a.platform_post_id = :pid, #t.#a.#u = :url, "
+            "#t.#a.part_ids = :ids, #t.#a.published_at = :now, updated_at = :now, "
+            "version = version + :one"
+        )
+        values: dict[str, Any] = {
+            ":published": TargetStatus.PUBLISHED.value,
+            ":pid": published.platform_post_id,
+            ":url": published.url,
+            ":ids": list(published.part_ids) or [published.platform_post_id],
+            ":now": now,
+            ":one": 1,
+        }
+        if attempts is not None:
+            expression += ", #t.#a.attempts = :attempts"
+            values[":attempts"] = attempts
+        self._update_target(
+            business_id,
+            post_id,
+            account_id,
+            expression + " REMOVE #t.#a.last_error, #t.#a.error_kind",
+            values,
+            condition="attribute_exists(#t.#a)",
+            names={"#s": "status", "#u": "url"},
+        )
+
+    def record_failure(
+        self,
+        business_id: str,
+        post_id: str,
+        account_id: str,
+        *,
+        status: TargetStatus,
+        reason: str,
+        kind: str,
+        claimed_at: str,
+        now: str,
+        attempts: int | None = None,
+    ) -> bool:
+        """Mark our claimed target failed or unconfirmed; False if the claim is no longer ours
+        (taken over as stale, or already published)."""
+        expression = (
+            "SET #t.#a.#s = :status, #t.#a.last_error = :reason, #t.#a.error_kind = :kind, "
+            "updated_at = :now, version = version + :one"
+        )
+        values: dict[str, Any] = {
+            ":status": status.value,
+            ":reason": reason,
+            ":kind": kind,
+            ":now": now,
+            ":one": 1,
+            ":publishing": TargetStatus.PUBLISHING.value,
+            ":claimed": claimed_at,
+        }
+        if attempts is not None:
+            expression += ", #t.#a.attempts = :attempts"
+            values[":attempts"] = attempts
+        try:
+            self._update_target(
+                business_id,
+                post_id,
+                account_id,
+                expression,
+                values,
+                condition="#t.#a.#s = :publishing AND #t.#a.claimed_at = :claimed",
+                names={"#s": "status"},
+            )
+        except Conflict:
+            return False
+        return True
+
+    def finish(self, business_id: str, post_id: str, now: str) -> Post | None:
+        """Close a publishing post with the status its targets add up to, once no target is
+        still being published. None when there is nothing for this run to close: the post is
+        not publishing, or another live run still holds a target and will close it."""
+        for _ in range(5):
+            post = self.get(business_id, post_id)
+            if post.status != PostStatus.PUBLISHING:
+                return None
+            if any(t.status == TargetStatus.PUBLISHING for t in post.targets.values()):
+                return None
+            outcome = post.outcome()
+            published = [t.published_at for t in post.targets.values() if t.published_at]
+            reasons = [
+                f"{t.account_id}: {t.last_error}"
+                for t in post.targets.values()
+                if t.status != TargetStatus.PUBLISHED and t.last_error
+            ]
+            values: dict[str, Any] = {
+                ":status": outcome.value,
+                ":now": now,
+                ":one": 1,
+                ":v": post.version,
+                ":event": event_type_for(outcome),
+                ":pa": max(published) if published else None,
+                ":reason": "; ".join(reasons) or None,
+            }
+            sets = ["#st = :status", "updated_at = :now", "version = version + :one"]
+            sets.append("pending_event = :event")
+            removes = []
+            for attr, placeholder in (("published_at", ":pa"), ("status_reason", ":reason")):
+                if values[placeholder] is None:
+                    del values[placeholder]
+                    removes.append(attr)
+                else:
+                    sets.append(f"{attr} = {placeholder}")
+            expression = "SET " + ", ".join(sets)
+            if removes:
+                expression += " REMOVE " + ", ".join(removes)
+            try:
+                result = self._table.update_item(
+                    Key=self._key(business_id, post_id),
+                    UpdateExpression=expression,
+                    ConditionExpression="version = :v",
+                    ExpressionAttributeNames={"#st": "status"},
+                    ExpressionAttributeValues=values,
+                    ReturnValues="ALL_NEW",
+                )
+            except ClientError as exc:
+                if _conditional_failed(exc):
+                    continue  # a target moved between our read and write: read again
+                raise
+            return post_from_item(result["Attributes"])
+        return None
+
+    def pending_event(self, business_id: str, post_id: str) -> str | None:
+        return self.get_item(business_id, post_id).get("pending_event")
+
+    def clear_pending_event(self, business_id: str, post_id: str, version: int) -> None:
+        """The final event went out: forget it. Conditional on the version it was made for, so
+        a newer outcome's pending event (after a retry) is not cleared by a slow older run."""
+        try:
+            self._table.update_item(
+                Key=self._key(business_id, post_id),
+                UpdateExpression="REMOVE pending_event",
+                ConditionExpression="version = :v",
+                ExpressionAttributeValues={":v": version},
+            )
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+
+    def _update_target(
+        self,
+        business_id: str,
+        post_id: str,
+        account_id: str,
+        expression: str,
+        values: dict[str, Any],
+        *,
+        condition: str,
+        names: dict[str, str] | None = None,
+    ) -> None:
+        try:
+            self._table.update_item(
+                Key=self._key(business_id, post_id),
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#t": "targets", "#a": account_id, **(names or {})},
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                raise Conflict(f"target {account_id} of post {post_id} changed") from exc
+            raise

@@ -1,0 +1,340 @@
+"""Scheduled posts in DynamoDB: create, calendar listing, edit, cancel, and the tick's queries.
+
+Every state change is one conditional write, so the API, two ticks and the worker can race on a
+post and exactly one of them wins:
+
+    create              Put      if the key is new
+    edit / reschedule   Update   if status = pending and version = the version the edit read
+    cancel              Update   if status = pending          (REMOVE the due keys)
+    queue (tick)        Update   if status = pending and due_sk = what the tick saw (REMOVE them)
+    miss (tick)         Update   if status = pending and due_sk = what the tick saw (REMOVE them)
+
+The due index is KEYS_ONLY: `pk` names the business, `sk` the post and `due_sk` the scheduled
+time, which is all the tick needs, so it reads no post item.
+
+Expressions are plain strings (no `boto3.dynamodb.conditions`): the tick's handler module must
+import fast, and boto3 is only imported when the container first builds a client.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from herald.clock import Clock, isoformat
+from herald.errors import Conflict, FieldError, InvalidInput, NotFound
+from herald.posts import Post, PostStatus
+from herald.settings import Settings
+from herald.store.table import CALENDAR_INDEX, DUE_INDEX, business_pk, due_pk, post_sk
+
+
+@dataclass(frozen=True)
+class DueEntry:
+    business_id: str
+    post_id: str
+    scheduled_for: str
+    due_sk: str
+
+
+@dataclass(frozen=True)
+class Page:
+    posts: list[Post]
+    cursor: str | None
+
+
+def due_sk(scheduled_for: str, post_id: str) -> str:
+    return f"{scheduled_for}#{post_id}"
+
+
+def scheduled_item(post: Post, shards: int) -> dict[str, Any]:
+    """The engine's post item plus the due-index keys, which only a pending post carries."""
+    from herald.store.posts import post_to_item  # boto3's helpers: not on the tick's import path
+
+    item = post_to_item(post)
+    if post.status == PostStatus.PENDING and post.scheduled_for:
+        item["due_pk"] = due_pk(post.post_id, shards)
+        item["due_sk"] = due_sk(post.scheduled_for, post.post_id)
+    return item
+
+
+def post_from_item(item: dict[str, Any]) -> Post:
+    from herald.store.posts import post_from_item as engine_post_from_item
+
+    return engine_post_from_item(item)
+
+
+def encode_cursor(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
+
+
+def decode_cursor(cursor: str, business_id: str) -> dict[str, Any]:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("invalid cursor", [FieldError("cursor", "not a cursor")]) from exc
+    # A cursor is only ever valid for the business that received it.
+    if not isinstance(key, dict) or key.get("cal_pk") != business_pk(business_id):
+        raise InvalidInput("invalid cursor", [FieldError("cursor", "not a cursor")])
+    return key
+
+
+def _is_condition_failure(exc: Exception) -> bool:
+    response = getattr(exc, "response", None)
+    code = (response or {}).get("Error", {}).get("Code")
+    return bool(code == "ConditionalCheckFailedException")
+
+
+class ScheduleRepository:
+    def __init__(self, table: Any, clock: Clock, settings: Settings) -> None:
+        self._table = table
+        self._clock = clock
+        self._settings = settings
+
+    @property
+    def _client(self) -> Any:
+        # The resource's client is thread-safe (the resource is not), so the tick's threads use
+        # it; it still converts plain Python values to DynamoDB's typed ones, as the table does.
+        return self._table.meta.client
+
+    # --- API side ----------------------------------------------------------------------------
+    def create(self, post: Post) -> Post:
+        self._table.put_item(
+            Item=scheduled_item(post, self._settings.due_shards),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+        return post
+
+    def get(self, business_id: str, post_id: str) -> Post:
+        item = self._table.get_item(
+            Key={"pk": business_pk(business_id), "sk": post_sk(post_id)}, ConsistentRead=True
+        ).get("Item")
+        if item is None or item.get("type") != "post":
+            raise NotFound(f"post {post_id} not found")
+        return post_from_item(item)
+
+    def calendar(
+        self,
+        business_id: str,
+        *,
+        statuses: list[str] | None = None,
+        platform: str | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        newest_first: bool = True,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page:
+        names = {"#cpk": "cal_pk"}
+        values: dict[str, Any] = {":pk": business_pk(business_id)}
+        condition = "#cpk = :pk"
+        if start and end:
+            condition += " AND #csk BETWEEN :from AND :to"
+            names["#csk"] = "cal_sk"
+            values.update({":from": start, ":to": end + "#\uffff"})
+        elif start:
+            condition += " AND #csk >= :from"
+            names["#csk"] = "cal_sk"
+            values[":from"] = start
+        elif end:
+            condition += " AND #csk <= :to"
+            names["#csk"] = "cal_sk"
+            values[":to"] = end + "#\uffff"
+        filters = []
+        if statuses:
+            names["#st"] = "status"
+            keys = [f":s{i}" for i in range(len(statuses))]
+            values.update(dict(zip(keys, statuses, strict=True)))
+            filters.append(f"#st IN ({', '.join(keys)})")
+        kwargs: dict[str, Any] = {
+            "IndexName": CALENDAR_INDEX,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": not newest_first,
+            "Limit": limit,
+        }
+        if filters:
+            kwargs["FilterExpression"] = " AND ".join(filters)
+        if cursor:
+            kwargs["ExclusiveStartKey"] = decode_cursor(cursor, business_id)
+        items: list[dict[str, Any]] = []
+        while True:
+            response = self._table.query(**kwargs)
+            for item in response.get("Items", []):
+                # The targets are a map by account id, which no filter expression can search:
+                # the platform is filtered here, on items the query returns anyway.
+                if platform and all(
+                    t.get("platform") != platform for t in item.get("targets", {}).values()
+                ):
+                    continue
+                items.append(item)
+                if len(items) == limit:
+                    # Stop at the item itself, not at DynamoDB's page end: the filter may have
+                    # consumed part of that page, and the rest must come on the next call.
+                    last = {k: item[k] for k in ("pk", "sk", "cal_pk", "cal_sk")}
+                    return Page([post_from_item(i) for i in items], encode_cursor(last))
+            last_key = response.get("LastEvaluatedKey")
+            if not last_key:
+                return Page([post_from_item(i) for i in items], None)
+            kwargs["ExclusiveStartKey"] = last_key
+
+    def update_pending(self, post: Post, expected_version: int) -> Post:
+        """Write an edited pending post over the version the edit was based on."""
+        item = scheduled_item(post, self._settings.due_shards)
+        try:
+            self._table.put_item(
+                Item=item,
+                ConditionExpression="#st = :pending AND #v = :v",
+                ExpressionAttributeNames={"#st": "status", "#v": "version"},
+                ExpressionAttributeValues={":pending": "pending", ":v": expected_version},
+            )
+        except Exception as exc:
+            if _is_condition_failure(exc):
+                raise self._conflict(post.business_id, post.post_id, "edited") from exc
+            raise
+        return post
+
+    def cancel(self, business_id: str, post_id: str) -> Post:
+        now = isoformat(self._clock.now())
+        try:
+            response = self._table.update_item(
+                Key={"pk": business_pk(business_id), "sk": post_sk(post_id)},
+                UpdateExpression=(
+                    "SET #st = :cancelled, updated_at = :now, status_reason = :why, "
+                    "#v = #v + :one REMOVE due_pk, due_sk"
+                ),
+                ConditionExpression="#st = :pending",
+                ExpressionAttributeNames={"#st": "status", "#v": "version"},
+                ExpressionAttributeValues={
+                    ":cancelled": "cancelled",
+                    ":pending": "pending",
+                    ":now": now,
+                    ":why": "cancelled by the client",
+                    ":one": 1,
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except Exception as exc:
+            if _is_condition_failure(exc):
+                raise self._conflict(business_id, post_id, "cancelled") from exc
+            raise
+        return post_from_item(response["Attributes"])
+
+    def _conflict(self, business_id: str, post_id: str, verb: str) -> Exception:
+        current = self.get(business_id, post_id)  # NotFound when it never existed
+        if current.status != PostStatus.PENDING:
+            return Conflict(
+                f"post {post_id} is {current.status.value}; only pending posts can be {verb}",
+                post_status=current.status.value,
+            )
+        return Conflict(f"post {post_id} was changed meanwhile; read it again and retry")
+
+    # --- tick side ---------------------------------------------------------------------------
+    def due(self, until: datetime, *, threads: int = 8) -> list[DueEntry]:
+        """Every pending post due up to `until` (overdue ones included), oldest first."""
+        bound = isoformat(until) + "#\uffff"
+        shards = [f"DUE#{n}" for n in range(self._settings.due_shards)]
+        with ThreadPoolExecutor(max_workers=min(threads, len(shards))) as pool:
+            results = list(pool.map(lambda shard: list(self._due_shard(shard, bound)), shards))
+        entries = [entry for shard in results for entry in shard]
+        entries.sort(key=lambda e: e.due_sk)
+        return entries
+
+    def _due_shard(self, shard: str, bound: str) -> Iterator[DueEntry]:
+        kwargs: dict[str, Any] = {
+            "TableName": self._table.name,
+            "IndexName": DUE_INDEX,
+            "KeyConditionExpression": "due_pk = :shard AND due_sk <= :bound",
+            "ExpressionAttributeValues": {":shard": shard, ":bound": bound},
+        }
+        while True:
+            response = self._client.query(**kwargs)
+            for item in response.get("Items", []):
+                sk_value = item["due_sk"]
+                scheduled_for, _, post_id = sk_value.rpartition("#")
+                yield DueEntry(
+                    business_id=item["pk"].removeprefix("BUSINESS#"),
+                    post_id=post_id,
+                    scheduled_for=scheduled_for,
+                    due_sk=sk_value,
+                )
+            if "LastEvaluatedKey" not in response:
+                return
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def _leave_pending(self, entry: DueEntry, status: str, extra: dict[str, str]) -> bool:
+        names = {"#st": "status", "#v": "version"}
+        values: dict[str, Any] = {
+            ":pending": "pending",
+            ":new": status,
+            ":due": entry.due_sk,
+            ":now": isoformat(self._clock.now()),
+            ":one": 1,
+        }
+        sets = ["#st = :new", "updated_at = :now", "#v = #v + :one"]
+        for i, (name, value) in enumerate(extra.items()):
+            names[f"#x{i}"] = name
+            values[f":x{i}"] = value
+            sets.append(f"#x{i} = :x{i}")
+        try:
+            self._client.update_item(
+                TableName=self._table.name,
+                Key={
+                    "pk": business_pk(entry.business_id),
+                    "sk": post_sk(entry.post_id),
+                },
+                UpdateExpression=f"SET {', '.join(sets)} REMOVE due_pk, due_sk",
+                # due_sk too: a post rescheduled after the query must not go at its old time.
+                ConditionExpression="#st = :pending AND due_sk = :due",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except Exception as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def mark_queued(self, entry: DueEntry, dispatch_id: str) -> bool:
+        """pending -> queued; False when another tick, a cancel or an edit got there first."""
+        now = isoformat(self._clock.now())
+        return self._leave_pending(
+            entry, PostStatus.QUEUED.value, {"queued_at": now, "dispatch_id": dispatch_id}
+        )
+
+    def mark_missed(self, entry: DueEntry, reason: str) -> bool:
+        return self._leave_pending(entry, PostStatus.MISSED.value, {"status_reason": reason})
+
+    def statuses(self, entries: list[DueEntry]) -> dict[str, dict[str, Any]]:
+        """Status and dispatch id of up to 100 posts by id, strongly consistent."""
+        if not entries:
+            return {}
+        keys = [{"pk": business_pk(e.business_id), "sk": post_sk(e.post_id)} for e in entries]
+        request: dict[str, Any] = {
+            self._table.name: {
+                "Keys": keys,
+                "ConsistentRead": True,
+                "ProjectionExpression": "post_id, #st, dispatch_id",
+                "ExpressionAttributeNames": {"#st": "status"},
+            }
+        }
+        found: dict[str, dict[str, Any]] = {}
+        while request:
+            response = self._client.batch_get_item(RequestItems=request)
+            for item in response.get("Responses", {}).get(self._table.name, []):
+                found[item["post_id"]] = {
+                    "status": item["status"],
+                    "dispatch_id": item.get("dispatch_id"),
+                }
+            request = response.get("UnprocessedKeys") or {}
+        return found
+
+
+def window(now: datetime, seconds: int) -> datetime:
+    return now + timedelta(seconds=seconds)

@@ -1,0 +1,116 @@
+"""Turning what a client sends as `scheduled_for` into one UTC instant.
+
+Two shapes are accepted:
+
+- an ISO 8601 time with an offset (`2026-03-08T09:30:00-05:00`, `...Z`): the offset names the
+  instant, and an optional IANA `timezone` is kept for display (it must agree with the offset);
+- a local wall time without an offset plus an IANA `timezone` (`2026-03-08T09:30:00` +
+  `America/New_York`), resolved with the zone's rules for that date.
+
+Daylight saving makes some wall times special:
+
+- a gap (spring forward: 02:30 does not exist in New York on 2026-03-08) is refused with a 422
+  that names the first valid time after it. Shifting silently (RFC 5545's choice) would publish at
+  a time nobody picked; a calendar UI never offers such a time, so a client that sends one has a
+  bug worth hearing about.
+- an overlap (fall back: 01:30 happens twice on 2026-11-01) is accepted. The first occurrence is
+  the default (as RFC 5545 and Python's `fold=0` read it); the client picks the second with
+  `fold: 1`, or by sending the wall time with the offset it means (`01:30:00-05:00`), which the
+  zone must allow at that wall time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from herald.errors import FieldError, InvalidInput
+
+MAX_AHEAD = timedelta(days=365)
+
+
+@dataclass(frozen=True)
+class ResolvedTime:
+    at: datetime  # UTC
+    timezone: str | None
+
+
+def _invalid(message: str, code: str, field: str = "scheduled_for") -> InvalidInput:
+    return InvalidInput(message, [FieldError(field, message, code)])
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise _invalid(f"unknown time zone {name!r}", "unknown_timezone", "timezone") from exc
+
+
+def _exists(local: datetime) -> bool:
+    # A wall time exists iff it survives a round trip through UTC unchanged.
+    there_and_back = local.astimezone(UTC).astimezone(local.tzinfo)
+    return there_and_back.replace(tzinfo=None) == local.replace(tzinfo=None)
+
+
+def _next_valid(local: datetime) -> datetime:
+    probe = local
+    for _ in range(24 * 4):  # gaps are at most a few hours; step by 15 minutes
+        probe = probe + timedelta(minutes=15)
+        probe = probe.replace(minute=(probe.minute // 15) * 15, second=0, microsecond=0)
+        if _exists(probe):
+            return probe
+    return probe
+
+
+def _offsets(local: datetime) -> set[timedelta]:
+    return {off for fold in (0, 1) if (off := local.replace(fold=fold).utcoffset()) is not None}
+
+
+def resolve(scheduled_for: str, timezone: str | None, fold: int | None = None) -> ResolvedTime:
+    """Parse and resolve, raising InvalidInput (422) with a field error on any problem."""
+    try:
+        parsed = datetime.fromisoformat(scheduled_for.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise _invalid("scheduled_for is not an ISO 8601 date-time", "invalid_datetime") from exc
+    tz = zone(timezone) if timezone else None
+
+    if parsed.tzinfo is not None:
+        if tz is not None:
+            wall = parsed.replace(tzinfo=tz)
+            if parsed.utcoffset() not in _offsets(wall):
+                raise _invalid(
+                    f"offset {parsed.isoformat()[19:]} is not a valid offset of {timezone} at "
+                    "that wall time",
+                    "offset_mismatch",
+                )
+        return ResolvedTime(parsed.astimezone(UTC), timezone)
+
+    if tz is None:
+        raise _invalid(
+            "scheduled_for needs an offset (e.g. 2026-05-01T09:00:00+02:00) or a timezone",
+            "missing_offset",
+        )
+    wall = parsed.replace(tzinfo=tz, fold=fold or 0)
+    if not _exists(wall):
+        suggestion = _next_valid(wall).replace(tzinfo=None).isoformat()
+        raise _invalid(
+            f"{parsed.isoformat()} does not exist in {timezone} (a daylight-saving gap); "
+            f"the next valid time is {suggestion}",
+            "nonexistent_local_time",
+        )
+    return ResolvedTime(wall.astimezone(UTC), timezone)
+
+
+def check_window(at: datetime, now: datetime, skew_seconds: int) -> None:
+    """A time in the past (beyond the skew) or more than a year ahead is refused."""
+    if at < now - timedelta(seconds=skew_seconds):
+        raise _invalid("scheduled_for is in the past", "in_past")
+    if at > now + MAX_AHEAD:
+        raise _invalid("scheduled_for is more than a year ahead", "too_far_ahead")
+
+
+def is_ambiguous(scheduled_for: str, timezone: str) -> bool:
+    """True when the wall time happens twice in the zone (the fall-back hour)."""
+    parsed = datetime.fromisoformat(scheduled_for).replace(tzinfo=zone(timezone))
+    return len(_offsets(parsed)) > 1

@@ -1,0 +1,286 @@
+"""Usable credentials for an account: refreshed when they are about to end, decrypted last.
+
+Refreshing is serialized per account with a short Redis lock because X refresh tokens are
+single-use. Two publishers that both see an expiring X token:
+
+    A: lock ok -> re-read (v1, expiring) -> refresh at X (rt1 spent, rt2 issued) -> write v2
+    A: unlock
+    B: lock waits .........................................................-> lock ok
+    B: re-read (v2, fresh) -> use A's token; rt1 is never presented again
+
+Without the lock B would present rt1 after A spent it, and X would answer by ending the grant.
+The write is also conditional on the version read, so even a lock that expired mid-refresh
+cannot let a stale refresh overwrite a newer token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from starlette.concurrency import run_in_threadpool
+
+from herald.accounts import Account, AccountStatus, Credentials
+from herald.clock import isoformat, parse_iso
+from herald.errors import Conflict, NotFound
+from herald.events import publish_event
+from herald.oauth.flows import PLATFORM_PROVIDER, flow_for
+from herald.oauth.state import redis_errors
+from herald.observability import logger
+from herald.platforms.base import ErrorKind, PlatformError
+from herald.vault import TokenUndecryptable
+
+if TYPE_CHECKING:
+    from herald.container import Container
+
+REFRESH_MARGIN = timedelta(minutes=5)
+SWEEP_WINDOW = timedelta(hours=24)
+# A token nobody can refresh is flagged needs_reauth this long before it ends: the sweep runs
+# hourly, so two hours guarantees one sweep sees it while it still works.
+REAUTH_NOTICE = timedelta(hours=2)
+LOCK_SECONDS = 20.0  # longer than one platform call (10 s timeout) plus the write
+LOCK_WAIT_SECONDS = 15.0
+LOCK_POLL_SECONDS = 0.02
+
+
+def lock_key(account_id: str) -> str:
+    return f"lock:refresh:{account_id}"
+
+
+async def credentials_for(container: Container, business_id: str, account_id: str) -> Credentials:
+    """The account's decrypted credentials, refreshed first if they end within 5 minutes.
+
+    NotFound if the account is absent or another business's; PlatformError(AUTH_REVOKED) if it
+    needs a person to reconnect it (revoked, expired without a refresh token, undecryptable).
+    """
+    account = await run_in_threadpool(container.accounts.get, business_id, account_id)
+    account = await ensure_fresh(container, account)
+    return await decrypt_credentials(container, account)
+
+
+async def decrypt_credentials(container: Container, account: Account) -> Credentials:
+    try:
+        access_token = container.vault.decrypt(account.access_token_enc)
+    except TokenUndecryptable as exc:
+        raise await _needs_reauth(
+            container, account, "the stored token cannot be decrypted; reconnect the account"
+        ) from exc
+    return Credentials(
+        account_id=account.account_id,
+        platform=account.platform,
+        external_id=account.external_id,
+        access_token=access_token,
+        details=dict(account.details),
+    )
+
+
+def _revoked(account: Account) -> PlatformError:
+    reason = account.status_reason or "the account must be reconnected"
+    return PlatformError(account.platform, ErrorKind.AUTH_REVOKED, reason)
+
+
+def _remaining(account: Account, now: datetime) -> timedelta | None:
+    if not account.token_expires_at:
+        return None
+    return parse_iso(account.token_expires_at) - now
+
+
+async def ensure_fresh(
+    container: Container, account: Account, margin: timedelta = REFRESH_MARGIN
+) -> Account:
+    if account.status is AccountStatus.NEEDS_REAUTH:
+        raise _revoked(account)
+    remaining = _remaining(account, container.clock.now())
+    if remaining is None or remaining > margin:
+        return account
+    if not account.refresh_token_enc:
+        if remaining <= timedelta(0):
+            raise await _needs_reauth(
+                container, account, "the access token expired and cannot be refreshed"
+            )
+        return account  # still valid for a few minutes, and nothing can extend it
+    return await refresh_locked(container, account, margin)
+
+
+async def refresh_locked(container: Container, account: Account, margin: timedelta) -> Account:
+    lock = container.redis.lock(
+        lock_key(account.account_id),
+        timeout=LOCK_SECONDS,
+        sleep=LOCK_POLL_SECONDS,
+        blocking_timeout=LOCK_WAIT_SECONDS,
+    )
+    async with redis_errors("locked for a token refresh"):
+        acquired = await lock.acquire()
+    if not acquired:
+        raise PlatformError(
+            account.platform, ErrorKind.TRANSIENT, "another refresh of this account is running"
+        )
+    try:
+        current = await run_in_threadpool(
+            container.accounts.get, account.business_id, account.account_id, consistent=True
+        )
+        if current.status is AccountStatus.NEEDS_REAUTH:
+            raise _revoked(current)
+        remaining = _remaining(current, container.clock.now())
+        if current.version != account.version or remaining is None or remaining > margin:
+            return current  # someone refreshed (or reconnected) while we waited: use theirs
+        return await _refresh(container, current)
+    finally:
+        try:
+            await lock.release()
+        except Exception as exc:  # noqa: BLE001 - an expired lock is released anyway
+            logger.warning("refresh lock release failed", extra={"error_type": type(exc).__name__})
+
+
+async def _refresh(container: Container, account: Account) -> Account:
+    assert account.refresh_token_enc is not None
+    try:
+        refresh_token = container.vault.decrypt(account.refresh_token_enc)
+    except TokenUndecryptable as exc:
+        raise await _needs_reauth(
+            container, account, "the stored refresh token cannot be decrypted; reconnect"
+        ) from exc
+    flow = await flow_for(container, PLATFORM_PROVIDER[account.platform])
+    try:
+        tokens = await flow.refresh(refresh_token)
+    except PlatformError as exc:
+        if exc.kind is ErrorKind.AUTH_REVOKED:
+            raise await _needs_reauth(container, account, exc.reason()) from exc
+        raise
+
+    def write() -> Account:
+        vault = container.vault
+        try:
+            return container.accounts.update_tokens(
+                account,
+                access_token_enc=vault.encrypt(tokens.access_token),
+                # X hands a new refresh token each time; LinkedIn may hand none back.
+                refresh_token_enc=vault.encrypt(tokens.refresh_token or refresh_token),
+                token_expires_at=isoformat(tokens.expires_at) if tokens.expires_at else None,
+                refresh_token_expires_at=(
+                    isoformat(tokens.refresh_expires_at)
+                    if tokens.refresh_expires_at
+                    else account.refresh_token_expires_at
+                ),
+            )
+        except Conflict:
+            # A reconnect landed while we refreshed: its tokens are the newer ones.
+            return container.accounts.get(account.business_id, account.account_id, consistent=True)
+
+    refreshed = await run_in_threadpool(write)
+    logger.info(
+        "token refreshed",
+        extra={
+            "account_id": account.account_id,
+            "platform": account.platform,
+            "token_expires_at": refreshed.token_expires_at,
+        },
+    )
+    return refreshed
+
+
+async def _needs_reauth(container: Container, account: Account, reason: str) -> PlatformError:
+    """Flag the account for a person and announce it; returns the error for the caller."""
+    try:
+        await run_in_threadpool(
+            container.accounts.mark_status,
+            account.business_id,
+            account.account_id,
+            AccountStatus.NEEDS_REAUTH,
+            reason,
+        )
+    except NotFound:
+        return PlatformError(account.platform, ErrorKind.AUTH_REVOKED, reason)
+    await publish_event(
+        container,
+        "account.needs_reauth",
+        _payload(account, reason),
+        dedupe_key=f"{account.account_id}:needs_reauth:{account.version}",
+    )
+    logger.warning(
+        "account needs reauthorization",
+        extra={"account_id": account.account_id, "platform": account.platform, "reason": reason},
+    )
+    return PlatformError(account.platform, ErrorKind.AUTH_REVOKED, reason)
+
+
+def _payload(account: Account, reason: str) -> dict[str, Any]:
+    return {
+        "business_id": account.business_id,
+        "account_id": account.account_id,
+        "platform": account.platform,
+        "display_name": account.display_name,
+        "token_expires_at": account.token_expires_at,
+        "reason": reason,
+    }
+
+
+# --- the hourly sweep -----------------------------------------------------------------------
+async def refresh_sweep(container: Container, concurrency: int = 8) -> dict[str, Any]:
+    """The tick's `refresh_tokens` task: refresh what ends within 24 hours, and warn about
+    (then flag) what ends soon and cannot be refreshed."""
+    now = container.clock.now()
+    notice = timedelta(days=container.settings.linkedin_expiry_notice_days)
+    horizon = now + max(SWEEP_WINDOW, notice)
+    found = await run_in_threadpool(container.accounts.expiring_before, isoformat(horizon))
+    outcomes: Counter[str] = Counter()
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(business_id: str, account_id: str) -> None:
+        async with gate:
+            try:
+                account = await run_in_threadpool(container.accounts.get, business_id, account_id)
+                outcomes[await _sweep_one(container, account, now, notice)] += 1
+            except NotFound:
+                outcomes["gone"] += 1
+            except Exception as exc:  # noqa: BLE001 - one account must not stop the sweep
+                outcomes["failed"] += 1
+                logger.warning(
+                    "refresh sweep failed for an account",
+                    extra={"account_id": account_id, "error_type": type(exc).__name__},
+                )
+
+    await asyncio.gather(*(one(b, a) for b, a in found))
+    return {"checked": len(found), **dict(sorted(outcomes.items()))}
+
+
+async def _sweep_one(
+    container: Container, account: Account, now: datetime, notice: timedelta
+) -> str:
+    if account.status is AccountStatus.NEEDS_REAUTH:
+        return "skipped"
+    remaining = _remaining(account, now)
+    if remaining is None:
+        return "not_due"
+    if account.refresh_token_enc:
+        if remaining > SWEEP_WINDOW:
+            return "not_due"
+        try:
+            refreshed = await refresh_locked(container, account, SWEEP_WINDOW)
+        except PlatformError as exc:
+            return "needs_reauth" if exc.kind is ErrorKind.AUTH_REVOKED else "failed"
+        return "refreshed" if refreshed.version != account.version else "fresh"
+    if remaining <= REAUTH_NOTICE:
+        await _needs_reauth(
+            container, account, "the access token ends soon and cannot be refreshed; reconnect"
+        )
+        return "needs_reauth"
+    if remaining <= notice and account.status is AccountStatus.CONNECTED:
+        reason = f"the access token ends at {account.token_expires_at}; reconnect before then"
+        await run_in_threadpool(
+            container.accounts.mark_status,
+            account.business_id,
+            account.account_id,
+            AccountStatus.EXPIRING,
+            reason,
+        )
+        await publish_event(
+            container,
+            "account.expiring",
+            _payload(account, reason),
+            dedupe_key=f"{account.account_id}:expiring:{account.token_expires_at}",
+        )
+        return "expiring"
+    return "not_due"

@@ -1,0 +1,330 @@
+"""Stateful fakes for the publishing engine: an in-memory post repository with the same
+conditional semantics as the DynamoDB one, publishers that remember what went live and can be
+told to fail, accounts, credentials and an SNS topic that records what it was sent."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from herald.accounts import Account, AccountStatus, Credentials, PlatformName
+from herald.errors import Conflict, NotFound
+from herald.platforms.base import Content, ErrorKind, PlatformError, Progress, Published
+from herald.posts import Post, PostStatus, TargetStatus
+from herald.publishing_policy import event_type_for
+from herald.store.posts import Claim
+
+_RETRYABLE = {k.value for k in ErrorKind if k.retryable}
+
+
+class InMemoryPostRepository:
+    """PostRepository's contract, in memory; calls arrive from worker threads, hence the lock."""
+
+    def __init__(self) -> None:
+        self._posts: dict[tuple[str, str], Post] = {}
+        self._events: dict[tuple[str, str], str] = {}
+        self._lock = threading.Lock()
+
+    def _bump(self, key: tuple[str, str], post: Post, now: str) -> None:
+        self._posts[key] = replace(post, version=post.version + 1, updated_at=now)
+
+    def get(self, business_id: str, post_id: str) -> Post:
+        with self._lock:
+            post = self._posts.get((business_id, post_id))
+        if post is None:
+            raise NotFound(f"post {post_id} not found")
+        return post
+
+    def list_window(self, business_id: str, since: str, until: str) -> list[Post]:
+        with self._lock:
+            return [
+                p
+                for (biz, _), p in self._posts.items()
+                if biz == business_id and since <= (p.scheduled_for or p.created_at) <= until + "~"
+            ]
+
+    def create(self, post: Post, extra: dict[str, Any] | None = None) -> None:
+        with self._lock:
+            key = (post.business_id, post.post_id)
+            if key in self._posts:
+                raise Conflict("exists")
+            self._posts[key] = post
+
+    def start(self, business_id: str, post_id: str, now: str, *, reopen: bool = False) -> Post:
+        allowed = {PostStatus.QUEUED, PostStatus.PUBLISHING}
+        if reopen:
+            allowed |= {PostStatus.FAILED, PostStatus.PARTIALLY_PUBLISHED}
+        post = self.get(business_id, post_id)
+        with self._lock:
+            if post.status not in allowed:
+                raise Conflict(f"post {post_id} is {post.status.value}")
+            self._bump((business_id, post_id), replace(post, status=PostStatus.PUBLISHING), now)
+            return self._posts[(business_id, post_id)]
+
+    def claim_target(
+        self,
+        business_id: str,
+        post_id: str,
+        account_id: str,
+        *,
+        now: str,
+        stale_before: str,
+        any_failure: bool = False,
+    ) -> Claim | None:
+        with self._lock:
+            key = (business_id, post_id)
+            post = self._posts[key]
+            old = post.targets[account_id]
+            ok = (
+                old.status == TargetStatus.PENDING
+                or (
+                    old.status == TargetStatus.FAILED
+                    and (any_failure or old.error_kind in _RETRYABLE)
+                )
+                or (old.status == TargetStatus.PUBLISHING and (old.claimed_at or "") < stale_before)
+            )
+            if not ok:
+                return None
+            new = replace(
+                old, status=TargetStatus.PUBLISHING, attempts=old.attempts + 1, claimed_at=now
+            )
+            self._bump(key, post.with_target(new), now)
+            return Claim(target=new, took_over=old.status == TargetStatus.PUBLISHING)
+
+    def _update(
+        self, business_id: str, post_id: str, account_id: str, now: str, **changes: Any
+    ) -> None:
+        key = (business_id, post_id)
+        post = self._posts[key]
+        self._bump(key, post.with_target(replace(post.targets[account_id], **changes)), now)
+
+    def record_part_ids(
+        self, business_id: str, post_id: str, account_id: str, part_ids: list[str], now: str
+    ) -> None:
+        with self._lock:
+            self._update(business_id, post_id, account_id, now, part_ids=tuple(part_ids))
+
+    def record_published(
+        self,
+        business_id: str,
+        post_id: str,
+        account_id: str,
+        published: Published,
+        now: str,
+        *,
+        attempts: int | None = None,
+    ) -> None:
+        with self._lock:
+            changes: dict[str, Any] = {
+                "status": TargetStatus.PUBLISHED,
+                "platform_post_id": published.platform_post_id,
+                "url": published.url,
+                "part_ids": published.part_ids or (published.platform_post_id,),
+                "published_at": now,
+                "last_error": None,
+                "error_kind": None,
+            }
+            if attempts is not None:
+                changes["attempts"] = attempts
+            self._update(business_id, post_id, account_id, now, **changes)
+
+    def record_failure(
+        self,
+        business_id: str,
+        post_id: str,
+        account_id: str,
+        *,
+        status: TargetStatus,
+        reason: str,
+        kind: str,
+        claimed_at: str,
+        now: str,
+        attempts: int | None = None,
+    ) -> bool:
+        with self._lock:
+            target = self._posts[(business_id, post_id)].targets[account_id]
+            if target.status != TargetStatus.PUBLISHING or target.claimed_at != claimed_at:
+                return False
+            changes: dict[str, Any] = {"status": status, "last_error": reason, "error_kind": kind}
+            if attempts is not None:
+                changes["attempts"] = attempts
+            self._update(business_id, post_id, account_id, now, **changes)
+            return True
+
+    def finish(self, business_id: str, post_id: str, now: str) -> Post | None:
+        with self._lock:
+            key = (business_id, post_id)
+            post = self._posts[key]
+            if post.status != PostStatus.PUBLISHING:
+                return None
+            if any(t.status == TargetStatus.PUBLISHING for t in post.targets.values()):
+                return None
+            outcome = post.outcome()
+            published = [t.published_at for t in post.targets.values() if t.published_at]
+            reasons = [
+                f"{t.account_id}: {t.last_error}"
+                for t in post.targets.values()
+                if t.status != TargetStatus.PUBLISHED and t.last_error
+            ]
+            self._bump(
+                key,
+                replace(
+                    post,
+                    status=outcome,
+                    published_at=max(published) if published else None,
+                    status_reason="; ".join(reasons) or None,
+                ),
+                now,
+            )
+            self._events[key] = event_type_for(outcome)
+            return self._posts[key]
+
+    def pending_event(self, business_id: str, post_id: str) -> str | None:
+        with self._lock:
+            return self._events.get((business_id, post_id))
+
+    def clear_pending_event(self, business_id: str, post_id: str, version: int) -> None:
+        with self._lock:
+            if self._posts[(business_id, post_id)].version == version:
+                self._events.pop((business_id, post_id), None)
+
+
+class FakeAccounts:
+    def __init__(self, accounts: list[Account] | None = None) -> None:
+        self.accounts = {(a.business_id, a.account_id): a for a in accounts or []}
+
+    def add(self, account: Account) -> None:
+        self.accounts[(account.business_id, account.account_id)] = account
+
+    def get(self, business_id: str, account_id: str, *, consistent: bool = False) -> Account:
+        try:
+            return self.accounts[(business_id, account_id)]
+        except KeyError:
+            raise NotFound(f"account {account_id} not found") from None
+
+    def list_for_business(self, business_id: str) -> list[Account]:
+        return [a for (biz, _), a in self.accounts.items() if biz == business_id]
+
+    def mark_status(
+        self, business_id: str, account_id: str, status: AccountStatus, reason: str | None
+    ) -> Account:
+        account = replace(self.get(business_id, account_id), status=status, status_reason=reason)
+        self.add(account)
+        return account
+
+
+def account(business_id: str, account_id: str, platform: PlatformName, **kw: Any) -> Account:
+    return Account(
+        account_id=account_id,
+        business_id=business_id,
+        platform=platform,
+        external_id=f"ext-{account_id}",
+        display_name=account_id,
+        status=kw.pop("status", AccountStatus.CONNECTED),
+        access_token_enc="enc",
+        **kw,
+    )
+
+
+def fake_credentials(accounts: FakeAccounts) -> Callable[[Any, str, str], Any]:
+    """Stands in for herald.tokens.credentials_for."""
+
+    async def credentials_for(_: Any, business_id: str, account_id: str) -> Credentials:
+        acc = accounts.get(business_id, account_id)
+        if acc.status == AccountStatus.NEEDS_REAUTH:
+            raise PlatformError(acc.platform, ErrorKind.AUTH_REVOKED, "reconnect the account")
+        return Credentials(acc.account_id, acc.platform, acc.external_id, "token")
+
+    return credentials_for
+
+
+@dataclass
+class Live:
+    """A post the fake platform holds."""
+
+    post_id: str
+    text: str
+    account_id: str
+    reply_to: str | None = None
+
+
+Behaviour = PlatformError | BaseException | Callable[[], Any]
+
+
+@dataclass
+class FakePublisher:
+    """A platform that keeps what was posted. `fail_next` is a queue of what the next calls do:
+    raise an error (after posting, for an ambiguous one with `lands=True`), or run a callable.
+    `delay` makes every call take that long (concurrency tests)."""
+
+    platform: PlatformName
+    delay: float = 0.0
+    live: list[Live] = field(default_factory=list)
+    calls: int = 0
+    call_times: list[float] = field(default_factory=list)
+    fail_next: list[tuple[Behaviour, bool]] = field(default_factory=list)
+    lookups: int = 0
+    fail_at_call: dict[int, BaseException] = field(default_factory=dict)  # by call number
+    _seq: int = 0
+
+    def fail(self, error: Behaviour, *, lands: bool = False, times: int = 1) -> None:
+        self.fail_next.extend([(error, lands)] * times)
+
+    def _new_id(self) -> str:
+        self._seq += 1
+        return f"{self.platform}-{self._seq}"
+
+    async def _post_one(self, creds: Credentials, text: str, reply_to: str | None) -> str:
+        self.calls += 1
+        self.call_times.append(asyncio.get_running_loop().time())
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.calls in self.fail_at_call:
+            raise self.fail_at_call.pop(self.calls)
+        if self.fail_next:
+            behaviour, lands = self.fail_next.pop(0)
+            if lands:
+                self.live.append(Live(self._new_id(), text, creds.account_id, reply_to))
+            if isinstance(behaviour, BaseException):
+                raise behaviour
+            behaviour()
+        live = Live(self._new_id(), text, creds.account_id, reply_to)
+        self.live.append(live)
+        return live.post_id
+
+    async def publish(self, creds: Credentials, content: Content, progress: Progress) -> Published:
+        for index in range(len(progress.part_ids), len(content.parts)):
+            reply_to = progress.part_ids[-1] if progress.part_ids else None
+            await progress.confirm(await self._post_one(creds, content.parts[index], reply_to))
+        ids = tuple(progress.part_ids)
+        return Published(ids[0], f"https://{self.platform}.test/{ids[0]}", ids)
+
+    async def find_recent(
+        self, creds: Credentials, content: Content, since: datetime
+    ) -> Published | None:
+        self.lookups += 1
+        mine = [p for p in self.live if p.account_id == creds.account_id]
+        for live in mine:
+            if live.text == content.parts[0]:
+                return Published(live.post_id, f"https://{self.platform}.test/{live.post_id}")
+        return None
+
+    def texts(self, account_id: str | None = None) -> list[str]:
+        return [p.text for p in self.live if account_id is None or p.account_id == account_id]
+
+
+class FakeSNS:
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+
+    def publish(self, **kwargs: Any) -> dict[str, str]:
+        self.messages.append(json.loads(kwargs["Message"]))
+        return {"MessageId": str(len(self.messages))}
+
+    def of_type(self, event_type: str) -> list[dict[str, Any]]:
+        return [m for m in self.messages if m["type"] == event_type]

@@ -1,0 +1,170 @@
+"""The post repository's conditional writes, on moto; the in-memory fake the engine's unit tests
+use is held to the same specification."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from herald.errors import Conflict, NotFound
+from herald.platforms.base import Content, Published
+from herald.posts import Post, PostStatus, Target, TargetStatus
+from tests.fakes.publishing import InMemoryPostRepository
+
+T0 = "2026-01-01T00:00:00.000000Z"
+T1 = "2026-01-01T00:00:10.000000Z"
+LATER = "2026-01-01T01:00:00.000000Z"
+
+
+@pytest.fixture(params=["dynamodb", "memory"])
+def repo(request: pytest.FixtureRequest) -> Any:
+    if request.param == "memory":
+        return InMemoryPostRepository()
+    return request.getfixturevalue("container").posts
+
+
+def _post(status: PostStatus = PostStatus.PUBLISHING, post_id: str = "post_1") -> Post:
+    return Post(
+        post_id=post_id,
+        business_id="biz",
+        status=status,
+        content=Content(text="hello", thread=("a", "b")),
+        targets={
+            "acc_x": Target(account_id="acc_x", platform="x"),
+            "acc_li": Target(account_id="acc_li", platform="linkedin"),
+        },
+        created_at=T0,
+        updated_at=T0,
+    )
+
+
+def _claim(repo: Any, account_id: str = "acc_x", *, now: str = T1, **kw: Any) -> Any:
+    kw.setdefault("stale_before", T0)
+    return repo.claim_target("biz", "post_1", account_id, now=now, **kw)
+
+
+def test_a_created_post_reads_back_with_its_targets(repo: Any) -> None:
+    repo.create(_post())
+    post = repo.get("biz", "post_1")
+    assert post.content == Content(text="hello", thread=("a", "b"))
+    assert set(post.targets) == {"acc_x", "acc_li"}
+    assert post.targets["acc_x"].status == TargetStatus.PENDING
+
+
+def test_creating_the_same_post_twice_is_a_conflict(repo: Any) -> None:
+    repo.create(_post())
+    with pytest.raises(Conflict):
+        repo.create(_post())
+
+
+def test_another_business_does_not_see_the_post(repo: Any) -> None:
+    repo.create(_post())
+    with pytest.raises(NotFound):
+        repo.get("other", "post_1")
+
+
+def test_a_target_is_claimed_once(repo: Any) -> None:
+    repo.create(_post())
+    claim = _claim(repo)
+    assert claim.target.status == TargetStatus.PUBLISHING
+    assert claim.target.attempts == 1
+    assert not claim.took_over
+    assert _claim(repo) is None
+
+
+def test_a_stale_claim_may_be_taken_over_and_says_so(repo: Any) -> None:
+    repo.create(_post())
+    _claim(repo, now=T0)
+    claim = _claim(repo, now=LATER, stale_before=T1)
+    assert claim.took_over
+    assert claim.target.attempts == 2
+
+
+def test_a_published_target_is_never_claimed_again(repo: Any) -> None:
+    repo.create(_post())
+    _claim(repo)
+    repo.record_published("biz", "post_1", "acc_x", Published("1", "u", ("1", "2")), T1)
+    assert _claim(repo, now=LATER, stale_before=LATER, any_failure=True) is None
+    target = repo.get("biz", "post_1").targets["acc_x"]
+    assert (target.platform_post_id, target.part_ids) == ("1", ("1", "2"))
+
+
+def test_a_failure_for_good_is_reclaimed_only_when_a_person_asks(repo: Any) -> None:
+    repo.create(_post())
+    claim = _claim(repo)
+    repo.record_failure(
+        "biz", "post_1", "acc_x", status=TargetStatus.FAILED, reason="dup", kind="duplicate",
+        claimed_at=claim.target.claimed_at, now=T1,
+    )  # fmt: skip
+    assert _claim(repo) is None
+    assert _claim(repo, any_failure=True) is not None
+
+
+def test_a_retryable_failure_is_reclaimed(repo: Any) -> None:
+    repo.create(_post())
+    claim = _claim(repo)
+    repo.record_failure(
+        "biz", "post_1", "acc_x", status=TargetStatus.FAILED, reason="429", kind="rate_limited",
+        claimed_at=claim.target.claimed_at, now=T1, attempts=1,
+    )  # fmt: skip
+    assert _claim(repo).target.attempts == 2
+
+
+def test_a_failure_is_not_recorded_over_someone_elses_claim(repo: Any) -> None:
+    repo.create(_post())
+    _claim(repo, now=T0)
+    _claim(repo, now=LATER, stale_before=T1)  # taken over
+    recorded = repo.record_failure(
+        "biz", "post_1", "acc_x", status=TargetStatus.FAILED, reason="late", kind="transient",
+        claimed_at=T0, now=LATER,
+    )  # fmt: skip
+    assert recorded is False
+
+
+def test_thread_progress_is_stored_as_it_happens(repo: Any) -> None:
+    repo.create(_post())
+    _claim(repo)
+    repo.record_part_ids("biz", "post_1", "acc_x", ["10", "11"], T1)
+    assert repo.get("biz", "post_1").targets["acc_x"].part_ids == ("10", "11")
+
+
+def test_finish_waits_for_every_target_then_sums_them_up(repo: Any) -> None:
+    repo.create(_post())
+    _claim(repo, "acc_x")
+    claim = _claim(repo, "acc_li")
+    repo.record_published("biz", "post_1", "acc_x", Published("1", "u"), T1)
+    assert repo.finish("biz", "post_1", T1) is None  # LinkedIn is still being published
+    repo.record_failure(
+        "biz", "post_1", "acc_li", status=TargetStatus.FAILED, reason="boom", kind="platform_error",
+        claimed_at=claim.target.claimed_at, now=T1,
+    )  # fmt: skip
+    post = repo.finish("biz", "post_1", T1)
+    assert post.status == PostStatus.PARTIALLY_PUBLISHED
+    assert post.published_at == T1
+    assert "boom" in post.status_reason
+    assert repo.pending_event("biz", "post_1") == "post.partially_published"
+    assert repo.finish("biz", "post_1", T1) is None  # only once
+    repo.clear_pending_event("biz", "post_1", post.version)
+    assert repo.pending_event("biz", "post_1") is None
+
+
+def test_start_moves_a_queued_post_and_refuses_a_cancelled_one(repo: Any) -> None:
+    repo.create(_post(PostStatus.QUEUED))
+    assert repo.start("biz", "post_1", T1).status == PostStatus.PUBLISHING
+    repo.create(_post(PostStatus.CANCELLED, post_id="post_2"))
+    with pytest.raises(Conflict):
+        repo.start("biz", "post_2", T1)
+
+
+def test_a_failed_post_reopens_only_for_a_retry(repo: Any) -> None:
+    repo.create(_post(PostStatus.FAILED))
+    with pytest.raises(Conflict):
+        repo.start("biz", "post_1", T1)
+    assert repo.start("biz", "post_1", T1, reopen=True).status == PostStatus.PUBLISHING
+
+
+def test_the_window_lists_posts_by_calendar_time(repo: Any) -> None:
+    repo.create(_post())
+    assert [p.post_id for p in repo.list_window("biz", T0, T1)] == ["post_1"]
+    assert repo.list_window("biz", T1, LATER) == []

@@ -1,0 +1,447 @@
+"""The real publishers against the sandbox's publishing endpoints, in process (ASGITransport)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from herald.accounts import Credentials
+from herald.local.sandbox.app import create_app
+from herald.local.sandbox.records import Publishing, publishing
+from herald.local.sandbox.state import SandboxState, Token
+from herald.platforms.base import Content, ErrorKind, PlatformError, Progress, Publisher
+from herald.platforms.linkedin import LinkedInPublisher
+from herald.platforms.meta import FacebookPublisher, InstagramPublisher
+from herald.platforms.x import XPublisher
+from herald.settings import Settings
+
+BASE = "http://sandbox.test"
+IMAGE = f"{BASE}/_sandbox/images/cat.png"
+MEMBER_URN = "urn:li:person:sandboxMember01"
+X_USER = "1500000000000000001"
+PAGE_ID = "200000000000001"
+IG_ID = "17841400000000001"
+
+
+class Sleeps:
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+
+
+@pytest.fixture
+def state() -> SandboxState:
+    return SandboxState()
+
+
+@pytest.fixture
+def app(state: SandboxState) -> FastAPI:
+    return create_app(state=state, settings=Settings(HERALD_ENV="test"))
+
+
+@pytest.fixture
+async def http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE)
+    yield client
+    await client.aclose()
+
+
+def controls(app: FastAPI) -> Publishing:
+    class _Request:
+        def __init__(self, app: FastAPI) -> None:
+            self.app = app
+
+    return publishing(_Request(app))  # type: ignore[arg-type]
+
+
+def token(state: SandboxState, platform: str, user_id: str, **extra: object) -> str:
+    made = Token(platform, "client", user_id, ("write",), None, **extra)  # type: ignore[arg-type]
+    return state.issue_token(made, "tok")
+
+
+@pytest.fixture
+def linkedin_creds(state: SandboxState) -> Credentials:
+    return Credentials(
+        "acc_li", "linkedin", MEMBER_URN, token(state, "linkedin", "sandboxMember01"),
+        {"author_urn": MEMBER_URN},
+    )  # fmt: skip
+
+
+@pytest.fixture
+def x_creds(state: SandboxState) -> Credentials:
+    return Credentials(
+        "acc_x", "x", X_USER, token(state, "x", X_USER), {"username": "herald_sandbox"}
+    )
+
+
+@pytest.fixture
+def page_creds(state: SandboxState) -> Credentials:
+    page_token = token(state, "meta", "10000000000000001", kind="page", page_id=PAGE_ID)
+    return Credentials("acc_fb", "facebook", PAGE_ID, page_token, {"page_id": PAGE_ID})
+
+
+@pytest.fixture
+def ig_creds(state: SandboxState) -> Credentials:
+    page_token = token(state, "meta", "10000000000000001", kind="page", page_id=PAGE_ID)
+    return Credentials("acc_ig", "instagram", IG_ID, page_token, {"username": "sandbox.bakery"})
+
+
+@pytest.fixture
+def linkedin(http: httpx.AsyncClient) -> LinkedInPublisher:
+    return LinkedInPublisher(http, api_base=BASE, version="202511")
+
+
+@pytest.fixture
+def x(http: httpx.AsyncClient) -> XPublisher:
+    return XPublisher(http, api_base=BASE)
+
+
+@pytest.fixture
+def facebook(http: httpx.AsyncClient) -> FacebookPublisher:
+    return FacebookPublisher(http, graph_base=BASE, version="v24.0")
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture
+def instagram(http: httpx.AsyncClient, sleeps: Sleeps) -> InstagramPublisher:
+    return InstagramPublisher(http, graph_base=BASE, version="v24.0", sleep=sleeps)
+
+
+@pytest.fixture
+def surfaces(
+    linkedin: LinkedInPublisher,
+    x: XPublisher,
+    facebook: FacebookPublisher,
+    instagram: InstagramPublisher,
+    linkedin_creds: Credentials,
+    x_creds: Credentials,
+    page_creds: Credentials,
+    ig_creds: Credentials,
+) -> dict[str, tuple[Publisher, Credentials]]:
+    return {
+        "linkedin": (linkedin, linkedin_creds),
+        "x": (x, x_creds),
+        "facebook": (facebook, page_creds),
+        "instagram": (instagram, ig_creds),
+    }
+
+
+async def fault(http: httpx.AsyncClient, **spec: object) -> None:
+    response = await http.post("/_sandbox/faults", json=spec)
+    assert response.status_code == 201
+
+
+def texts(state: SandboxState, platform: str) -> list[str]:
+    return [p["text"] for p in state.posts.values() if p["platform"] == platform]
+
+
+# --- one post to each of the four account kinds --------------------------------------------
+
+
+async def test_one_post_reaches_all_four_account_kinds(
+    state: SandboxState,
+    linkedin: LinkedInPublisher,
+    x: XPublisher,
+    facebook: FacebookPublisher,
+    instagram: InstagramPublisher,
+    linkedin_creds: Credentials,
+    x_creds: Credentials,
+    page_creds: Credentials,
+    ig_creds: Credentials,
+) -> None:
+    content = Content(text="Fresh bread (today) at 8 #bakery", image_url=IMAGE)
+
+    results = [
+        await linkedin.publish(linkedin_creds, content, Progress()),
+        await x.publish(x_creds, content, Progress()),
+        await facebook.publish(page_creds, content, Progress()),
+        await instagram.publish(ig_creds, content, Progress()),
+    ]
+
+    assert [state.posts[r.platform_post_id]["platform"] for r in results] == [
+        "linkedin", "x", "facebook", "instagram",
+    ]  # fmt: skip
+    assert all(p["text"] == content.text for p in state.posts.values())
+    assert all(p["image"] for p in state.posts.values())
+    assert results[1].url.startswith("https://x.com/herald_sandbox/status/")
+
+
+async def test_escaping_keeps_linkedin_from_cutting_the_post_short(
+    state: SandboxState,
+    http: httpx.AsyncClient,
+    linkedin: LinkedInPublisher,
+    linkedin_creds: Credentials,
+) -> None:
+    text = "Q4 results (final) are in: revenue up 20% [audited] @everyone"
+    published = await linkedin.publish(linkedin_creds, Content(text=text), Progress())
+
+    assert state.posts[published.platform_post_id]["text"] == text
+    # The quirk itself: unescaped, the sandbox (like LinkedIn) keeps only what precedes "(".
+    raw = await http.post(
+        "/rest/posts",
+        headers={"Authorization": f"Bearer {linkedin_creds.access_token}",
+                 "LinkedIn-Version": "202511"},
+        json={"author": MEMBER_URN, "commentary": "Other (cut)", "visibility": "PUBLIC",
+              "distribution": {}, "lifecycleState": "PUBLISHED"},
+    )  # fmt: skip
+    assert raw.status_code == 201
+    assert state.posts[raw.headers["x-restli-id"]]["text"] == "Other "
+
+
+# --- X threads -----------------------------------------------------------------------------
+
+
+async def test_a_three_tweet_thread_is_a_reply_chain(
+    state: SandboxState, x: XPublisher, x_creds: Credentials
+) -> None:
+    published = await x.publish(x_creds, Content(thread=("one", "two", "three")), Progress())
+
+    first, second, third = (state.posts[i] for i in published.part_ids)
+    assert first["reply_to"] is None
+    assert second["reply_to"] == first["id"]
+    assert third["reply_to"] == second["id"]
+
+
+async def test_a_thread_whose_second_tweet_fails_resumes_without_reposting_the_first(
+    state: SandboxState, http: httpx.AsyncClient, x: XPublisher, x_creds: Credentials
+) -> None:
+    content = Content(thread=("one", "two", "three"))
+    await fault(http, platform="x", kind="500", count=1, after=1)
+    progress = Progress()
+    with pytest.raises(PlatformError) as caught:
+        await x.publish(x_creds, content, progress)
+    assert caught.value.kind is ErrorKind.TRANSIENT
+    assert texts(state, "x") == ["one"]
+
+    published = await x.publish(x_creds, content, progress)
+
+    assert texts(state, "x") == ["one", "two", "three"]
+    assert len(published.part_ids) == 3
+
+
+async def test_a_429_carries_xs_reset_header_as_retry_after(
+    http: httpx.AsyncClient, x: XPublisher, x_creds: Credentials
+) -> None:
+    await fault(http, platform="x", kind="429", retry_after=30)
+
+    with pytest.raises(PlatformError) as caught:
+        await x.publish(x_creds, Content(text="hi"), Progress())
+
+    assert caught.value.kind is ErrorKind.RATE_LIMITED
+    assert caught.value.retry_after is not None
+    assert 25 <= caught.value.retry_after <= 31
+
+
+async def test_after_the_429_the_next_call_succeeds(
+    state: SandboxState, http: httpx.AsyncClient, linkedin: LinkedInPublisher,
+    linkedin_creds: Credentials,
+) -> None:  # fmt: skip
+    await fault(http, platform="linkedin", kind="429", retry_after=2, count=1)
+
+    with pytest.raises(PlatformError) as caught:
+        await linkedin.publish(linkedin_creds, Content(text="hi"), Progress())
+    assert caught.value.retry_after == 2
+    await linkedin.publish(linkedin_creds, Content(text="hi"), Progress())
+
+    assert texts(state, "linkedin") == ["hi"]
+
+
+# --- tokens, duplicates --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("surface", ["linkedin", "x", "facebook", "instagram"])
+async def test_a_token_the_sandbox_never_issued_is_auth_revoked(
+    surface: str, surfaces: dict[str, tuple[Publisher, Credentials]]
+) -> None:
+    publisher = surfaces[surface][0]
+    external = {"linkedin": MEMBER_URN, "x": X_USER, "facebook": PAGE_ID, "instagram": IG_ID}
+    creds = Credentials("acc", surface, external[surface], "forged")  # type: ignore[arg-type]
+
+    with pytest.raises(PlatformError) as caught:
+        await publisher.publish(creds, Content(text="hi", image_url=IMAGE), Progress())
+
+    assert caught.value.kind is ErrorKind.AUTH_REVOKED
+
+
+async def test_a_revoked_token_fault_for_one_account_is_auth_revoked(
+    http: httpx.AsyncClient, facebook: FacebookPublisher, page_creds: Credentials
+) -> None:
+    await fault(http, account=PAGE_ID, kind="401")
+
+    with pytest.raises(PlatformError) as caught:
+        await facebook.publish(page_creds, Content(text="hi"), Progress())
+
+    assert caught.value.kind is ErrorKind.AUTH_REVOKED
+    assert caught.value.platform_code == "190"
+
+
+async def test_the_same_message_twice_on_a_page_is_metas_duplicate(
+    facebook: FacebookPublisher, page_creds: Credentials
+) -> None:
+    await facebook.publish(page_creds, Content(text="Same words"), Progress())
+
+    with pytest.raises(PlatformError) as caught:
+        await facebook.publish(page_creds, Content(text="Same words"), Progress())
+
+    assert caught.value.kind is ErrorKind.DUPLICATE
+    assert caught.value.platform_code == "506"
+
+
+@pytest.mark.parametrize("surface", ["linkedin", "x", "facebook", "instagram"])
+async def test_a_duplicate_fault_is_each_platforms_duplicate(
+    surface: str,
+    http: httpx.AsyncClient,
+    surfaces: dict[str, tuple[Publisher, Credentials]],
+) -> None:
+    publisher, creds = surfaces[surface]
+    await fault(http, platform=surface, kind="duplicate")
+
+    with pytest.raises(PlatformError) as caught:
+        await publisher.publish(creds, Content(text="hi", image_url=IMAGE), Progress())
+
+    assert caught.value.kind is ErrorKind.DUPLICATE
+
+
+# --- ambiguous outcomes and reconciliation -------------------------------------------------
+
+
+@pytest.mark.parametrize("surface", ["linkedin", "x", "facebook", "instagram"])
+async def test_a_dropped_answer_is_ambiguous_and_find_recent_finds_the_post(
+    surface: str,
+    state: SandboxState,
+    http: httpx.AsyncClient,
+    surfaces: dict[str, tuple[Publisher, Credentials]],
+) -> None:
+    publisher, creds = surfaces[surface]
+    content = Content(text="Open late (until 10) & https://bakery.test/hours", image_url=IMAGE)
+    since = datetime.now(UTC) - timedelta(seconds=5)
+    await fault(http, platform=surface, kind="drop")
+
+    with pytest.raises(PlatformError) as caught:
+        await publisher.publish(creds, content, Progress())
+    assert caught.value.kind is ErrorKind.AMBIGUOUS
+
+    found = await publisher.find_recent(creds, content, since)
+
+    [post] = state.posts.values()
+    assert found is not None
+    assert found.platform_post_id == post["id"]
+
+
+async def test_a_timeout_fault_keeps_the_post_and_answers_late(
+    state: SandboxState, http: httpx.AsyncClient, x: XPublisher, x_creds: Credentials
+) -> None:
+    await fault(http, platform="x", kind="timeout", delay=0.05)
+
+    published = await x.publish(x_creds, Content(text="late"), Progress())
+
+    assert texts(state, "x") == ["late"]
+    assert published.platform_post_id in state.posts
+
+
+# --- Instagram container flow --------------------------------------------------------------
+
+
+async def test_instagram_polls_until_the_container_is_finished(
+    app: FastAPI, state: SandboxState, instagram: InstagramPublisher, ig_creds: Credentials,
+    sleeps: Sleeps,
+) -> None:  # fmt: skip
+    controls(app).ig_processing_polls = 2
+
+    published = await instagram.publish(
+        ig_creds, Content(text="Croissants", image_url=IMAGE), Progress()
+    )
+
+    assert sleeps.calls == [1.0, 1.0]
+    assert state.posts[published.platform_post_id]["text"] == "Croissants"
+    assert published.url.startswith("https://www.instagram.com/p/")
+
+
+async def test_publishing_a_container_too_early_is_refused(
+    app: FastAPI, http: httpx.AsyncClient, ig_creds: Credentials
+) -> None:
+    controls(app).ig_processing_polls = 1
+    auth = {"Authorization": f"Bearer {ig_creds.access_token}"}
+    created = await http.post(f"/v24.0/{IG_ID}/media", data={"image_url": IMAGE}, headers=auth)
+
+    early = await http.post(
+        f"/v24.0/{IG_ID}/media_publish", data={"creation_id": created.json()["id"]}, headers=auth
+    )
+
+    assert early.status_code == 400
+    assert early.json()["error"]["code"] == 9007
+
+
+async def test_instagram_refuses_when_the_daily_quota_is_used(
+    app: FastAPI, state: SandboxState, instagram: InstagramPublisher, ig_creds: Credentials
+) -> None:
+    controls(app).ig_quota_total = 1
+    await instagram.publish(ig_creds, Content(text="first", image_url=IMAGE), Progress())
+
+    with pytest.raises(PlatformError) as caught:
+        await instagram.publish(ig_creds, Content(text="second", image_url=IMAGE), Progress())
+
+    assert caught.value.kind is ErrorKind.RATE_LIMITED
+    assert texts(state, "instagram") == ["first"]
+
+
+# --- sandbox controls ----------------------------------------------------------------------
+
+
+async def test_posts_can_be_read_back_over_http(
+    http: httpx.AsyncClient, facebook: FacebookPublisher, page_creds: Credentials
+) -> None:
+    await facebook.publish(page_creds, Content(text="Readable"), Progress())
+
+    listed = (await http.get("/_sandbox/posts", params={"platform": "facebook"})).json()["posts"]
+
+    assert [p["text"] for p in listed] == ["Readable"]
+
+
+async def test_an_unknown_fault_kind_is_refused(http: httpx.AsyncClient) -> None:
+    response = await http.post("/_sandbox/faults", json={"kind": "gremlins"})
+    assert response.status_code == 400
+
+
+async def test_a_fault_for_another_account_leaves_this_one_alone(
+    state: SandboxState, http: httpx.AsyncClient, x: XPublisher, x_creds: Credentials
+) -> None:
+    await fault(http, account="someone-else", kind="500")
+
+    await x.publish(x_creds, Content(text="fine"), Progress())
+
+    assert texts(state, "x") == ["fine"]
+
+
+async def test_duplicate_detection_can_be_turned_off_over_http(
+    state: SandboxState, http: httpx.AsyncClient, x: XPublisher, x_creds: Credentials
+) -> None:
+    await http.post("/_sandbox/config", json={"detect_duplicates": False})
+
+    await x.publish(x_creds, Content(text="again"), Progress())
+    await x.publish(x_creds, Content(text="again"), Progress())
+
+    assert texts(state, "x") == ["again", "again"]
+
+
+async def test_posts_and_faults_can_be_cleared_between_tests(
+    state: SandboxState, http: httpx.AsyncClient, x: XPublisher, x_creds: Credentials
+) -> None:
+    await x.publish(x_creds, Content(text="old"), Progress())
+    await fault(http, platform="x", kind="500", count=None)
+
+    await http.delete("/_sandbox/posts")
+    await http.delete("/_sandbox/faults")
+    await x.publish(x_creds, Content(text="new"), Progress())
+
+    assert texts(state, "x") == ["new"]

@@ -1,0 +1,369 @@
+"""The scheduling API through the Lambda handler: create, calendar, reschedule, cancel."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from herald import scheduling
+from herald.admin.commands import create_business
+from herald.clock import FrozenClock
+from herald.container import Container
+from herald.posts import PostStatus
+from tests.conftest import LambdaContext
+from tests.fakes.lambda_events import header, http_event, response_json
+from tests.fakes.scheduling import SentLog, connect_account
+
+START = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def api_container(container: Container) -> Container:
+    container.__dict__["clock"] = FrozenClock(START)
+    return container
+
+
+@pytest.fixture
+def owner(api_container: Container) -> dict[str, Any]:
+    created = create_business(api_container, "Acme Bakery")
+    created["linkedin"] = connect_account(api_container, created["business_id"], "linkedin")
+    created["x"] = connect_account(api_container, created["business_id"], "x")
+    return created
+
+
+@pytest.fixture
+def call(api_container: Container, owner: dict[str, Any]) -> Any:
+    from functions.api import app
+
+    def do(
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        key: str | None = None,
+        query: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any, dict[str, Any]]:
+        all_headers = {"Authorization": f"Bearer {key or owner['api_key']}", **(headers or {})}
+        event = http_event(method, path, headers=all_headers, body=body, query=query)
+        response = app.handler(event, LambdaContext())
+        return response["statusCode"], response_json(response), response
+
+    return do
+
+
+def _schedule(owner: dict[str, Any], when: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "account_ids": [owner["linkedin"]],
+        "text": "Fresh bread",
+        "scheduled_for": when,
+        **extra,
+    }
+
+
+def _count_posts(c: Container) -> int:
+    items = c.table.scan(
+        FilterExpression="#t = :post",
+        ExpressionAttributeNames={"#t": "type"},
+        ExpressionAttributeValues={":post": "post"},
+    )["Items"]
+    return len(items)
+
+
+# --- create ------------------------------------------------------------------------------
+
+
+def test_a_post_with_an_offset_is_stored_pending_in_utc(call: Any, owner: dict[str, Any]) -> None:
+    status, body, response = call(
+        "POST", "/api/v1/schedule", _schedule(owner, "2026-06-02T09:00:00+02:00")
+    )
+    assert status == 201
+    assert body["status"] == "pending"
+    assert body["scheduled_for"] == "2026-06-02T07:00:00.000000Z"
+    assert header(response, "location") == f"/api/v1/posts/{body['post_id']}"
+    assert [t["status"] for t in body["targets"]] == ["pending"]
+
+
+def test_a_local_time_with_a_zone_is_stored_in_utc_and_shown_in_the_zone(
+    call: Any, owner: dict[str, Any]
+) -> None:
+    status, body, _ = call(
+        "POST", "/api/v1/schedule", _schedule(owner, "2026-12-01T09:00:00", timezone="Europe/Paris")
+    )
+    assert status == 201
+    assert body["scheduled_for"] == "2026-12-01T08:00:00.000000Z"
+    assert body["timezone"] == "Europe/Paris"
+    assert body["scheduled_for_local"] == "2026-12-01T09:00:00+01:00"
+
+
+@pytest.mark.parametrize(
+    ("when", "extra", "code"),
+    [
+        ("2026-06-01T11:59:00Z", {}, "in_past"),
+        ("2027-06-02T12:00:00Z", {}, "too_far_ahead"),
+        ("2026-07-01T09:00:00", {"timezone": "Nowhere/Special"}, "unknown_timezone"),
+        ("2026-07-01T09:00:00", {}, "missing_offset"),
+        ("2027-03-14T02:30:00", {"timezone": "America/New_York"}, "nonexistent_local_time"),
+        ("2026-07-01T09:00:00+05:00", {"timezone": "Europe/Paris"}, "offset_mismatch"),
+    ],
+)
+def test_a_time_that_cannot_be_scheduled_is_a_422_problem_and_nothing_is_stored(
+    call: Any,
+    owner: dict[str, Any],
+    api_container: Container,
+    when: str,
+    extra: dict[str, Any],
+    code: str,
+) -> None:
+    status, body, response = call("POST", "/api/v1/schedule", _schedule(owner, when, **extra))
+    assert status == 422
+    assert header(response, "content-type") == "application/problem+json"
+    assert [e["code"] for e in body["errors"]] == [code]
+    assert _count_posts(api_container) == 0
+
+
+def test_an_ambiguous_fall_back_time_goes_at_its_first_occurrence_unless_fold_says_second(
+    call: Any, owner: dict[str, Any]
+) -> None:
+    first = call(
+        "POST",
+        "/api/v1/schedule",
+        _schedule(owner, "2026-11-01T01:30:00", timezone="America/New_York"),
+    )[1]
+    second = call(
+        "POST",
+        "/api/v1/schedule",
+        _schedule(owner, "2026-11-01T01:30:00", timezone="America/New_York", fold=1),
+    )[1]
+    assert first["scheduled_for"] == "2026-11-01T05:30:00.000000Z"
+    assert second["scheduled_for"] == "2026-11-01T06:30:00.000000Z"
+    assert first["scheduled_for_local"] == "2026-11-01T01:30:00-04:00"
+    assert second["scheduled_for_local"] == "2026-11-01T01:30:00-05:00"
+
+
+def test_the_content_rules_of_immediate_publishing_run_at_schedule_time(
+    call: Any, owner: dict[str, Any], api_container: Container
+) -> None:
+    body = {"account_ids": [owner["x"]], "text": "x" * 300, "scheduled_for": "2026-06-02T09:00:00Z"}
+    status, problem, _ = call("POST", "/api/v1/schedule", body)
+    assert status == 422
+    assert problem["errors"]
+    assert _count_posts(api_container) == 0
+
+
+def test_another_business_account_is_an_unknown_account(
+    call: Any, owner: dict[str, Any], api_container: Container
+) -> None:
+    other = create_business(api_container, "Other")
+    foreign = connect_account(api_container, other["business_id"], "linkedin")
+    body = {"account_ids": [foreign], "text": "hi", "scheduled_for": "2026-06-02T09:00:00Z"}
+    status, problem, _ = call("POST", "/api/v1/schedule", body)
+    assert status == 422
+    assert problem["errors"] == [
+        {
+            "field": "account_ids[0]",
+            "message": f"unknown account {foreign}",
+            "code": "unknown_account",
+        }
+    ]
+
+
+def test_a_post_due_before_the_next_tick_is_queued_at_once_with_its_delay(
+    call: Any, owner: dict[str, Any], api_container: Container
+) -> None:
+    sent = SentLog(api_container)
+    status, body, _ = call("POST", "/api/v1/schedule", _schedule(owner, "2026-06-01T12:00:40Z"))
+    assert status == 201
+    assert (
+        api_container.posts.get(owner["business_id"], body["post_id"]).status == PostStatus.QUEUED
+    )
+    assert sent.delay_of(body["post_id"]) == 40
+
+
+def test_the_same_idempotency_key_and_body_schedule_once(
+    call: Any, owner: dict[str, Any], api_container: Container
+) -> None:
+    payload = _schedule(owner, "2026-06-02T09:00:00Z")
+    headers = {"Idempotency-Key": "sched-0001"}
+    first = call("POST", "/api/v1/schedule", payload, headers=headers)
+    again = call("POST", "/api/v1/schedule", payload, headers=headers)
+    assert first[0] == again[0] == 201
+    assert first[1]["post_id"] == again[1]["post_id"]
+    assert _count_posts(api_container) == 1
+
+
+# --- the calendar --------------------------------------------------------------------------
+
+
+def _make(call: Any, owner: dict[str, Any], when: str, account: str = "linkedin") -> str:
+    status, body, _ = call(
+        "POST",
+        "/api/v1/schedule",
+        {"account_ids": [owner[account]], "text": f"post at {when}", "scheduled_for": when},
+    )
+    assert status == 201, body
+    post_id: str = body["post_id"]
+    return post_id
+
+
+def test_the_calendar_lists_newest_first_or_by_time(call: Any, owner: dict[str, Any]) -> None:
+    ids = [_make(call, owner, f"2026-06-0{d}T09:00:00Z") for d in (3, 2, 4)]
+    path = f"/api/v1/schedule/{owner['business_id']}"
+    newest = call("GET", path)[1]["items"]
+    by_time = call("GET", path, query={"order": "asc"})[1]["items"]
+    assert [p["post_id"] for p in newest] == [ids[2], ids[0], ids[1]]
+    assert [p["post_id"] for p in by_time] == [ids[1], ids[0], ids[2]]
+
+
+def test_the_calendar_filters_by_status_platform_and_range(
+    call: Any, owner: dict[str, Any]
+) -> None:
+    a = _make(call, owner, "2026-06-02T09:00:00Z")
+    b = _make(call, owner, "2026-06-03T09:00:00Z", "x")
+    c = _make(call, owner, "2026-06-04T09:00:00Z")
+    call("DELETE", f"/api/v1/schedule/{c}")
+    path = f"/api/v1/schedule/{owner['business_id']}"
+
+    def ids(query: dict[str, str]) -> list[str]:
+        status, body, _ = call("GET", path, query={"order": "asc", **query})
+        assert status == 200, body
+        return [p["post_id"] for p in body["items"]]
+
+    assert ids({"status": "pending"}) == [a, b]
+    assert ids({"status": "cancelled"}) == [c]
+    assert ids({"platform": "x"}) == [b]
+    assert ids({"from": "2026-06-03T00:00:00Z", "to": "2026-06-04T09:00:00Z"}) == [b, c]
+    assert ids({"from": "2026-06-03T00:00:00Z", "status": "pending", "platform": "linkedin"}) == []
+
+
+def test_the_calendar_pages_with_an_opaque_cursor_until_the_end(
+    call: Any, owner: dict[str, Any]
+) -> None:
+    made = [_make(call, owner, f"2026-06-{d:02d}T09:00:00Z") for d in range(2, 9)]
+    call("DELETE", f"/api/v1/schedule/{made[3]}")  # a filtered-out item inside a page
+    path = f"/api/v1/schedule/{owner['business_id']}"
+    seen: list[str] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        query = {"order": "asc", "limit": "2", "status": "pending"}
+        if cursor:
+            query["cursor"] = cursor
+        body = call("GET", path, query=query)[1]
+        seen += [p["post_id"] for p in body["items"]]
+        pages += 1
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert seen == [p for i, p in enumerate(made) if i != 3]
+    assert pages in (3, 4)
+
+
+def test_another_business_calendar_is_a_404(
+    call: Any, owner: dict[str, Any], api_container: Container
+) -> None:
+    other = create_business(api_container, "Other")
+    status, body, _ = call("GET", f"/api/v1/schedule/{other['business_id']}")
+    assert status == 404
+    assert other["business_id"] in body["detail"]
+
+
+def test_a_cursor_from_another_business_is_refused(
+    call: Any, owner: dict[str, Any], api_container: Container
+) -> None:
+    for d in (2, 3):
+        _make(call, owner, f"2026-06-0{d}T09:00:00Z")
+    cursor = call("GET", f"/api/v1/schedule/{owner['business_id']}", query={"limit": "1"})[1][
+        "next_cursor"
+    ]
+    other = create_business(api_container, "Other")
+    status, _, _ = call(
+        "GET",
+        f"/api/v1/schedule/{other['business_id']}",
+        key=other["api_key"],
+        query={"cursor": cursor},
+    )
+    assert status == 422
+    assert (
+        call("GET", f"/api/v1/schedule/{owner['business_id']}", query={"cursor": "%%%"})[0] == 422
+    )
+
+
+# --- reschedule, edit, cancel --------------------------------------------------------------
+
+
+def test_a_pending_post_can_be_rescheduled_and_the_tick_sends_it_at_its_new_time(
+    call: Any, owner: dict[str, Any], api_container: Container
+) -> None:
+    post_id = _make(call, owner, "2026-06-01T12:05:00Z")
+    status, body, _ = call(
+        "PUT", f"/api/v1/schedule/{post_id}", {"scheduled_for": "2026-06-01T13:00:00Z"}
+    )
+    assert status == 200
+    assert body["scheduled_for"] == "2026-06-01T13:00:00.000000Z"
+    sent = SentLog(api_container)
+    assert scheduling.dispatch_due(api_container).sent == 0
+    api_container.clock.advance(3600 - 60)  # type: ignore[attr-defined]
+    scheduling.dispatch_due(api_container)
+    assert sent.delay_of(post_id) == 60
+
+
+def test_a_naive_new_time_is_read_in_the_zone_the_post_was_scheduled_in(
+    call: Any, owner: dict[str, Any]
+) -> None:
+    _, body, _ = call(
+        "POST", "/api/v1/schedule", _schedule(owner, "2026-12-01T09:00:00", timezone="Europe/Paris")
+    )
+    moved = call(
+        "PUT", f"/api/v1/schedule/{body['post_id']}", {"scheduled_for": "2026-12-01T10:00:00"}
+    )
+    assert moved[1]["scheduled_for"] == "2026-12-01T09:00:00.000000Z"
+
+
+def test_the_content_of_a_pending_post_can_be_edited_under_the_same_rules(
+    call: Any, owner: dict[str, Any]
+) -> None:
+    post_id = _make(call, owner, "2026-06-02T09:00:00Z", "x")
+    ok = call("PUT", f"/api/v1/schedule/{post_id}", {"text": "New words"})
+    assert (ok[0], ok[1]["content"]["text"]) == (200, "New words")
+    too_long = call("PUT", f"/api/v1/schedule/{post_id}", {"text": "y" * 400})
+    assert too_long[0] == 422
+    assert call("GET", f"/api/v1/posts/{post_id}")[1]["content"]["text"] == "New words"
+
+
+def test_editing_or_cancelling_a_queued_post_is_a_409_and_changes_nothing(
+    call: Any, owner: dict[str, Any], api_container: Container
+) -> None:
+    post_id = _make(call, owner, "2026-06-01T12:02:00Z")
+    scheduling.dispatch_due(api_container)
+    before = api_container.posts.get(owner["business_id"], post_id)
+    edit = call("PUT", f"/api/v1/schedule/{post_id}", {"text": "too late"})
+    cancel = call("DELETE", f"/api/v1/schedule/{post_id}")
+    assert (edit[0], cancel[0]) == (409, 409)
+    assert "is queued" in edit[1]["detail"]
+    assert cancel[1]["status"] == 409
+    assert api_container.posts.get(owner["business_id"], post_id) == before
+
+
+def test_a_cancelled_post_leaves_the_due_index_and_a_second_cancel_is_a_409(
+    call: Any, owner: dict[str, Any], api_container: Container
+) -> None:
+    post_id = _make(call, owner, "2026-06-01T12:02:00Z")
+    status, body, _ = call("DELETE", f"/api/v1/schedule/{post_id}")
+    assert (status, body["status"]) == (200, "cancelled")
+    assert scheduling.dispatch_due(api_container).due == 0
+    assert call("DELETE", f"/api/v1/schedule/{post_id}")[0] == 409
+
+
+def test_another_business_post_cannot_be_edited_or_cancelled(
+    call: Any, owner: dict[str, Any], api_container: Container
+) -> None:
+    post_id = _make(call, owner, "2026-06-02T09:00:00Z")
+    other = create_business(api_container, "Other")
+    assert call("DELETE", f"/api/v1/schedule/{post_id}", key=other["api_key"])[0] == 404
+    assert (
+        call("PUT", f"/api/v1/schedule/{post_id}", {"text": "mine"}, key=other["api_key"])[0] == 404
+    )
+    assert api_container.posts.get(owner["business_id"], post_id).status == PostStatus.PENDING

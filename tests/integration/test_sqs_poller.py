@@ -1,0 +1,152 @@
+"""The local SQS poller behaves as Lambda's event source mapping with ReportBatchItemFailures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from herald.local.lambda_runtime import Invoker
+from herald.local.sqs_poller import HANDLER, SqsPoller
+from herald.local.template import LocalResources
+
+RECORD_KEYS = {
+    "messageId",
+    "receiptHandle",
+    "body",
+    "attributes",
+    "messageAttributes",
+    "md5OfBody",
+    "eventSource",
+    "eventSourceARN",
+    "awsRegion",
+}
+
+
+class Worker:
+    """A worker that fails the records whose body is in `fail` and records what it saw."""
+
+    def __init__(self, fail: set[str] | None = None, raises: bool = False) -> None:
+        self.fail = fail or set()
+        self.raises = raises
+        self.events: list[dict[str, Any]] = []
+
+    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        self.events.append(event)
+        if self.raises:
+            raise RuntimeError("worker crashed")
+        return {
+            "batchItemFailures": [
+                {"itemIdentifier": r["messageId"]}
+                for r in event["Records"]
+                if r["body"] in self.fail
+            ]
+        }
+
+
+@pytest.fixture
+def sqs(aws: Any, resources: LocalResources) -> Any:
+    client = aws.client("sqs")
+    # Failed records come back at once instead of after the template's 370 s.
+    client.set_queue_attributes(QueueUrl=resources.queue_url, Attributes={"VisibilityTimeout": "0"})
+    return client
+
+
+def poller(sqs: Any, resources: LocalResources, worker: Worker) -> SqsPoller:
+    return SqsPoller(
+        sqs,
+        resources.queue_url,
+        Invoker(handlers={HANDLER: worker}),
+        timeout_seconds=60,
+        wait_seconds=0,
+    )
+
+
+def bodies(sqs: Any, url: str) -> list[str]:
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    return sorted(m["Body"] for m in messages)
+
+
+def test_the_worker_gets_records_shaped_like_lambdas_sqs_event(
+    sqs: Any, resources: LocalResources
+) -> None:
+    sqs.send_message(
+        QueueUrl=resources.queue_url,
+        MessageBody='{"post_id": "p1"}',
+        MessageAttributes={"kind": {"DataType": "String", "StringValue": "publish"}},
+    )
+    worker = Worker()
+
+    poller(sqs, resources, worker).poll_once()
+
+    (record,) = worker.events[0]["Records"]
+    assert set(record) == RECORD_KEYS
+    assert record["body"] == '{"post_id": "p1"}'
+    assert record["eventSource"] == "aws:sqs"
+    assert record["eventSourceARN"] == resources.queue_arns["PublishQueue"]
+    assert record["attributes"]["ApproximateReceiveCount"] == "1"
+    assert record["messageAttributes"]["kind"]["stringValue"] == "publish"
+    assert record["messageAttributes"]["kind"]["dataType"] == "String"
+
+
+def test_succeeded_records_are_deleted_and_failed_ones_stay(
+    sqs: Any, resources: LocalResources
+) -> None:
+    for body in ("a", "b", "c"):
+        sqs.send_message(QueueUrl=resources.queue_url, MessageBody=body)
+
+    delivered, deleted = poller(sqs, resources, Worker(fail={"b"})).poll_once()
+
+    assert (delivered, deleted) == (3, 2)
+    assert bodies(sqs, resources.queue_url) == ["b"]
+
+
+def test_a_worker_that_raises_leaves_the_whole_batch(sqs: Any, resources: LocalResources) -> None:
+    for body in ("a", "b"):
+        sqs.send_message(QueueUrl=resources.queue_url, MessageBody=body)
+
+    delivered, deleted = poller(sqs, resources, Worker(raises=True)).poll_once()
+
+    assert (delivered, deleted) == (2, 0)
+    assert bodies(sqs, resources.queue_url) == ["a", "b"]
+
+
+def test_an_unknown_failure_identifier_fails_the_whole_batch(
+    sqs: Any, resources: LocalResources
+) -> None:
+    sqs.send_message(QueueUrl=resources.queue_url, MessageBody="a")
+
+    def odd(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return {"batchItemFailures": [{"itemIdentifier": "not-a-message-id"}]}
+
+    p = SqsPoller(
+        sqs,
+        resources.queue_url,
+        Invoker(handlers={HANDLER: odd}),
+        timeout_seconds=60,
+        wait_seconds=0,
+    )
+
+    assert p.poll_once() == (1, 0)
+
+
+def test_a_record_failing_five_times_ends_in_the_dead_letter_queue(
+    sqs: Any, resources: LocalResources
+) -> None:
+    sqs.send_message(QueueUrl=resources.queue_url, MessageBody="poison")
+    worker = Worker(fail={"poison"})
+    p = poller(sqs, resources, worker)
+
+    for _ in range(6):
+        p.poll_once()
+
+    assert len(worker.events) == 5
+    assert [e["Records"][0]["attributes"]["ApproximateReceiveCount"] for e in worker.events] == [
+        "1",
+        "2",
+        "3",
+        "4",
+        "5",
+    ]
+    assert bodies(sqs, resources.queue_url) == []
+    assert bodies(sqs, resources.dlq_url) == ["poison"]

@@ -1,0 +1,92 @@
+"""No token or secret reaches the logs, wherever a caller puts it."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from typing import Any
+
+from herald.observability import logger
+
+API_KEY = "hrld_" + "A" * 43
+ACCESS_TOKEN = "AQXdSP_very-secret-linkedin-access-token_0123456789"
+FERNET = "gAAAAABlZ" + "x" * 60
+
+
+def _emit_and_read(emit: Any) -> str:
+    handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    buffer = io.StringIO()
+    previous = handler.setStream(buffer)
+    try:
+        emit()
+    finally:
+        handler.setStream(previous)
+    return buffer.getvalue()
+
+
+def test_a_bearer_header_in_the_message_is_redacted() -> None:
+    out = _emit_and_read(lambda: logger.info(f"calling with Authorization: Bearer {ACCESS_TOKEN}"))
+
+    assert ACCESS_TOKEN not in out
+    assert "Bearer [REDACTED]" in out
+
+
+def test_a_herald_api_key_in_the_message_is_redacted() -> None:
+    out = _emit_and_read(lambda: logger.info(f"key {API_KEY} was used"))
+
+    assert API_KEY not in out
+
+
+def test_token_valued_extra_keys_are_redacted_whatever_their_value() -> None:
+    out = _emit_and_read(
+        lambda: logger.info(
+            "token refreshed",
+            extra={"access_token": ACCESS_TOKEN, "client_secret": "s3cr3t-value", "account": "a1"},
+        )
+    )
+    line = json.loads(out)
+
+    assert line["access_token"] == "[REDACTED]"
+    assert line["client_secret"] == "[REDACTED]"
+    assert line["account"] == "a1"
+    assert ACCESS_TOKEN not in out
+
+
+def test_a_platform_response_logged_whole_loses_its_tokens() -> None:
+    body = json.dumps({"access_token": ACCESS_TOKEN, "expires_in": 5184000})
+
+    out = _emit_and_read(lambda: logger.info("platform answered", extra={"response": body}))
+
+    assert ACCESS_TOKEN not in out
+    assert "5184000" in out
+
+
+def test_tokens_in_nested_extra_values_and_query_strings_are_redacted() -> None:
+    out = _emit_and_read(
+        lambda: logger.info(
+            "request",
+            extra={
+                "details": {"url": f"https://x.example/cb?code=abc123&access_token={ACCESS_TOKEN}"},
+                "sealed": [FERNET],
+            },
+        )
+    )
+
+    assert ACCESS_TOKEN not in out
+    assert FERNET not in out
+    assert "abc123" not in out
+
+
+def test_an_exception_message_carrying_a_token_is_redacted() -> None:
+    def emit() -> None:
+        try:
+            raise RuntimeError(f"refresh failed for refresh_token={ACCESS_TOKEN}")
+        except RuntimeError:
+            logger.exception("refresh failed")
+
+    out = _emit_and_read(emit)
+
+    assert ACCESS_TOKEN not in out
+    assert "refresh failed" in out
