@@ -40,6 +40,7 @@ os.environ.update(
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "POWERTOOLS_METRICS_NAMESPACE": "Herald",
+        "POWERTOOLS_METRICS_DISABLED": "true",  # keep stdout to the benchmarks' JSON
         "HERALD_ENV": "test",
     }
 )

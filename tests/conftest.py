@@ -46,6 +46,15 @@ REDIS_DB = int(os.environ.get("HERALD_TEST_REDIS_DB", "9"))
 REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Every log line of the run is searched for the secrets the run made (tests/security).
+    from tests.security.secret_watch import SecretLogWatch
+
+    watch = SecretLogWatch()
+    watch.start()
+    config.pluginmanager.register(watch, "herald-secret-log-watch")
+
+
 def load_event(name: str) -> dict[str, Any]:
     event: dict[str, Any] = json.loads((EVENTS / name).read_text())
     return event

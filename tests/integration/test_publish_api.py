@@ -246,6 +246,52 @@ def test_retry_publishes_only_the_failed_targets(
     assert again["statusCode"] == 409
 
 
+def test_retry_leaves_unconfirmed_targets_to_a_person(
+    call: Any, business: dict[str, Any], publishers: dict[str, FakePublisher]
+) -> None:
+    publishers["x"].fail(PlatformError("x", ErrorKind.AMBIGUOUS, "read timeout"))
+    body = {"account_ids": ["acc_x"], "text": "maybe"}
+    first = response_json(call("POST", "/api/v1/publish/twitter", business, body))
+    assert first["targets"][0]["status"] == "unconfirmed"
+    response = call("POST", f"/api/v1/posts/{first['post_id']}/retry", business)
+    assert response["statusCode"] == 409
+    assert publishers["x"].calls == 1
+
+
+def test_retry_recovers_a_publish_whose_lambda_died_without_posting_twice(
+    call: Any,
+    business: dict[str, Any],
+    app_container: Container,
+    publishers: dict[str, FakePublisher],
+) -> None:
+    from herald.platforms.base import Content
+    from herald.posts import Post, PostStatus, Target, TargetStatus
+    from tests.fakes.publishing import Live
+
+    # The Lambda claimed the target, LinkedIn took the post, and the Lambda died before writing.
+    claimed = "2020-01-01T00:00:00.000000Z"
+    post = Post(
+        post_id="post_01jf0000000000000000000000",
+        business_id=business["business_id"],
+        status=PostStatus.PUBLISHING,
+        content=Content(text="lost answer"),
+        targets={
+            "acc_li": Target(
+                "acc_li", "linkedin", TargetStatus.PUBLISHING, attempts=1, claimed_at=claimed
+            )
+        },
+        created_at=claimed,
+        updated_at=claimed,
+    )
+    app_container.posts.create(post)
+    publishers["linkedin"].live.append(Live("urn:li:share:1", "lost answer", "acc_li"))
+
+    response = call("POST", f"/api/v1/posts/{post.post_id}/retry", business)
+    assert response["statusCode"] == 200, response["body"]
+    assert response_json(response)["targets"][0]["platform_post_id"] == "urn:li:share:1"
+    assert publishers["linkedin"].calls == 0
+
+
 def test_final_outcomes_are_announced_on_the_topic(
     call: Any,
     business: dict[str, Any],

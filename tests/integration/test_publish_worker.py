@@ -355,3 +355,26 @@ def test_redis_down_when_a_token_needs_refreshing_leaves_the_message_for_a_later
     assert deliver(handler, body_of(post), receive=2) == {"batchItemFailures": []}
     assert stored(wc, post).status == PostStatus.PUBLISHED
     assert len(linkedin.accepted) == 1
+
+
+def test_a_message_up_to_a_second_early_waits_for_its_second_before_publishing(
+    wc: Container, biz: str, linkedin: FakePublisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    post = queued_post(wc, biz)  # due at +5 s
+    slept: list[float] = []
+    monkeypatch.setattr(worker.time, "sleep", slept.append)
+    wc.clock.advance(4.6)  # type: ignore[attr-defined]  # DelaySeconds was rounded down
+    worker.handle_message(wc, body_of(post), 1)
+    assert slept == [pytest.approx(0.4)]
+    assert len(linkedin.accepted) == 1
+
+
+def test_a_message_far_ahead_of_its_time_is_not_held(
+    wc: Container, biz: str, linkedin: FakePublisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    post = queued_post(wc, biz)  # due at +5 s: no rounding explains that, so no waiting
+    slept: list[float] = []
+    monkeypatch.setattr(worker.time, "sleep", slept.append)
+    worker.handle_message(wc, body_of(post), 1)
+    assert slept == []
+    assert len(linkedin.accepted) == 1

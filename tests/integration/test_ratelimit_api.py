@@ -211,7 +211,7 @@ def test_the_openapi_description_shows_the_limits(container: Container) -> None:
     ]
     assert "429" in operation["responses"]
     assert "Retry-After" in operation["responses"]["429"]["headers"]
-    assert "x-ratelimit" not in schema["paths"]["/health"]["get"]
+    assert schema["paths"]["/health"]["get"]["x-ratelimit"][0]["key"] == "address"
 
 
 def test_a_route_limited_by_its_router_and_by_itself_spends_each_policy_once(

@@ -185,6 +185,28 @@ async def test_fifty_concurrent_clients_get_exactly_the_limit_through(
     assert sum(d.admitted for d in decisions) == 100
 
 
+async def test_fifty_clients_racing_on_redis_clock_stay_within_the_bound_in_every_window(
+    redis_client: aioredis.Redis,
+) -> None:
+    limiter = RateLimiter(redis_client, PLAN)
+    policy = parse_policy("fast", "10/second")
+    admitted: list[int] = []
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 1.5
+
+    async def client() -> None:
+        while loop.time() < deadline:
+            decision = await limiter.hit("b:acme", (policy,))
+            if decision.admitted:
+                admitted.append(decision.at_us)
+
+    await asyncio.gather(*(client() for _ in range(50)))
+    assert len(admitted) >= 10
+    assert _admitted_within_bound(admitted, policy)
+    # In particular no single instant lets more than the limit through.
+    assert max(admitted.count(t) for t in admitted) <= policy.limit
+
+
 def _admitted_within_bound(times: list[int], policy: Policy) -> bool:
     """GCRA's guarantee: over any span [t_i, t_j] at most limit + span/interval get through."""
     times = sorted(times)

@@ -60,7 +60,7 @@ def test_posts_due_within_the_window_are_sent_with_a_delay_that_ends_at_their_se
 
     assert report.sent == 3
     assert sent.delay_of(soon.post_id) == 30
-    assert sent.delay_of(fractional.post_id) == 91  # rounded up: never before its second
+    assert sent.delay_of(fractional.post_id) == 90  # rounded down: the worker waits out 0.4 s
     assert sent.delay_of(edge.post_id) == 180
     assert later.post_id not in sent.post_ids
     assert _status(c, biz, later.post_id) == PostStatus.PENDING

@@ -85,6 +85,7 @@ class Decision:
     admitted: bool
     states: tuple[PolicyState, ...]
     degraded: bool = False
+    at_us: int = 0  # when it was decided, on the limiter's clock (Redis' own in production)
 
     @property
     def retry_after(self) -> float:
@@ -130,13 +131,14 @@ def _decision(
     admitted: bool,
     policies: Sequence[Policy],
     raw: Iterable[tuple[int, int, int]],
+    at_us: int,
     degraded: bool = False,
 ) -> Decision:
     states = tuple(
         PolicyState(p, int(r), int(reset) / _US, int(retry) / _US)
         for p, (r, reset, retry) in zip(policies, raw, strict=True)
     )
-    return Decision(admitted=admitted, states=states, degraded=degraded)
+    return Decision(admitted=admitted, states=states, degraded=degraded, at_us=at_us)
 
 
 def _is_redis_failure(exc: BaseException) -> bool:
@@ -164,7 +166,7 @@ class LocalLimiter:
                 self._tats.move_to_end(key)
             while len(self._tats) > self.max_keys:
                 self._tats.popitem(last=False)
-        return _decision(admitted, policies, raw, degraded=True)
+        return _decision(admitted, policies, raw, now, degraded=True)
 
     def clear(self) -> None:
         self._tats.clear()
@@ -244,7 +246,7 @@ class RateLimiter:
             )
             for s in decision.states
         )
-        return Decision(admitted=False, states=states, degraded=decision.degraded)
+        return Decision(admitted=False, states=states, degraded=decision.degraded, at_us=now)
 
     async def hit(self, subject: str, policies: Sequence[Policy]) -> Decision:
         """Count one request for `subject` against `policies` if all of them admit it."""
@@ -273,7 +275,7 @@ class RateLimiter:
             self._recover()
         fields = [int(x) for x in reply.split()]
         triples = [(fields[i], fields[i + 1], fields[i + 2]) for i in range(2, len(fields), 3)]
-        return _decision(fields[0] == 1, policies, triples)
+        return _decision(fields[0] == 1, policies, triples, fields[1])
 
     async def _evalsha(self, key: str, now: str, spec: str) -> bytes:
         from redis.exceptions import NoScriptError

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -75,9 +76,11 @@ def message_body(entry: DueEntry) -> str:
 
 
 def delay_for(scheduled_for: str, now: datetime) -> int:
-    # Rounded up: a post may go out a fraction of a second late, never before its second.
+    # DelaySeconds is whole seconds. Rounded down, the message shows up to a second early and
+    # the worker waits out the fraction (herald.worker), so a post goes out at its second rather
+    # than up to a second after it.
     seconds = (parse_iso(scheduled_for) - now).total_seconds()
-    return max(0, min(MAX_DELAY_SECONDS, math.ceil(seconds)))
+    return max(0, min(MAX_DELAY_SECONDS, math.floor(seconds)))
 
 
 class Dispatcher:
@@ -91,6 +94,7 @@ class Dispatcher:
         self.report = TickReport(dispatch_id=dispatch_id or uuid.uuid4().hex)
         self._lateness: dict[str, int] = {}
         self._writers: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
 
     # --- sending ----------------------------------------------------------------------------
     def send(self, entries: list[DueEntry]) -> list[DueEntry]:
@@ -133,10 +137,11 @@ class Dispatcher:
         pool = self._writers
         won = list(pool.map(queue, chunk)) if pool and len(chunk) > 1 else [queue(e) for e in chunk]
         winners = [e for e, ok in zip(chunk, won, strict=True) if ok]
-        self.report.lost_race += len(chunk) - len(winners)
         failed = self.send(winners) if winners else []
-        self.report.sent += len(winners) - len(failed)
-        self.report.send_failures += len(failed)
+        with self._lock:  # chunks run on several threads
+            self.report.lost_race += len(chunk) - len(winners)
+            self.report.sent += len(winners) - len(failed)
+            self.report.send_failures += len(failed)
         if failed:
             logger.warning(
                 "messages not accepted; the journal keeps them for the next tick",
@@ -233,7 +238,8 @@ class Dispatcher:
 
         def run_chunk(index: int) -> None:
             if time_left_ms() < s.tick_safety_ms:
-                self.report.left_for_next_tick += len(chunks[index])
+                with self._lock:
+                    self.report.left_for_next_tick += len(chunks[index])
                 return
             self.dispatch_chunk(chunks[index], index)
 

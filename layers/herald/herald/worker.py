@@ -22,15 +22,20 @@ it is the last attempt: it marks the remaining targets failed with their reason 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from herald import aio
+from herald.clock import parse_iso
 from herald.errors import NotFound
 from herald.posts import PostStatus
 
 if TYPE_CHECKING:
     from herald.container import Container
+
+
+MAX_EARLY_SECONDS = 1.0
 
 
 class RetryLater(Exception):
@@ -64,9 +69,24 @@ class PublishMessage:
         return cls(business_id, post_id, scheduled_for if isinstance(scheduled_for, str) else None)
 
 
+def wait_for_its_second(container: Container, scheduled_for: str | None) -> None:
+    """The tick rounds DelaySeconds down, so a message may arrive up to a second before its
+    post is due: wait out that fraction. Anything earlier is not the tick's rounding (a clock
+    far off, a redriven message) and is not waited for."""
+    if not scheduled_for:
+        return
+    try:
+        early = (parse_iso(scheduled_for) - container.clock.now()).total_seconds()
+    except ValueError:
+        return
+    if 0 < early <= MAX_EARLY_SECONDS:
+        time.sleep(early)
+
+
 def handle_message(container: Container, body: str, receive_count: int) -> str:
     """Handle one message; returns what happened (for the log). Raises to have it redelivered."""
     message = PublishMessage.parse(body)
+    wait_for_its_second(container, message.scheduled_for)
     from herald.publishing import publish_post  # httpx and the publishers: only when needed
 
     last = receive_count >= container.settings.publish_max_receives

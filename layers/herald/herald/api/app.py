@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -66,5 +67,22 @@ def create_app(container: Container | None = None, **fastapi_kwargs: Any) -> Fas
     app.include_router(posts.router, prefix="/api/v1")
     app.include_router(analytics.router, prefix="/api/v1")
     ratelimit.install(app)
+    _mount_dashboard(app)
     app.add_middleware(CatchAll)
     return app
+
+
+DASHBOARD_DIR = Path(__file__).parent / "static"
+
+
+def _mount_dashboard(app: FastAPI) -> None:
+    """The dashboard's built files at /app, when they were built (`make dev` builds them).
+
+    Served by the API itself so the page and the API share one origin: no CORS, and the API key
+    typed into the page is only ever sent back to the origin that served it.
+    """
+    if not (DASHBOARD_DIR / "index.html").is_file():
+        return
+    from starlette.staticfiles import StaticFiles
+
+    app.mount("/app", StaticFiles(directory=DASHBOARD_DIR, html=True), name="dashboard")

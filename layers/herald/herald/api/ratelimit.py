@@ -24,7 +24,9 @@ every limit off):
 
 `by="business"` (the default) authenticates the request through `PrincipalDep`, which FastAPI
 resolves once per request however many dependencies ask for it, and keys on the business;
-`by="address"` keys on the client address, for routes that carry no API key.
+`by="address"` keys on the client address, for routes that carry no API key. One group per route
+is one Redis round trip; a group repeated by a router and its route runs once, and a second group
+on the same route costs a second round trip but spends each policy (`default`) only once.
 
 Headers on every response of a limited route, the 429 included (draft-ietf-httpapi-ratelimit-
 headers, revisions 08 to 11: Structured Field lists, one item per policy that applied):

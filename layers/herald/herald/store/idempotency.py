@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from herald.errors import IdempotencyConflict
 from herald.idempotency import LOCK_SECONDS, StoredResponse
+from herald.observability import logger
 from herald.store.table import TTL_ATTRIBUTE, business_pk, idempotency_sk
 
 _IN_FLIGHT = "in_flight"
@@ -89,6 +90,25 @@ class DynamoIdempotencyStore:
         now: int,
         ttl: int,
     ) -> None:
+        try:
+            self._put_done(business_id, key, fingerprint, response, now=now, ttl=ttl)
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+            # Our lock was taken over (this request outlived LOCK_SECONDS): the response
+            # stands, only it will not be replayed.
+            logger.warning("idempotency record taken over before completion")
+
+    def _put_done(
+        self,
+        business_id: str,
+        key: str,
+        fingerprint: str,
+        response: StoredResponse,
+        *,
+        now: int,
+        ttl: int,
+    ) -> None:
         self._table.put_item(
             Item={
                 **self._key(business_id, key),
@@ -100,8 +120,9 @@ class DynamoIdempotencyStore:
                 "headers": response.headers,
                 TTL_ATTRIBUTE: now + ttl,
             },
-            ConditionExpression="fingerprint = :fp",
-            ExpressionAttributeValues={":fp": fingerprint},
+            ConditionExpression="fingerprint = :fp AND #state = :in_flight",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={":fp": fingerprint, ":in_flight": _IN_FLIGHT},
         )
 
     def release(self, business_id: str, key: str, fingerprint: str) -> None:

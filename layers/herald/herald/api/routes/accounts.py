@@ -8,8 +8,9 @@ from starlette.concurrency import run_in_threadpool
 
 from herald.accounts import Account
 from herald.api.deps import ContainerDep, PrincipalDep
+from herald.api.ratelimit import RateLimit
 
-router = APIRouter(tags=["accounts"])
+router = APIRouter(tags=["accounts"], dependencies=[RateLimit("default")])
 
 
 class AccountOut(BaseModel):

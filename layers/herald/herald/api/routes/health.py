@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 
 from herald.api.deps import ContainerDep
+from herald.api.ratelimit import RateLimit
 from herald.container import Container
 
 router = APIRouter(tags=["health"])
@@ -44,7 +45,13 @@ async def _dynamodb(container: Container) -> None:
     await run_in_threadpool(container.table.get_item, Key={"pk": "HEALTH", "sk": "HEALTH"})
 
 
-@router.get("/health", summary="Redis and DynamoDB reachability")
+# Limited by address like any public route: each call costs a DynamoDB read. Monitors polling
+# every few seconds stay far below the default ceiling.
+@router.get(
+    "/health",
+    summary="Redis and DynamoDB reachability",
+    dependencies=[RateLimit("default", by="address")],
+)
 async def health(container: ContainerDep) -> JSONResponse:
     checks = await asyncio.gather(
         _check("redis", lambda: _redis(container)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Request
@@ -13,8 +14,10 @@ from starlette.responses import Response
 from herald.api.deps import ContainerDep, PrincipalDep
 from herald.api.idempotent import idempotent
 from herald.api.ratelimit import RateLimit
+from herald.clock import parse_iso
 from herald.container import Container
-from herald.posts import Post
+from herald.errors import Conflict
+from herald.posts import Post, Target, TargetStatus
 from herald.publishing_policy import http_status
 
 router = APIRouter(tags=["posts"])
@@ -102,7 +105,7 @@ def post_response(post: Post, status: int | None = None) -> JSONResponse:
     )
 
 
-_PUBLISH_RESPONSES: dict[int | str, dict[str, object]] = {
+PUBLISH_RESPONSES: dict[int | str, dict[str, object]] = {
     200: {"model": PostOut, "description": "Every target published."},
     202: {"model": PostOut, "description": "Another run still holds a target."},
     207: {"model": PostOut, "description": "Some targets failed: see each target's status."},
@@ -124,7 +127,7 @@ async def get_post(post_id: PostId, principal: PrincipalDep, container: Containe
 @router.post(
     "/posts/{post_id}/retry",
     summary="Retry a post's failed targets (published and unconfirmed ones are left alone)",
-    responses=_PUBLISH_RESPONSES,
+    responses=PUBLISH_RESPONSES,
     response_model=None,
     dependencies=[RateLimit("publish")],
 )
@@ -144,13 +147,25 @@ async def retry_post(
 async def _retry(container: Container, business_id: str, post_id: str) -> Response:
     from herald.publishing import publish_post
 
-    await run_in_threadpool(container.posts.get, business_id, post_id)  # 404 before anything
+    post = await run_in_threadpool(container.posts.get, business_id, post_id)  # 404 first
+    if not any(_retryable(t, container) for t in post.targets.values()):
+        # Unconfirmed targets wait for a person: the platform may already have them.
+        raise Conflict(f"post {post_id} has no failed target to retry")
     outcome = await publish_post(
         container, business_id, post_id, retry_in_process=True, retry_failed=True
     )
-    if outcome.skipped and outcome.post is not None and not outcome.results:
-        from herald.errors import Conflict
-
+    if outcome.skipped and not outcome.results:
         raise Conflict(f"nothing to retry: {outcome.skipped}")
     assert outcome.post is not None
     return post_response(outcome.post)
+
+
+def _retryable(target: Target, container: Container) -> bool:
+    """Failed, or claimed by a run that died (an API publish has no queue to bring it back):
+    the engine takes a stale claim over and reconciles before it posts again."""
+    if target.status == TargetStatus.FAILED:
+        return True
+    if target.status != TargetStatus.PUBLISHING or not target.claimed_at:
+        return False
+    stale = timedelta(seconds=container.settings.publish_claim_stale_seconds)
+    return parse_iso(target.claimed_at) < container.clock.now() - stale

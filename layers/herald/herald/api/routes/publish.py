@@ -20,10 +20,10 @@ from herald.accounts import Account, AccountStatus, PlatformName
 from herald.api.deps import ContainerDep, PrincipalDep
 from herald.api.idempotent import idempotent
 from herald.api.ratelimit import RateLimit
-from herald.api.routes.posts import _PUBLISH_RESPONSES, IdempotencyKey, post_response
+from herald.api.routes.posts import PUBLISH_RESPONSES, IdempotencyKey, post_response
 from herald.clock import isoformat
 from herald.container import Container
-from herald.errors import FieldError, InvalidInput, NotFound
+from herald.errors import FieldError, InvalidInput
 from herald.ids import new_id
 from herald.platforms.base import Content
 from herald.posts import Post, PostStatus, Target
@@ -124,7 +124,7 @@ _ANY: frozenset[PlatformName] = frozenset({"linkedin", "x", "facebook", "instagr
 @router.post(
     "/publish/linkedin",
     summary="Publish to LinkedIn members and organisations",
-    responses=_PUBLISH_RESPONSES,
+    responses=PUBLISH_RESPONSES,
     response_model=None,
 )
 async def publish_linkedin(
@@ -142,7 +142,7 @@ async def publish_linkedin(
 @router.post(
     "/publish/twitter",
     summary="Publish a tweet or a thread to X",
-    responses=_PUBLISH_RESPONSES,
+    responses=PUBLISH_RESPONSES,
     response_model=None,
 )
 async def publish_twitter(
@@ -158,7 +158,7 @@ async def publish_twitter(
 @router.post(
     "/publish/meta",
     summary="Publish to Facebook Pages and/or Instagram accounts",
-    responses=_PUBLISH_RESPONSES,
+    responses=PUBLISH_RESPONSES,
     response_model=None,
 )
 async def publish_meta(
@@ -175,7 +175,7 @@ async def publish_meta(
 @router.post(
     "/publish/multi",
     summary="Publish to any set of connected accounts at once",
-    responses=_PUBLISH_RESPONSES,
+    responses=PUBLISH_RESPONSES,
     response_model=None,
 )
 async def publish_multi(
@@ -245,13 +245,10 @@ async def publish_now(
 def _load_accounts(
     container: Container, business_id: str, account_ids: list[str]
 ) -> dict[str, Account | None]:
-    found: dict[str, Account | None] = {}
-    for account_id in account_ids:
-        try:
-            found[account_id] = container.accounts.get(business_id, account_id)
-        except NotFound:
-            found[account_id] = None
-    return found
+    # One query for the business's accounts rather than a read per id: a business has a
+    # handful, and another business's account is simply not among them.
+    mine = {a.account_id: a for a in container.accounts.list_for_business(business_id)}
+    return {account_id: mine.get(account_id) for account_id in account_ids}
 
 
 def _account_problems(

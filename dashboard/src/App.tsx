@@ -1,0 +1,110 @@
+import { Suspense, lazy, useCallback, useEffect, useState } from 'react'
+import { api, getKey, setKey } from './lib/api'
+import type { Account, Me } from './lib/api'
+import { Accounts } from './components/Accounts'
+import { Compose } from './components/Compose'
+import { SignIn } from './components/SignIn'
+import { useToasts } from './components/Toasts'
+
+// The calendar (react-big-calendar, date-fns) is its own chunk: sign-in and compose load first.
+const CalendarView = lazy(() => import('./components/CalendarView'))
+
+type Tab = 'accounts' | 'compose' | 'calendar'
+const TABS: Tab[] = ['accounts', 'compose', 'calendar']
+
+function initialTab(): Tab {
+  const hash = window.location.hash.slice(1) as Tab
+  return TABS.includes(hash) ? hash : 'compose'
+}
+
+export function App() {
+  const toasts = useToasts()
+  const [me, setMe] = useState<Me | null>(null)
+  const [checking, setChecking] = useState(!!getKey())
+  const [tab, setTab] = useState<Tab>(initialTab)
+  const [accounts, setAccounts] = useState<Account[] | null>(null)
+  const [version, setVersion] = useState(0)
+
+  const loadAccounts = useCallback(() => {
+    api.accounts().then(setAccounts, (e) => {
+      setAccounts([])
+      toasts.error(e)
+    })
+  }, [toasts])
+
+  useEffect(() => {
+    if (!getKey()) return
+    api
+      .me()
+      .then(setMe, (e) => {
+        setKey(null)
+        toasts.error(e)
+      })
+      .finally(() => setChecking(false))
+  }, [toasts])
+
+  // Coming back from a platform's consent page: /app?connected=...&platform=... or ?error=...
+  useEffect(() => {
+    const q = new URLSearchParams(window.location.search)
+    if (!q.has('connected') && !q.has('error')) return
+    const platform = q.get('platform') ?? ''
+    if (q.get('error')) {
+      toasts.fail('Account not connected', `${platform}: ${q.get('error')!.replace(/_/g, ' ')}`)
+    } else {
+      const n = (q.get('connected') ?? '').split(',').filter(Boolean).length
+      toasts.ok('Account connected', `${n} ${platform} account${n === 1 ? '' : 's'}`)
+    }
+    window.history.replaceState(null, '', window.location.pathname + '#accounts')
+    setTab('accounts')
+  }, [toasts])
+
+  useEffect(() => {
+    if (me) loadAccounts()
+  }, [me, loadAccounts])
+
+  function go(t: Tab) {
+    setTab(t)
+    window.history.replaceState(null, '', `#${t}`)
+  }
+
+  if (checking) return <p className="muted pad">Loading…</p>
+  if (!me) return <SignIn onSignedIn={setMe} />
+
+  return (
+    <div className="app">
+      <header>
+        <strong className="brand">Herald</strong>
+        <nav>
+          {TABS.map((t) => (
+            <button key={t} className={tab === t ? 'active' : ''} onClick={() => go(t)} aria-current={tab === t}>
+              {t[0].toUpperCase() + t.slice(1)}
+            </button>
+          ))}
+        </nav>
+        <span className="who">
+          <span className="muted">{me.name}</span>
+          <button
+            className="link"
+            onClick={() => {
+              setKey(null)
+              setMe(null)
+            }}
+          >
+            Sign out
+          </button>
+        </span>
+      </header>
+      <main>
+        {tab === 'accounts' && <Accounts accounts={accounts} reload={loadAccounts} />}
+        {tab === 'compose' && (
+          <Compose accounts={accounts ?? []} onScheduled={() => setVersion((v) => v + 1)} />
+        )}
+        {tab === 'calendar' && (
+          <Suspense fallback={<p className="muted">Loading calendar…</p>}>
+            <CalendarView businessId={me.business_id} accounts={accounts ?? []} version={version} />
+          </Suspense>
+        )}
+      </main>
+    </div>
+  )
+}

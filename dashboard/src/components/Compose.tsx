@@ -1,0 +1,258 @@
+import { useMemo, useState } from 'react'
+import { api } from '../lib/api'
+import type { Account, PostOut } from '../lib/api'
+import { countFor } from '../lib/counters'
+import type { Platform } from '../lib/counters'
+import { browserZone, fromWallTime, toWallTime } from '../lib/tz'
+import { PLATFORM_NAMES } from './Accounts'
+import { useToasts } from './Toasts'
+import { ZoneSelect } from './ZoneSelect'
+
+type Progress = Record<string, { state: 'publishing' | 'published' | 'failed' | 'other'; url?: string | null; reason?: string | null; status?: string }>
+
+function defaultWall(zone: string): string {
+  return toWallTime(new Date(Date.now() + 60 * 60 * 1000), zone)
+}
+
+export function Compose({ accounts, onScheduled }: { accounts: Account[]; onScheduled: () => void }) {
+  const toasts = useToasts()
+  const usable = accounts.filter((a) => a.status !== 'needs_reauth')
+  const [thread, setThread] = useState(false)
+  const [parts, setParts] = useState<string[]>([''])
+  const [imageUrl, setImageUrl] = useState('')
+  const [selected, setSelected] = useState<string[]>([])
+  const [zone, setZone] = useState(browserZone())
+  const [wall, setWall] = useState(() => defaultWall(browserZone()))
+  const [busy, setBusy] = useState(false)
+  const [progress, setProgress] = useState<Progress | null>(null)
+
+  const targets = usable.filter((a) => selected.includes(a.account_id))
+  const platforms = [...new Set(targets.map((a) => a.platform))] as Platform[]
+  const texts = thread ? parts : [parts[0]]
+  const counts = useMemo(
+    () => platforms.flatMap((p) => countFor(p, texts, imageUrl.trim())),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [platforms.join(), texts.join('\u0000'), imageUrl],
+  )
+  const blocked = counts.some((c) => c.over || c.notes.length > 0) || targets.length === 0
+  const instant = fromWallTime(wall, zone)
+
+  function body(): Record<string, unknown> {
+    const b: Record<string, unknown> = {
+      account_ids: targets.map((a) => a.account_id),
+      text: texts.join('\n\n'),
+    }
+    if (thread && platforms.includes('x')) b.thread = parts
+    if (imageUrl.trim()) b.image_url = imageUrl.trim()
+    return b
+  }
+
+  function toggle(id: string) {
+    setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : [...s, id]))
+  }
+
+  async function publishNow() {
+    setBusy(true)
+    setProgress(Object.fromEntries(targets.map((a) => [a.account_id, { state: 'publishing' }])))
+    try {
+      const post: PostOut = await api.publish(body())
+      const next: Progress = {}
+      for (const t of post.targets) {
+        next[t.account_id] = {
+          state: t.status === 'published' ? 'published' : t.status === 'failed' ? 'failed' : 'other',
+          url: t.url,
+          reason: t.last_error,
+          status: t.status,
+        }
+      }
+      setProgress(next)
+      const ok = post.targets.filter((t) => t.status === 'published').length
+      if (ok === post.targets.length) toasts.ok('Published', `${ok} of ${post.targets.length} targets`)
+      else toasts.fail(`Published to ${ok} of ${post.targets.length}`, 'Each target shows its reason.')
+    } catch (error) {
+      setProgress(null)
+      toasts.error(error)
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  async function schedule() {
+    setBusy(true)
+    try {
+      const post = await api.schedule({ ...body(), scheduled_for: `${wall}:00`, timezone: zone })
+      toasts.ok('Scheduled', `${wall.replace('T', ' ')} ${zone} (${post.post_id})`)
+      onScheduled()
+    } catch (error) {
+      toasts.error(error)
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  return (
+    <section className="compose">
+      <h2>Compose</h2>
+      <div className="grid2">
+        <div>
+          <fieldset>
+            <legend>Targets</legend>
+            {usable.length === 0 && <p className="muted">Connect an account first.</p>}
+            <div className="targets">
+              {usable.map((a) => (
+                <label key={a.account_id} className="check">
+                  <input
+                    type="checkbox"
+                    name="target"
+                    value={a.account_id}
+                    checked={selected.includes(a.account_id)}
+                    onChange={() => toggle(a.account_id)}
+                  />
+                  <span className={`badge p-${a.platform}`}>{PLATFORM_NAMES[a.platform]}</span> {a.display_name}
+                </label>
+              ))}
+            </div>
+          </fieldset>
+
+          <label className="check">
+            <input
+              type="checkbox"
+              checked={thread}
+              onChange={(e) => {
+                setThread(e.target.checked)
+                if (!e.target.checked) setParts([parts[0]])
+              }}
+            />
+            Thread on X (one box per tweet; other platforms get the tweets joined)
+          </label>
+
+          {(thread ? parts : [parts[0]]).map((p, i) => (
+            <label key={i} className="block">
+              {thread ? `Tweet ${i + 1}` : 'Text'}
+              <textarea
+                name={thread ? `tweet-${i}` : 'text'}
+                rows={thread ? 3 : 6}
+                value={p}
+                onChange={(e) => setParts(parts.map((x, j) => (j === i ? e.target.value : x)))}
+              />
+              {thread && parts.length > 1 && (
+                <button className="link" onClick={() => setParts(parts.filter((_, j) => j !== i))}>
+                  Remove tweet
+                </button>
+              )}
+            </label>
+          ))}
+          {thread && parts.length < 25 && (
+            <button className="secondary" onClick={() => setParts([...parts, ''])}>
+              Add tweet
+            </button>
+          )}
+
+          <label className="block">
+            Image URL
+            <input
+              name="image_url"
+              type="url"
+              value={imageUrl}
+              placeholder="https://…"
+              onChange={(e) => setImageUrl(e.target.value)}
+            />
+          </label>
+
+          <div className="counters" aria-label="Counters">
+            {counts.map((c, i) => (
+              <div key={i} className={`counter ${c.over ? 'over' : ''}`} data-counter={c.label}>
+                <span>{c.label}</span>
+                <span>
+                  {c.used} / {c.limit}
+                </span>
+                {c.notes.map((n) => (
+                  <span key={n} className="note">
+                    {n}
+                  </span>
+                ))}
+              </div>
+            ))}
+          </div>
+
+          <div className="actions">
+            <button onClick={publishNow} disabled={busy || blocked}>
+              Publish now
+            </button>
+          </div>
+
+          <fieldset className="when">
+            <legend>Schedule</legend>
+            <div className="row wrap gap">
+              <label>
+                Date and time
+                <input
+                  name="scheduled_for"
+                  type="datetime-local"
+                  value={wall}
+                  onChange={(e) => setWall(e.target.value)}
+                />
+              </label>
+              <label>
+                Time zone
+                <ZoneSelect value={zone} onChange={setZone} />
+              </label>
+            </div>
+            <p className="muted small">
+              {instant
+                ? `= ${instant.toLocaleString()} in your browser's zone (${browserZone()})`
+                : 'That time does not exist in this zone (a daylight-saving gap).'}
+            </p>
+            <button onClick={schedule} disabled={busy || blocked || !wall}>
+              Schedule
+            </button>
+          </fieldset>
+        </div>
+
+        <div>
+          <h3>Previews</h3>
+          {platforms.length === 0 && <p className="muted">Pick a target to see its preview.</p>}
+          {platforms.map((p) => (
+            <div key={p} className={`preview card p-${p}`} data-preview={p}>
+              <div className={`badge p-${p}`}>{PLATFORM_NAMES[p]}</div>
+              {(p === 'x' && thread ? parts : [texts.join('\n\n')]).map((t, i) => (
+                <p key={i} className="preview-text">
+                  {t || <span className="muted">(empty)</span>}
+                </p>
+              ))}
+              {imageUrl && <img src={imageUrl} alt="" loading="lazy" />}
+            </div>
+          ))}
+
+          {progress && (
+            <div className="progress card" aria-label="Publishing progress">
+              <h3>Outcome</h3>
+              <ul>
+                {Object.entries(progress).map(([id, p]) => {
+                  const a = accounts.find((x) => x.account_id === id)
+                  return (
+                    <li key={id} className={`outcome ${p.state}`} data-outcome={id}>
+                      <span className={`badge p-${a?.platform}`}>{PLATFORM_NAMES[a?.platform ?? ''] ?? ''}</span>{' '}
+                      {a?.display_name ?? id}:{' '}
+                      {p.state === 'publishing' && <span className="spinner">publishing…</span>}
+                      {p.state === 'published' &&
+                        (p.url ? (
+                          <a href={p.url} target="_blank" rel="noreferrer">
+                            published — view post
+                          </a>
+                        ) : (
+                          'published'
+                        ))}
+                      {p.state === 'failed' && <span className="bad">failed: {p.reason ?? 'no reason given'}</span>}
+                      {p.state === 'other' && <span>{p.status}</span>}
+                    </li>
+                  )
+                })}
+              </ul>
+            </div>
+          )}
+        </div>
+      </div>
+    </section>
+  )
+}

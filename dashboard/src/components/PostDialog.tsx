@@ -1,0 +1,141 @@
+import { useState } from 'react'
+import { api } from '../lib/api'
+import type { Account, PostOut } from '../lib/api'
+import { browserZone, toWallTime } from '../lib/tz'
+import { PLATFORM_NAMES } from './Accounts'
+import { useToasts } from './Toasts'
+import { ZoneSelect } from './ZoneSelect'
+
+export function PostDialog({
+  post,
+  accounts,
+  onClose,
+  onChanged,
+}: {
+  post: PostOut
+  accounts: Account[]
+  onClose: () => void
+  onChanged: () => void
+}) {
+  const toasts = useToasts()
+  const editable = post.status === 'pending'
+  const initialZone = post.timezone || browserZone()
+  const [zone, setZone] = useState(initialZone)
+  const [wall, setWall] = useState(() =>
+    post.scheduled_for ? toWallTime(new Date(post.scheduled_for), initialZone) : '',
+  )
+  const [text, setText] = useState(post.content.text)
+  const [busy, setBusy] = useState(false)
+
+  async function run(action: () => Promise<unknown>, message: string) {
+    setBusy(true)
+    try {
+      await action()
+      toasts.ok(message)
+      onChanged()
+    } catch (error) {
+      toasts.error(error)
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  const save = () => {
+    const body: Record<string, unknown> = { scheduled_for: `${wall}:00`, timezone: zone }
+    if (text !== post.content.text) body.text = text
+    return run(() => api.reschedule(post.post_id, body), 'Post updated')
+  }
+
+  return (
+    <div className="backdrop" onClick={onClose}>
+      <div
+        className="dialog card"
+        role="dialog"
+        aria-modal="true"
+        aria-label="Post"
+        onClick={(e) => e.stopPropagation()}
+      >
+        <div className="row">
+          <h3>
+            Post <span className={`ev-${post.status} pill`}>{post.status}</span>
+          </h3>
+          <button className="link" aria-label="Close" onClick={onClose}>
+            ×
+          </button>
+        </div>
+        <p className="muted small">{post.post_id}</p>
+        {post.status_reason && <p className="bad">{post.status_reason}</p>}
+        {editable ? (
+          <>
+            <label className="block">
+              Text
+              <textarea name="edit-text" rows={4} value={text} onChange={(e) => setText(e.target.value)} />
+            </label>
+            <div className="row wrap gap">
+              <label>
+                Date and time
+                <input
+                  name="edit-scheduled_for"
+                  type="datetime-local"
+                  value={wall}
+                  onChange={(e) => setWall(e.target.value)}
+                />
+              </label>
+              <label>
+                Time zone
+                <ZoneSelect value={zone} onChange={setZone} />
+              </label>
+            </div>
+          </>
+        ) : (
+          <p className="preview-text">{post.content.text || post.content.thread.join('\n\n')}</p>
+        )}
+        <h4>Targets</h4>
+        <ul className="targets-out">
+          {post.targets.map((t) => {
+            const a = accounts.find((x) => x.account_id === t.account_id)
+            return (
+              <li key={t.account_id} data-target={t.account_id}>
+                <span className={`badge p-${t.platform}`}>{PLATFORM_NAMES[t.platform]}</span>{' '}
+                {a?.display_name ?? t.account_id}: <strong>{t.status}</strong>
+                {t.url && (
+                  <>
+                    {' '}
+                    <a href={t.url} target="_blank" rel="noreferrer">
+                      view post
+                    </a>
+                  </>
+                )}
+                {t.last_error && <div className="bad small reason">{t.last_error}</div>}
+              </li>
+            )
+          })}
+        </ul>
+        <div className="row wrap gap actions">
+          {editable && (
+            <>
+              <button onClick={save} disabled={busy || !wall}>
+                Save
+              </button>
+              <button
+                className="danger"
+                disabled={busy}
+                onClick={() => run(() => api.cancel(post.post_id), 'Post cancelled')}
+              >
+                Cancel post
+              </button>
+            </>
+          )}
+          {(post.status === 'failed' || post.status === 'partially_published') && (
+            <button disabled={busy} onClick={() => run(() => api.retry(post.post_id), 'Retry sent')}>
+              Retry failed targets
+            </button>
+          )}
+          <button className="secondary" onClick={onClose}>
+            Close
+          </button>
+        </div>
+      </div>
+    </div>
+  )
+}
