@@ -11,13 +11,16 @@ PYTEST_ARGS ?=
 REDIS_URL ?= redis://127.0.0.1:6379/0
 export PATH := $(abspath $(VENV)/bin):$(dir $(PYTHON)):$(PATH)
 
-.PHONY: help dev test test-fast lint bench redis venv sam-venv clean
+.PHONY: help dev dashboard chromium test test-fast lint audit fuzz load soak bench redis venv sam-venv clean
 
 help:
 	@echo "make dev    - the whole system on this machine (moto, Redis, API, tick, worker, sandbox)"
 	@echo "make test   - install what the tests need, make sure Redis answers, run the suite"
 	@echo "make lint   - ruff and mypy"
 	@echo "make bench  - benchmarks, each printing JSON"
+	@echo "make fuzz   - schemathesis over every API operation, longer than in make test"
+	@echo "make load   - load test of the API over HTTP (wrk, fixed rate, 1,000-request burst)"
+	@echo "make audit  - pip-audit of the layer's pins against PyPI's advisory data"
 
 $(VENV)/.installed: requirements-dev.txt layers/herald/requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,7 +42,25 @@ sam-venv: $(SAM_VENV)/.installed
 redis:
 	@$(PY) -m herald.local.redis_up
 
-test: venv sam-venv redis
+# The dashboard (dashboard/, served by the API at /app): node modules as locked, the built files,
+# and Debian's Chromium for its browser tests. Without node these steps say so and pass; the
+# dashboard's tests then skip and the API runs without /app.
+DASHBOARD_BUILD := layers/herald/herald/api/static/index.html
+DASHBOARD_SOURCES := $(wildcard dashboard/src/*.* dashboard/src/*/*.*) dashboard/index.html dashboard/vite.config.ts
+
+dashboard/node_modules/.package-lock.json: dashboard/package-lock.json
+	@if command -v npm >/dev/null; then cd dashboard && npm ci --no-audit --no-fund; else echo "npm not found: skipping the dashboard"; fi
+
+$(DASHBOARD_BUILD): dashboard/node_modules/.package-lock.json $(DASHBOARD_SOURCES)
+	@if command -v npm >/dev/null; then cd dashboard && npm run build; fi
+
+dashboard: $(DASHBOARD_BUILD)
+
+chromium:
+	@if command -v npm >/dev/null && ! test -x /usr/bin/chromium; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi
+
+test: venv sam-venv redis dashboard/node_modules/.package-lock.json chromium
 	SAM_CLI_TELEMETRY=0 $(PY) -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 test-fast: venv redis
@@ -49,9 +70,28 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check layers functions tests bench
 	$(VENV)/bin/mypy
+	$(MAKE) --no-print-directory audit
+
+# The layer's pins against PyPI's advisory data. --strict: a package that could not be looked up
+# fails the audit instead of passing it unexamined.
+audit: venv
+	$(VENV)/bin/pip-audit --strict --progress-spinner off --vulnerability-service pypi \
+		-r layers/herald/requirements.txt
+
+# Every operation of the OpenAPI description, longer than `make test` runs it (cases per operation).
+FUZZ_EXAMPLES ?= 200
+fuzz: venv redis
+	HERALD_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -o timeout=900 tests/fuzz $(PYTEST_ARGS)
+
+# The API over HTTP (uvicorn, moto server, the sandbox, real Redis on LOAD_REDIS_URL): a ramp with
+# wrk, a fixed rate and a 1,000-request burst; prints JSON. wrk comes from Debian's packages.
+LOAD_REDIS_URL ?= redis://127.0.0.1:6379/13
+load: venv redis
+	@command -v wrk >/dev/null || apt-get install -y -q wrk
+	LOAD_REDIS_URL=$(LOAD_REDIS_URL) $(PY) -m bench.load.run $(LOAD_ARGS)
 
 # Options pass through, e.g. `make dev DEV_ARGS="--port 8080 --no-sandbox"`.
-dev: venv
+dev: venv dashboard
 	$(PY) -m herald.local.stack $(DEV_ARGS)
 
 bench: venv redis

@@ -58,9 +58,11 @@ export function App() {
     setTab('accounts')
   }, [toasts])
 
+  // Fresh on every visit to Accounts: a publish elsewhere may have marked one needs_reauth.
   useEffect(() => {
-    if (me) loadAccounts()
-  }, [me, loadAccounts])
+    if (me && (tab === 'accounts' || accounts === null)) loadAccounts()
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [me, tab, loadAccounts])
 
   function go(t: Tab) {
     setTab(t)

@@ -158,9 +158,7 @@ class SecretLogWatch:
         leaks = self._new(self.leaks_in(mine))
         self.current_test = "<between tests>"
         if leaks:
-            raise AssertionError(
-                "secrets in log lines:\n" + "\n".join(x.describe() for x in leaks)
-            )
+            raise AssertionError("secrets in log lines:\n" + "\n".join(x.describe() for x in leaks))
         return result
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

@@ -1,9 +1,9 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react'
 import { Calendar, dateFnsLocalizer } from 'react-big-calendar'
 import type { View } from 'react-big-calendar'
-import withDragAndDrop from 'react-big-calendar/lib/addons/dragAndDrop'
+import dragAndDrop from 'react-big-calendar/lib/addons/dragAndDrop'
 import type { EventInteractionArgs } from 'react-big-calendar/lib/addons/dragAndDrop'
-import { addMinutes, endOfMonth, endOfWeek, format, getDay, parse, startOfMonth, startOfWeek } from 'date-fns'
+import { addDays, addMinutes, endOfDay, endOfMonth, endOfWeek, format, getDay, parse, startOfMonth, startOfWeek } from 'date-fns'
 import { enUS } from 'date-fns/locale/en-US'
 import 'react-big-calendar/lib/css/react-big-calendar.css'
 import 'react-big-calendar/lib/addons/dragAndDrop/styles.css'
@@ -30,6 +30,9 @@ interface Ev {
   post: PostOut
 }
 
+// The addon ships as CommonJS only; bundled as such, its default export can arrive wrapped once.
+const withDragAndDrop = ((dragAndDrop as unknown as { default?: typeof dragAndDrop }).default ??
+  dragAndDrop) as typeof dragAndDrop
 const DnDCalendar = withDragAndDrop<Ev>(Calendar)
 
 export const STATUSES = [
@@ -51,7 +54,9 @@ function toEvent(p: PostOut): Ev {
   const start = postTime(p)
   const names = [...new Set(p.targets.map((t) => PLATFORM_NAMES[t.platform] ?? t.platform))]
   const text = p.content.text || p.content.thread[0] || '(image)'
-  return { id: p.post_id, title: `${names.join(', ')}: ${text}`, start, end: addMinutes(start, 30), post: p }
+  // Half an hour long, but never past midnight: a post is an instant, not a two-day event.
+  const end = new Date(Math.min(addMinutes(start, 30).getTime(), endOfDay(start).getTime()))
+  return { id: p.post_id, title: `${names.join(', ')}: ${text}`, start, end, post: p }
 }
 
 function range(date: Date, view: View): { from: Date; to: Date } {
@@ -65,6 +70,14 @@ function range(date: Date, view: View): { from: Date; to: Date } {
 }
 
 type Mode = 'month' | 'week' | 'list'
+
+// Short day headers and a 24-hour gutter keep seven columns readable at 390 px.
+const FORMATS = {
+  dayFormat: (d: Date) => format(d, 'EEEEEE d'),
+  timeGutterFormat: (d: Date) => format(d, 'HH:mm'),
+  eventTimeRangeFormat: ({ start }: { start: Date }) => format(start, 'HH:mm'),
+}
+const MORNING = new Date(1970, 0, 1, 7, 0)
 
 export default function CalendarView({
   businessId,
@@ -90,12 +103,21 @@ export default function CalendarView({
     const { from, to } = range(date, view)
     performance.mark('calendar-fetch-start')
     try {
-      const items = await api.calendar(businessId, {
-        from: from.toISOString(),
-        to: to.toISOString(),
-        status: mode === 'list' && statusFilter ? [statusFilter] : undefined,
-        platform: mode === 'list' && platformFilter ? platformFilter : undefined,
-      })
+      // One window per week, fetched at once: the API pages by cursor, so one long range is a
+      // chain of round trips, while six short ones run side by side.
+      const windows: Date[] = []
+      for (let t = from; t < to; t = addDays(t, 7)) windows.push(t)
+      const pages = await Promise.all(
+        windows.map((start, i) =>
+          api.calendar(businessId, {
+            from: start.toISOString(),
+            to: (i + 1 < windows.length ? new Date(windows[i + 1].getTime() - 1) : to).toISOString(),
+            status: mode === 'list' && statusFilter ? [statusFilter] : undefined,
+            platform: mode === 'list' && platformFilter ? platformFilter : undefined,
+          }),
+        ),
+      )
+      const items = pages.flat()
       performance.mark('calendar-data')
       setPosts(items)
     } catch (error) {
@@ -185,11 +207,11 @@ export default function CalendarView({
       {mode === 'list' ? (
         <div>
           <div className="row wrap gap filters">
-            <button className="secondary" onClick={() => setDate(new Date(date.getFullYear(), date.getMonth() - 1, 1))}>
+            <button className="secondary" aria-label="Previous month" onClick={() => setDate(new Date(date.getFullYear(), date.getMonth() - 1, 1))}>
               ‹
             </button>
             <strong>{format(date, 'MMMM yyyy')}</strong>
-            <button className="secondary" onClick={() => setDate(new Date(date.getFullYear(), date.getMonth() + 1, 1))}>
+            <button className="secondary" aria-label="Next month" onClick={() => setDate(new Date(date.getFullYear(), date.getMonth() + 1, 1))}>
               ›
             </button>
             <label>
@@ -255,6 +277,8 @@ export default function CalendarView({
             onSelectEvent={(e) => setOpen(e.post)}
             eventPropGetter={(e) => ({ className: `ev-${e.post.status}` })}
             style={{ height: mode === 'week' ? 720 : 680 }}
+            formats={FORMATS}
+            scrollToTime={MORNING}
           />
         </div>
       )}

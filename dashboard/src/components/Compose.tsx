@@ -54,6 +54,10 @@ export function Compose({ accounts, onScheduled }: { accounts: Account[]; onSche
   async function publishNow() {
     setBusy(true)
     setProgress(Object.fromEntries(targets.map((a) => [a.account_id, { state: 'publishing' }])))
+    // On a phone the outcome sits below the form: bring it into view.
+    requestAnimationFrame(() =>
+      document.querySelector('.progress')?.scrollIntoView({ block: 'nearest', behavior: 'smooth' }),
+    )
     try {
       const post: PostOut = await api.publish(body())
       const next: Progress = {}

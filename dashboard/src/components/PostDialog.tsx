@@ -1,4 +1,4 @@
-import { useState } from 'react'
+import { useEffect, useState } from 'react'
 import { api } from '../lib/api'
 import type { Account, PostOut } from '../lib/api'
 import { browserZone, toWallTime } from '../lib/tz'
@@ -26,6 +26,12 @@ export function PostDialog({
   )
   const [text, setText] = useState(post.content.text)
   const [busy, setBusy] = useState(false)
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && onClose()
+    window.addEventListener('keydown', onKey)
+    return () => window.removeEventListener('keydown', onKey)
+  }, [onClose])
 
   async function run(action: () => Promise<unknown>, message: string) {
     setBusy(true)

@@ -9,7 +9,9 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from herald import __version__
+from herald import container as composition
 from herald.api import problems, ratelimit
+from herald.api.limits import BodyLimit
 from herald.api.routes import accounts, analytics, health, me, oauth, posts, publish, schedule
 from herald.container import Container
 
@@ -68,6 +70,10 @@ def create_app(container: Container | None = None, **fastapi_kwargs: Any) -> Fas
     app.include_router(analytics.router, prefix="/api/v1")
     ratelimit.install(app)
     _mount_dashboard(app)
+    app.add_middleware(
+        BodyLimit,
+        limit=lambda: (container or composition.get_container()).settings.max_body_bytes,
+    )
     app.add_middleware(CatchAll)
     return app
 

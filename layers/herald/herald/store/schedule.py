@@ -24,7 +24,7 @@ import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from herald.clock import Clock, isoformat
@@ -334,7 +334,3 @@ class ScheduleRepository:
                 }
             request = response.get("UnprocessedKeys") or {}
         return found
-
-
-def window(now: datetime, seconds: int) -> datetime:
-    return now + timedelta(seconds=seconds)
