@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ os.environ.update(
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 import boto3
+import botocore.client
 import pytest
 import redis
 import redis.asyncio as aioredis
@@ -89,8 +91,25 @@ def _fresh_settings() -> Iterator[None]:
     composition.set_container(None)
 
 
+_AWS_REQUEST = threading.RLock()
+
+
 @pytest.fixture
-def aws() -> Iterator[Any]:
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """moto in-process, with each AWS request made atomic.
+
+    DynamoDB applies every request, conditional writes included, atomically; moto's in-process
+    backends do not when two threads call at once (both conditions can pass on one item). One lock
+    around each request restores DynamoDB's guarantee while still letting threads interleave
+    between requests, which is where the races under test happen.
+    """
+    real_call = botocore.client.BaseClient._make_api_call
+
+    def atomic_call(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+        with _AWS_REQUEST:
+            return real_call(self, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", atomic_call)
     with mock_aws():
         yield boto3.session.Session(region_name="us-east-1")
 
