@@ -19,31 +19,14 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import time
-import warnings
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "herald")]
-os.environ.update(
-    {
-        "HERALD_ENV": "development",
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_SERVICE_NAME": "herald",
-        "POWERTOOLS_METRICS_NAMESPACE": "Herald",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-    }
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
-warnings.filterwarnings("ignore")
+import _env
+
+ROOT = _env.ROOT
 
 
 @dataclass
