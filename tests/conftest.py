@@ -96,7 +96,7 @@ _AWS_REQUEST = threading.RLock()
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """moto in-process, with each AWS request made atomic.
+    """moto in-process, with each DynamoDB request made atomic.
 
     DynamoDB applies every request, conditional writes included, atomically; moto's in-process
     backends do not when two threads call at once (both conditions can pass on one item). One lock
@@ -106,6 +106,9 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     real_call = botocore.client.BaseClient._make_api_call
 
     def atomic_call(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+        # Only DynamoDB: an SQS long poll holding the lock would stall every other thread.
+        if self.meta.service_model.service_name != "dynamodb":
+            return real_call(self, operation_name, api_params)
         with _AWS_REQUEST:
             return real_call(self, operation_name, api_params)
 

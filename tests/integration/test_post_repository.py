@@ -3,6 +3,7 @@ use is held to the same specification."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -168,3 +169,54 @@ def test_the_window_lists_posts_by_calendar_time(repo: Any) -> None:
     repo.create(_post())
     assert [p.post_id for p in repo.list_window("biz", T0, T1)] == ["post_1"]
     assert repo.list_window("biz", T1, LATER) == []
+
+
+@pytest.fixture
+def dynamo(container: Any) -> Any:
+    return container.posts
+
+
+def _claimed_single(repo: Any) -> tuple[Post, Target]:
+    """A one-target post started and claimed, and the post exactly as those writes left it."""
+    post = _post(PostStatus.QUEUED)
+    repo.create(replace(post, targets={"acc_x": post.targets["acc_x"]}))
+    started = repo.start("biz", "post_1", T1)
+    claim = _claim(repo)
+    expected = replace(started.with_target(claim.target), version=claim.version)
+    return expected, claim.target
+
+
+def test_the_last_result_and_the_close_of_the_post_are_one_write(dynamo: Any) -> None:
+    expected, claimed = _claimed_single(dynamo)
+    done = replace(
+        claimed, status=TargetStatus.PUBLISHED, platform_post_id="1", part_ids=("1",),
+        published_at=T1,
+    )  # fmt: skip
+    post = dynamo.finish_with(expected, done, T1)
+    assert post.status == PostStatus.PUBLISHED
+    assert post.published_at == T1
+    assert post.targets["acc_x"].status == TargetStatus.PUBLISHED
+    assert post.version == expected.version + 1
+    assert dynamo.pending_event("biz", "post_1") == "post.published"
+
+
+def test_closing_with_the_last_result_writes_nothing_once_the_post_moved(dynamo: Any) -> None:
+    expected, claimed = _claimed_single(dynamo)
+    dynamo.record_part_ids("biz", "post_1", "acc_x", ["10"], T1)  # not in `expected`
+    done = replace(claimed, status=TargetStatus.FAILED, last_error="boom", error_kind="transient")
+    assert dynamo.finish_with(expected, done, T1) is None
+    after = dynamo.get("biz", "post_1")
+    assert (after.status, after.targets["acc_x"].status) == (
+        PostStatus.PUBLISHING,
+        TargetStatus.PUBLISHING,
+    )
+
+
+def test_closing_with_a_result_waits_while_another_target_is_unfinished(dynamo: Any) -> None:
+    dynamo.create(_post(PostStatus.QUEUED))
+    started = dynamo.start("biz", "post_1", T1)
+    claim = _claim(dynamo)
+    expected = replace(started.with_target(claim.target), version=claim.version)
+    done = replace(claim.target, status=TargetStatus.PUBLISHED, platform_post_id="1")
+    assert dynamo.finish_with(expected, done, T1) is None  # LinkedIn is still pending
+    assert dynamo.get("biz", "post_1").targets["acc_x"].status == TargetStatus.PUBLISHING

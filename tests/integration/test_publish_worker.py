@@ -311,14 +311,6 @@ def test_redis_down_does_not_stop_a_post_whose_token_is_fresh(
     assert stored(wc, post).status == PostStatus.PUBLISHED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "publishing.py: a failure before the platform call (credentials_for raising "
-        "DependencyUnavailable) leaves the target claimed; the next delivery takes the stale "
-        "claim over and reconciles, so a post that was never sent ends `unconfirmed`"
-    ),
-)
 def test_redis_down_when_a_token_needs_refreshing_leaves_the_message_for_a_later_delivery(
     wc: Container, biz: str, linkedin: FakePublisher, handler: Any, clock: FrozenClock
 ) -> None:
@@ -355,6 +347,79 @@ def test_redis_down_when_a_token_needs_refreshing_leaves_the_message_for_a_later
     assert deliver(handler, body_of(post), receive=2) == {"batchItemFailures": []}
     assert stored(wc, post).status == PostStatus.PUBLISHED
     assert len(linkedin.accepted) == 1
+
+
+def test_redis_down_on_the_last_receive_fails_the_post_with_the_reason_and_posts_nothing(
+    wc: Container, biz: str, linkedin: FakePublisher, handler: Any, events: list[dict[str, Any]]
+) -> None:
+    import redis.asyncio as aioredis
+
+    from herald.clock import isoformat
+
+    post = queued_post(wc, biz)
+    account = wc.accounts.get(biz, only_target(post).account_id)
+    wc.accounts.upsert(
+        type(account)(
+            **{
+                **account.__dict__,
+                "refresh_token_enc": wc.vault.encrypt("refresh-token"),
+                "token_expires_at": isoformat(at(wc, 60)),
+            }
+        )
+    )
+    real_redis = wc.redis
+    wc.__dict__["redis"] = aioredis.Redis.from_url(
+        "redis://127.0.0.1:1/0", socket_connect_timeout=0.05, socket_timeout=0.05
+    )
+    try:
+        last = wc.settings.publish_max_receives
+        assert deliver(handler, body_of(post), receive=last) == {"batchItemFailures": []}
+    finally:
+        aio.run(wc.__dict__.pop("redis").aclose())
+        wc.__dict__["redis"] = real_redis
+    after = stored(wc, post)
+    assert after.status == PostStatus.FAILED
+    assert only_target(after).status == TargetStatus.FAILED
+    assert "credentials unavailable" in (only_target(after).last_error or "")
+    assert linkedin.calls == 0
+    assert [e["type"] for e in events] == ["post.failed"]
+
+
+class ConfirmsThenFails:
+    """A platform that takes the post, confirms its id, then fails the request (as a permalink
+    lookup after the post went out can); asked again with the id, it answers from it."""
+
+    platform = "linkedin"
+
+    def __init__(self) -> None:
+        self.posted = 0
+
+    async def publish(self, creds: Any, content: Any, progress: Any) -> Any:
+        from herald.platforms.base import Published
+
+        if not progress.part_ids:
+            self.posted += 1
+            await progress.confirm("linkedin-1")
+            raise transient()
+        pid = progress.part_ids[0]
+        return Published(pid, f"https://linkedin.example/{pid}", (pid,))
+
+    async def find_recent(self, creds: Any, content: Any, since: Any) -> Any:
+        return None
+
+
+def test_a_failure_after_the_platform_confirmed_the_post_keeps_its_id_so_it_is_not_reposted(
+    wc: Container, biz: str, platforms: dict[str, Any], handler: Any
+) -> None:
+    platform = platforms["linkedin"] = ConfirmsThenFails()
+    post = queued_post(wc, biz)
+    assert deliver(handler, body_of(post)) == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+    assert only_target(stored(wc, post)).part_ids == ("linkedin-1",)
+    assert deliver(handler, body_of(post), receive=2) == {"batchItemFailures": []}
+    after = stored(wc, post)
+    assert after.status == PostStatus.PUBLISHED
+    assert only_target(after).platform_post_id == "linkedin-1"
+    assert platform.posted == 1
 
 
 def test_a_message_up_to_a_second_early_waits_for_its_second_before_publishing(

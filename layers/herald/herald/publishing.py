@@ -9,6 +9,13 @@
                      └ not ours (published, claimed by a live run, unconfirmed): skip
     ──> finish (post status from its targets) ──> post.published | partially_published | failed
 
+The result of the post's last unfinished target and the close of the post are one conditional
+write when this run knows the post item exactly (its version): a single-target post costs a
+start, a claim, that write and the event's bookkeeping. A thread's parts are stored as each is
+confirmed, except the last, which the result write carries. Anything failing before the platform
+was called (no credentials: Redis down while the token needs a refresh) is not ambiguous: the
+claim is released as a transient failure.
+
 The API calls it with `retry_in_process=True` (retries happen here, inside the 29 s of API
 Gateway); the SQS worker with `retry_in_process=False`: a retryable failure leaves the target
 failed-retryable and asks for redelivery (`PublishOutcome.retry_later`), so the queue's own
@@ -25,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +43,7 @@ from herald.clock import isoformat, parse_iso
 from herald.errors import Conflict, NotFound
 from herald.observability import logger
 from herald.platforms.base import ErrorKind, PlatformError, Progress, Published, Publisher
-from herald.posts import FINAL_POST_STATES, Post, Target, TargetStatus
+from herald.posts import FINAL_POST_STATES, Post, PostStatus, Target, TargetStatus
 from herald.publishing_policy import (
     PublishOutcome,
     RetryPolicy,
@@ -49,6 +56,7 @@ from herald.publishing_policy import (
 
 if TYPE_CHECKING:
     from herald.container import Container
+    from herald.store.posts import Claim
 
 CredentialsFor = Callable[[Any, str, str], Awaitable[Credentials]]
 UNCONFIRMED_EVENT = "post.target_unconfirmed"
@@ -70,10 +78,29 @@ class _Run:
     # them one at a time here costs little and keeps the shared boto3 Table resource (not
     # thread-safe, per boto3's documentation) on one thread at a time.
     db_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    last_attempt: bool = True  # a retryable failure is final: no redelivery will follow
+    # The post item exactly as this run's own writes left it, while nothing else is known to
+    # have changed it: what lets the last result and the post's close share one write.
+    state: Post | None = None
+    finished: Post | None = None  # closed by this run's last result write
+    # A target's last confirmed part ids, not written yet: the result write carries them.
+    unsaved_parts: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def repo(self) -> Any:
         return self.container.posts
+
+    def claimed(self, claim: Claim, now: str) -> None:
+        state = self.state
+        if state is None or claim.version is None or claim.version != state.version + 1:
+            self.state = None
+        else:
+            self.state = replace(
+                state.with_target(claim.target),
+                status=PostStatus.PUBLISHING,
+                version=claim.version,
+                updated_at=now,
+            )
 
     async def db[T](self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         async with self.db_lock:
@@ -128,6 +155,8 @@ async def publish_post(
         retry_in_process=retry_in_process,
         any_failure=retry_failed,
         credentials=credentials,
+        last_attempt=last_attempt or retry_in_process,
+        state=post,
     )
     todo = [
         t
@@ -138,6 +167,17 @@ async def publish_post(
     gathered = await asyncio.gather(*(_publish_target(run, t) for t in todo))
     results = tuple(r for r in gathered if r is not None)
 
+    if run.finished is not None:
+        done = run.finished
+        event_ids = await _announce_pending(container, done, event_type_for(done.status))
+        return PublishOutcome(
+            post_id,
+            done.status,
+            results,
+            post=done,
+            retry_after=longest_wait(results),
+            event_ids=event_ids,
+        )
     if wants_redelivery(results, last_attempt=last_attempt or retry_in_process):
         latest: Post = await asyncio.to_thread(repo.get, business_id, post_id)
         return PublishOutcome(
@@ -208,6 +248,7 @@ async def _publish_target(run: _Run, target: Target) -> TargetResult | None:
     )
     if claim is None:
         return None  # published, unconfirmed, or another live run holds it
+    run.claimed(claim, now)
     claimed: Target = claim.target
     try:
         creds = await run.credentials(container, post.business_id, claimed.account_id)
@@ -215,6 +256,8 @@ async def _publish_target(run: _Run, target: Target) -> TargetResult | None:
         return await _fail(run, claimed, ErrorKind.PLATFORM_ERROR, "the account is disconnected")
     except PlatformError as exc:
         return await _platform_failure(run, claimed, exc, None)
+    except Exception as exc:  # noqa: BLE001 - nothing was sent, so nothing is ambiguous
+        return await _unsent(run, claim, exc)
     publisher: Publisher = container.publishers[claimed.platform]
     if claim.took_over:
         # The run that held this claim died mid-publish: it may have posted. Never post again
@@ -226,6 +269,12 @@ async def _publish_target(run: _Run, target: Target) -> TargetResult | None:
         return await _reconcile(run, claimed, publisher, creds, "a previous run died mid-publish")
 
     async def record(part_ids: list[str]) -> None:
+        if len(part_ids) >= len(post.content.parts):
+            # The last part (the only one of a single post): the result write stores it, so a
+            # retry after a failure past this point still resumes after it.
+            run.unsaved_parts[claimed.account_id] = list(part_ids)
+            return
+        run.state = None
         await run.db(
             run.repo.record_part_ids,
             post.business_id,
@@ -260,20 +309,60 @@ async def _publish_target(run: _Run, target: Target) -> TargetResult | None:
     return await _published(run, claimed, published, attempts)
 
 
+async def _unsent(run: _Run, claim: Claim, exc: Exception) -> TargetResult:
+    """The credentials could not be had (Redis down while the token needs a refresh, say):
+    the platform was never called, so the claim is released as a transient failure and the
+    next delivery publishes normally, instead of taking a stale claim over and reconciling a
+    post that was never sent."""
+    target = claim.target
+    reason = f"credentials unavailable ({type(exc).__name__}: {exc})"
+    logger.warning(
+        "no credentials for a claimed target",
+        extra={"post_id": run.post.post_id, "account_id": target.account_id},
+        exc_info=True,
+    )
+    if claim.took_over:
+        # The claim we replaced belonged to a run that may have posted: keep holding it so the
+        # next run takes it over again and reconciles, rather than publishing blind.
+        return TargetResult(
+            target.account_id,
+            target.platform,
+            TargetStatus.FAILED,
+            attempts=target.attempts,
+            error_kind=ErrorKind.TRANSIENT.value,
+            reason=reason,
+        )
+    # The claim counted an attempt the platform never saw.
+    return await _fail(run, target, ErrorKind.TRANSIENT, reason, attempts=0)
+
+
 async def _published(
     run: _Run, target: Target, published: Published, attempts: int = 1
 ) -> TargetResult:
     post = run.post
     total = target.attempts + max(0, attempts - 1)
-    await run.db(
-        run.repo.record_published,
-        post.business_id,
-        post.post_id,
-        target.account_id,
-        published,
-        _now(run.container),
+    now = _now(run.container)
+    done = replace(
+        target,
+        status=TargetStatus.PUBLISHED,
         attempts=total,
+        platform_post_id=published.platform_post_id,
+        url=published.url,
+        part_ids=tuple(published.part_ids) or (published.platform_post_id,),
+        last_error=None,
+        error_kind=None,
+        published_at=now,
     )
+    if not await _finish_with(run, done):
+        await run.db(
+            run.repo.record_published,
+            post.business_id,
+            post.post_id,
+            target.account_id,
+            published,
+            now,
+            attempts=total,
+        )
     return TargetResult(
         target.account_id,
         target.platform,
@@ -282,6 +371,22 @@ async def _published(
         platform_post_id=published.platform_post_id,
         url=published.url,
     )
+
+
+async def _finish_with(run: _Run, target: Target) -> bool:
+    """Record `target`'s result and close the post in one write, when it is the post's last
+    unfinished target and this run knows the post exactly; False when it is not (nothing was
+    written) and the caller records the result on its own."""
+    expected, run.state = run.state, None
+    if expected is None:
+        return False
+    finished: Post | None = await run.db(
+        run.repo.finish_with, expected, target, _now(run.container)
+    )
+    if finished is None:
+        return False
+    run.finished = finished
+    return True
 
 
 async def _platform_failure(
@@ -315,19 +420,41 @@ async def _fail(
     status: TargetStatus = TargetStatus.FAILED,
 ) -> TargetResult:
     post = run.post
-    total = target.attempts + max(0, attempts - 1)
-    await run.db(
-        run.repo.record_failure,
-        post.business_id,
-        post.post_id,
-        target.account_id,
+    total = max(0, target.attempts + attempts - 1)
+    now = _now(run.container)
+    unsaved = run.unsaved_parts.get(target.account_id)
+    done = replace(
+        target,
         status=status,
-        reason=reason,
-        kind=kind.value,
-        claimed_at=target.claimed_at or "",
-        now=_now(run.container),
         attempts=total,
+        last_error=reason,
+        error_kind=kind.value,
+        part_ids=tuple(unsaved) if unsaved is not None else target.part_ids,
     )
+    final = not (status == TargetStatus.FAILED and kind.retryable and not run.last_attempt)
+    if not (final and await _finish_with(run, done)):
+        run.state = None
+        if unsaved is not None:
+            await run.db(
+                run.repo.record_part_ids,
+                post.business_id,
+                post.post_id,
+                target.account_id,
+                unsaved,
+                now,
+            )
+        await run.db(
+            run.repo.record_failure,
+            post.business_id,
+            post.post_id,
+            target.account_id,
+            status=status,
+            reason=reason,
+            kind=kind.value,
+            claimed_at=target.claimed_at or "",
+            now=now,
+            attempts=total,
+        )
     return TargetResult(
         target.account_id,
         target.platform,

@@ -45,6 +45,7 @@ _RETRYABLE_KINDS = [k.value for k in ErrorKind if k.retryable]
 class Claim:
     target: Target  # as it is now: publishing, attempts bumped, claimed_at set
     took_over: bool  # the previous claim was stale: its run may have posted before dying
+    version: int | None = None  # the post's version this claim wrote, when known
 
 
 def _conditional_failed(exc: ClientError) -> bool:
@@ -93,6 +94,41 @@ def post_from_item(item: Mapping[str, Any]) -> Post:
         status_reason=item.get("status_reason"),
         version=int(item.get("version", 0)),
     )
+
+
+def _closing(post: Post, now: str) -> tuple[list[str], list[str], dict[str, Any]]:
+    """The SET and REMOVE clauses (and their values) that close `post` with the status its
+    targets add up to, and leave the final event it owes to be announced."""
+    outcome = post.outcome()
+    published = [t.published_at for t in post.targets.values() if t.published_at]
+    reasons = [
+        f"{t.account_id}: {t.last_error}"
+        for t in post.targets.values()
+        if t.status != TargetStatus.PUBLISHED and t.last_error
+    ]
+    values: dict[str, Any] = {
+        ":status": outcome.value,
+        ":now": now,
+        ":one": 1,
+        ":event": event_type_for(outcome),
+    }
+    sets = [
+        "#st = :status",
+        "updated_at = :now",
+        "version = version + :one",
+        "pending_event = :event",
+    ]
+    removes = []
+    for attr, placeholder, value in (
+        ("published_at", ":pa", max(published) if published else None),
+        ("status_reason", ":reason", "; ".join(reasons) or None),
+    ):
+        if value is None:
+            removes.append(attr)
+        else:
+            sets.append(f"{attr} = {placeholder}")
+            values[placeholder] = value
+    return sets, removes, values
 
 
 class PostRepository:
@@ -219,11 +255,16 @@ class PostRepository:
             if _conditional_failed(exc):
                 return None
             raise
-        old = Target.from_item(result["Attributes"]["targets"][account_id])
+        before = result["Attributes"]
+        old = Target.from_item(before["targets"][account_id])
         claimed = replace(
             old, status=TargetStatus.PUBLISHING, attempts=old.attempts + 1, claimed_at=now
         )
-        return Claim(target=claimed, took_over=old.status == TargetStatus.PUBLISHING)
+        return Claim(
+            target=claimed,
+            took_over=old.status == TargetStatus.PUBLISHING,
+            version=int(before.get("version", 0)) + 1,
+        )
 
     def record_part_ids(
         self, business_id: str, post_id: str, account_id: str, part_ids: list[str], now: str
@@ -331,49 +372,63 @@ class PostRepository:
                 return None
             if any(t.status == TargetStatus.PUBLISHING for t in post.targets.values()):
                 return None
-            outcome = post.outcome()
-            published = [t.published_at for t in post.targets.values() if t.published_at]
-            reasons = [
-                f"{t.account_id}: {t.last_error}"
-                for t in post.targets.values()
-                if t.status != TargetStatus.PUBLISHED and t.last_error
-            ]
-            values: dict[str, Any] = {
-                ":status": outcome.value,
-                ":now": now,
-                ":one": 1,
-                ":v": post.version,
-                ":event": event_type_for(outcome),
-                ":pa": max(published) if published else None,
-                ":reason": "; ".join(reasons) or None,
-            }
-            sets = ["#st = :status", "updated_at = :now", "version = version + :one"]
-            sets.append("pending_event = :event")
-            removes = []
-            for attr, placeholder in (("published_at", ":pa"), ("status_reason", ":reason")):
-                if values[placeholder] is None:
-                    del values[placeholder]
-                    removes.append(attr)
-                else:
-                    sets.append(f"{attr} = {placeholder}")
-            expression = "SET " + ", ".join(sets)
-            if removes:
-                expression += " REMOVE " + ", ".join(removes)
+            sets, removes, values = _closing(post, now)
             try:
-                result = self._table.update_item(
-                    Key=self._key(business_id, post_id),
-                    UpdateExpression=expression,
-                    ConditionExpression="version = :v",
-                    ExpressionAttributeNames={"#st": "status"},
-                    ExpressionAttributeValues=values,
-                    ReturnValues="ALL_NEW",
-                )
+                return self._close(post, sets, removes, values, {})
             except ClientError as exc:
                 if _conditional_failed(exc):
                     continue  # a target moved between our read and write: read again
                 raise
-            return post_from_item(result["Attributes"])
         return None
+
+    def finish_with(self, expected: Post, target: Target, now: str) -> Post | None:
+        """Record the final state of the post's last unfinished target and close the post, in
+        one write. `expected` is the post exactly as the caller's own writes left it (its claim
+        included); the write is conditional on its version, so any change since (a stale claim
+        taken over, a late run's result) makes it a no-op. None, with nothing written, when
+        another target is unfinished or the post moved: the caller then records the target and
+        finishes the two-step way."""
+        post = replace(expected.with_target(target), updated_at=now)
+        if post.status != PostStatus.PUBLISHING or any(
+            t.status in (TargetStatus.PENDING, TargetStatus.PUBLISHING)
+            for t in post.targets.values()
+        ):
+            return None
+        sets, removes, values = _closing(post, now)
+        sets.append("#t.#a = :target")
+        values[":target"] = target.to_item()
+        names = {"#t": "targets", "#a": target.account_id}
+        try:
+            return self._close(post, sets, removes, values, names)
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return None
+            raise
+
+    def _close(
+        self,
+        post: Post,
+        sets: list[str],
+        removes: list[str],
+        values: dict[str, Any],
+        names: dict[str, str],
+    ) -> Post:
+        expression = "SET " + ", ".join(sets)
+        if removes:
+            expression += " REMOVE " + ", ".join(removes)
+        result = self._table.update_item(
+            Key=self._key(post.business_id, post.post_id),
+            UpdateExpression=expression,
+            ConditionExpression="version = :v AND #st = :publishing",
+            ExpressionAttributeNames={"#st": "status", **names},
+            ExpressionAttributeValues={
+                **values,
+                ":v": post.version,
+                ":publishing": PostStatus.PUBLISHING.value,
+            },
+            ReturnValues="ALL_NEW",
+        )
+        return post_from_item(result["Attributes"])
 
     def pending_event(self, business_id: str, post_id: str) -> str | None:
         return self.get_item(business_id, post_id).get("pending_event")
