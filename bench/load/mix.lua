@@ -6,7 +6,7 @@
 -- Counts answers by status; done() prints one JSON line with the figures.
 -- Usage: wrk -t2 -cN -dD -s bench/load/mix.lua http://127.0.0.1:18000  (SEED=path of the data)
 
-local seed_path = os.getenv("SEED") or "bench/load/.seed.lua"
+local seed_path = os.getenv("SEED") or "bench/results/load-seed.lua"
 local data = dofile(seed_path)
 local counter = 0
 local thread_id = 0

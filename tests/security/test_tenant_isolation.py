@@ -6,7 +6,7 @@ so a new route is covered (or fails here until it is taught its ids) without edi
 from __future__ import annotations
 
 import copy
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -113,8 +113,10 @@ def _requests(owner: Tenant, posts: list[str]) -> list[Planned]:
                 owner.accounts[_platform_named(i)] for i in body["account_ids"][:1]
             ]
         if body is not None and "scheduled_for" in body:
-            # Wall time when a zone is given, an instant otherwise; far enough ahead either way.
-            body["scheduled_for"] = "2030-01-02T09:00:00" + ("" if "timezone" in body else "Z")
+            # Wall time when a zone is given, an instant otherwise; valid either way, so only the
+            # accounts can make the answer differ.
+            day = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT09:00:00")
+            body["scheduled_for"] = day + ("" if "timezone" in body else "Z")
         concrete = [path.replace("{platform}", "linkedin")]
         for name in params:
             concrete = [

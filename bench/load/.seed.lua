@@ -1,5 +1,0 @@
-return {
-  {key = "hrld_tEAfKgmZFAXUK793cOj_xcr9eyg7fVCzra3Yr9ejvS0", business = "biz_01m89b9qnqtdxg6jvnc8zp0vvp", linkedin = "acc_af57a56bbc2fdf8c18bf8f3d", x = "acc_b5d0457b441e8bf29cb2d998", posts = {"post_01m89b9rhx9n4ze56da41mwsm4", "post_01m89b9rm0zty9fa2dykkjs5sc", "post_01m89b9rp22e9gkyb96vtt642z", "post_01m89b9rqy53ghs5defsyycctf", "post_01m89b9rsy3zajp166vzgp4zer"}},
-  {key = "hrld_FaUjEvWBKkwilyq0HVN047rQcJzg6dNt2mn0mijlqrQ", business = "biz_01m89b9rvme4pfkqvq3at4mx8k", linkedin = "acc_111696b5835c0dc39d406f27", x = "acc_ec40e9864941f674aa3208fd", posts = {"post_01m89b9s6zf26gye07tzpbfb41", "post_01m89b9s93h1hd5hzajg880dze", "post_01m89b9sbja2py43x4y95njm8n", "post_01m89b9sdkhn6jkjw17ptms6t2", "post_01m89b9sfwa9pe64fe6n2981jq"}},
-  {key = "hrld_jwE6Y0_Bnq8MxX4flqapJ8DZgNmX3aJomEblHQ17FCc", business = "biz_01m89b9shfzp62pzxh1x7v40wn", linkedin = "acc_ae5f0efdd70b6655052224d4", x = "acc_a4cb3463e433bac935704e47", posts = {"post_01m89b9svnx8vb7mp6dvx87e23", "post_01m89b9sxkqzx530wj20n496c5", "post_01m89b9szvjctt6aq81jr6qxss", "post_01m89b9t1zkkcx3yt9tfdsvcmm", "post_01m89b9t3ze3wbv2c40mhyps2b"}}
-}
