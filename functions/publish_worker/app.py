@@ -23,7 +23,13 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 def record_handler(record: SQSRecord) -> str:
     receives = int(record.attributes.approximate_receive_count or 1)
-    outcome = worker.handle_message(get_container(), record.body, receives)
+    container = get_container()
+    try:
+        outcome = worker.handle_message(container, record.body, receives)
+    except worker.RetryLater as retry:
+        if retry.delay_seconds is not None:
+            worker.bring_back_after(container, record.receipt_handle, retry.delay_seconds)
+        raise
     logger.info("message handled", extra={"message_id": record.message_id, "outcome": outcome})
     return outcome
 

@@ -443,3 +443,35 @@ def test_a_message_far_ahead_of_its_time_is_not_held(
     worker.handle_message(wc, body_of(post), 1)
     assert slept == []
     assert len(linkedin.accepted) == 1
+
+
+def test_a_retryable_failure_comes_back_after_a_short_backoff_not_the_whole_visibility_timeout(
+    wc: Container, biz: str, linkedin: FakePublisher, handler: Any
+) -> None:
+    post = queued_post(wc, biz)
+    linkedin.fail_next(transient())
+    changed: list[dict[str, Any]] = []
+    wc.sqs.meta.events.register(
+        "before-parameter-build.sqs.ChangeMessageVisibility",
+        lambda params, **_: changed.append(dict(params)),
+    )
+
+    # The sample record's receipt handle is not one moto issued, so SQS refuses the change: the
+    # record is still reported failed and comes back after the full timeout, nothing is lost.
+    assert deliver(handler, body_of(post), receive=2) == {
+        "batchItemFailures": [{"itemIdentifier": "m-1"}]
+    }
+    assert [c["VisibilityTimeout"] for c in changed] == [20]
+    assert changed[0]["QueueUrl"] == wc.settings.queue_url
+
+
+@pytest.mark.parametrize(
+    ("receive", "retry_after", "delay"),
+    [(1, None, 10), (2, None, 20), (3, 45.2, 46), (9, None, 300), (1, 900.0, 300)],
+)
+def test_the_retry_delay_backs_off_by_receive_and_honours_retry_after(
+    receive: int, retry_after: float | None, delay: int
+) -> None:
+    from herald.worker import retry_delay
+
+    assert retry_delay(receive, retry_after) == delay

@@ -22,6 +22,7 @@ it is the last attempt: it marks the remaining targets failed with their reason 
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING
 from herald import aio
 from herald.clock import parse_iso
 from herald.errors import NotFound
+from herald.observability import logger
 from herald.posts import PostStatus
 
 if TYPE_CHECKING:
@@ -39,7 +41,48 @@ MAX_EARLY_SECONDS = 1.0
 
 
 class RetryLater(Exception):
-    """A transient failure: leave the message for SQS to deliver again."""
+    """A transient failure: leave the message for SQS to deliver again.
+
+    `delay_seconds`, when set, is how soon the message should come back. Without it the message
+    waits out the queue's whole visibility timeout (370 s), which is right when another run holds
+    a target but far too long for a platform 5xx or a short rate-limit window.
+    """
+
+    def __init__(self, detail: str, delay_seconds: int | None = None) -> None:
+        super().__init__(detail)
+        self.delay_seconds = delay_seconds
+
+
+RETRY_BASE_SECONDS = 10
+RETRY_MAX_SECONDS = 300
+
+
+def retry_delay(receive_count: int, retry_after: float | None) -> int:
+    """Exponential backoff by receive (10 s, 20 s, 40 s, ...), never sooner than the platform's
+    own Retry-After, and never past the visibility timeout it replaces."""
+    backoff = RETRY_BASE_SECONDS * 2 ** max(0, receive_count - 1)
+    return int(min(RETRY_MAX_SECONDS, max(backoff, math.ceil(retry_after or 0))))
+
+
+def bring_back_after(container: Container, receipt_handle: str, delay_seconds: int) -> None:
+    """Shorten this delivery's visibility so SQS redelivers it after `delay_seconds`.
+
+    Best effort: if SQS refuses, the message still comes back after the full visibility timeout,
+    so nothing is lost, only later.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        container.sqs.change_message_visibility(
+            QueueUrl=container.settings.queue_url,
+            ReceiptHandle=receipt_handle,
+            VisibilityTimeout=delay_seconds,
+        )
+    except (BotoCoreError, ClientError) as exc:
+        logger.warning(
+            "could not shorten the message's visibility; it returns after the full timeout",
+            extra={"error_type": type(exc).__name__},
+        )
 
 
 class MalformedMessage(Exception):
@@ -107,7 +150,8 @@ def handle_message(container: Container, body: str, receive_count: int) -> str:
     if outcome.retry_later:
         raise RetryLater(
             f"post {message.post_id}: a target failed with a retryable error "
-            f"(receive {receive_count} of {container.settings.publish_max_receives})"
+            f"(receive {receive_count} of {container.settings.publish_max_receives})",
+            delay_seconds=retry_delay(receive_count, outcome.retry_after),
         )
     post = outcome.post
     if post is not None and post.status == PostStatus.PUBLISHING:
