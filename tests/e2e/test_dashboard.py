@@ -11,8 +11,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import pytest
 
 from tests.conftest import REDIS_URL
 from tests.e2e.test_local_stack import free_port
+from tests.fakes.stack_process import launch
 
 pytestmark = [
     pytest.mark.e2e,
@@ -61,7 +60,7 @@ def stack() -> Iterator[dict[str, str]]:
     }
     for name in ("AWS_ENDPOINT_URL", "FRONTEND_URL", "PUBLIC_API_URL"):
         env.pop(name, None)
-    process = subprocess.Popen(
+    process, output, drain = launch(
         [
             sys.executable,
             "-m",
@@ -73,23 +72,9 @@ def stack() -> Iterator[dict[str, str]]:
             "--sandbox-port",
             str(sandbox_port),
         ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        env,
+        ready_within=60,
     )
-    output: list[str] = []
-    assert process.stdout is not None
-    deadline = time.monotonic() + 60
-    for line in process.stdout:
-        output.append(line)
-        if line.strip() == "ready" or time.monotonic() > deadline:
-            break
-    assert output, "the stack printed nothing"
-    assert output[-1].strip() == "ready", "".join(output)
-    drain = threading.Thread(target=lambda: output.extend(process.stdout or ()), daemon=True)
-    drain.start()
     demo_key = next(line for line in output if "demo API key" in line).split()[-1]
     admin_env = {
         **env,

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REDIS_URL
+from tests.fakes.stack_process import launch
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
 
@@ -61,7 +62,7 @@ def stack() -> Iterator[RunningStack]:
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("AWS_ENDPOINT_URL", None)
-    process = subprocess.Popen(
+    process, output, drain = launch(
         [
             sys.executable,
             "-m",
@@ -72,24 +73,9 @@ def stack() -> Iterator[RunningStack]:
             str(moto_port),
             "--no-sandbox",
         ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        env,
+        ready_within=45,
     )
-    output: list[str] = []
-    assert process.stdout is not None
-    deadline = time.monotonic() + 45
-    for line in process.stdout:
-        output.append(line)
-        if line.strip() == "ready" or time.monotonic() > deadline:
-            break
-    assert output, "the stack printed nothing"
-    assert output[-1].strip() == "ready", "".join(output)
-    # Keep reading, or a chatty handler fills the pipe and the stack blocks on a write.
-    drain = threading.Thread(target=lambda: output.extend(process.stdout or ()), daemon=True)
-    drain.start()
     stack_env = {
         **env,
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}",
