@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
@@ -21,11 +22,13 @@ from herald.observability import logger, metrics, tracer
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
-def record_handler(record: SQSRecord) -> str:
+def record_handler(record: SQSRecord, batch: worker.Batch | None = None) -> str:
     receives = int(record.attributes.approximate_receive_count or 1)
     container = get_container()
     try:
-        outcome = worker.handle_message(container, record.body, receives)
+        outcome = worker.handle_message(
+            container, record.body, receives, batch=batch, message_id=record.message_id
+        )
     except worker.RetryLater as retry:
         if retry.delay_seconds is not None:
             worker.bring_back_after(container, record.receipt_handle, retry.delay_seconds)
@@ -38,6 +41,12 @@ def record_handler(record: SQSRecord) -> str:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
+    # The batch reads its accounts up front and sends its events at the end (herald.worker).
+    batch = worker.Batch(get_container(), [r.get("body", "") for r in event.get("Records", [])])
+    response = process_partial_response(
+        event=event,
+        record_handler=partial(record_handler, batch=batch),
+        processor=processor,
+        context=context,
     )
+    return batch.finish(response)

@@ -15,9 +15,9 @@ from typing import Any
 from herald.accounts import Account, AccountStatus, Credentials, PlatformName
 from herald.errors import Conflict, NotFound
 from herald.platforms.base import Content, ErrorKind, PlatformError, Progress, Published
-from herald.posts import Post, PostStatus, TargetStatus
+from herald.posts import Post, PostStatus, Target, TargetStatus
 from herald.publishing_policy import event_type_for
-from herald.store.posts import Claim
+from herald.store.posts import Claim, Started
 
 _RETRYABLE = {k.value for k in ErrorKind if k.retryable}
 
@@ -66,6 +66,52 @@ class InMemoryPostRepository:
             self._bump((business_id, post_id), replace(post, status=PostStatus.PUBLISHING), now)
             return self._posts[(business_id, post_id)]
 
+    def start_claiming(
+        self,
+        business_id: str,
+        post_id: str,
+        account_ids: list[str],
+        *,
+        now: str,
+        stale_before: str,
+        any_failure: bool = False,
+    ) -> Started | None:
+        key = (business_id, post_id)
+        with self._lock:
+            post = self._posts.get(key)
+            if post is None:
+                raise NotFound(f"post {post_id} not found")
+            if post.status not in (PostStatus.QUEUED, PostStatus.PUBLISHING):
+                raise Conflict(f"post {post_id} is {post.status.value}")
+            olds = [post.targets.get(a) for a in account_ids]
+            if not all(
+                old is not None and self._claimable(old, stale_before, any_failure) for old in olds
+            ):
+                return None
+            claims: dict[str, Claim] = {}
+            started = replace(
+                post, status=PostStatus.PUBLISHING, version=post.version + 1, updated_at=now
+            )
+            for old in olds:
+                assert old is not None
+                new = replace(
+                    old, status=TargetStatus.PUBLISHING, attempts=old.attempts + 1, claimed_at=now
+                )
+                claims[old.account_id] = Claim(
+                    new, took_over=old.status == TargetStatus.PUBLISHING, version=started.version
+                )
+                started = started.with_target(new)
+            self._posts[key] = started
+            return Started(post=started, claims=claims)
+
+    @staticmethod
+    def _claimable(old: Target, stale_before: str, any_failure: bool) -> bool:
+        return (
+            old.status == TargetStatus.PENDING
+            or (old.status == TargetStatus.FAILED and (any_failure or old.error_kind in _RETRYABLE))
+            or (old.status == TargetStatus.PUBLISHING and (old.claimed_at or "") < stale_before)
+        )
+
     def claim_target(
         self,
         business_id: str,
@@ -80,21 +126,17 @@ class InMemoryPostRepository:
             key = (business_id, post_id)
             post = self._posts[key]
             old = post.targets[account_id]
-            ok = (
-                old.status == TargetStatus.PENDING
-                or (
-                    old.status == TargetStatus.FAILED
-                    and (any_failure or old.error_kind in _RETRYABLE)
-                )
-                or (old.status == TargetStatus.PUBLISHING and (old.claimed_at or "") < stale_before)
-            )
-            if not ok:
+            if not self._claimable(old, stale_before, any_failure):
                 return None
             new = replace(
                 old, status=TargetStatus.PUBLISHING, attempts=old.attempts + 1, claimed_at=now
             )
             self._bump(key, post.with_target(new), now)
-            return Claim(target=new, took_over=old.status == TargetStatus.PUBLISHING)
+            return Claim(
+                target=new,
+                took_over=old.status == TargetStatus.PUBLISHING,
+                version=self._posts[key].version,
+            )
 
     def _update(
         self, business_id: str, post_id: str, account_id: str, now: str, **changes: Any
@@ -164,25 +206,28 @@ class InMemoryPostRepository:
                 return None
             if any(t.status == TargetStatus.PUBLISHING for t in post.targets.values()):
                 return None
-            outcome = post.outcome()
-            published = [t.published_at for t in post.targets.values() if t.published_at]
-            reasons = [
-                f"{t.account_id}: {t.last_error}"
+            return self._close(key, post, now)
+
+    def finish_with(self, expected: Post, target: Target, now: str) -> Post | None:
+        key = (expected.business_id, expected.post_id)
+        with self._lock:
+            current = self._posts[key]
+            if current.version != expected.version or current.status != PostStatus.PUBLISHING:
+                return None
+            post = expected.with_target(target)
+            if any(
+                t.status in (TargetStatus.PENDING, TargetStatus.PUBLISHING)
                 for t in post.targets.values()
-                if t.status != TargetStatus.PUBLISHED and t.last_error
-            ]
-            self._bump(
-                key,
-                replace(
-                    post,
-                    status=outcome,
-                    published_at=max(published) if published else None,
-                    status_reason="; ".join(reasons) or None,
-                ),
-                now,
-            )
-            self._events[key] = event_type_for(outcome)
-            return self._posts[key]
+            ):
+                return None
+            return self._close(key, post, now)
+
+    def _close(self, key: tuple[str, str], post: Post, now: str) -> Post:
+        """Close `post` with the status its targets add up to; the caller holds the lock."""
+        closed = post.closed()
+        self._bump(key, closed, now)
+        self._events[key] = event_type_for(closed.status)
+        return self._posts[key]
 
     def pending_event(self, business_id: str, post_id: str) -> str | None:
         with self._lock:

@@ -171,11 +171,6 @@ def test_the_window_lists_posts_by_calendar_time(repo: Any) -> None:
     assert repo.list_window("biz", T1, LATER) == []
 
 
-@pytest.fixture
-def dynamo(container: Any) -> Any:
-    return container.posts
-
-
 def _claimed_single(repo: Any) -> tuple[Post, Target]:
     """A one-target post started and claimed, and the post exactly as those writes left it."""
     post = _post(PostStatus.QUEUED)
@@ -186,37 +181,85 @@ def _claimed_single(repo: Any) -> tuple[Post, Target]:
     return expected, claim.target
 
 
-def test_the_last_result_and_the_close_of_the_post_are_one_write(dynamo: Any) -> None:
-    expected, claimed = _claimed_single(dynamo)
+def test_the_last_result_and_the_close_of_the_post_are_one_write(repo: Any) -> None:
+    expected, claimed = _claimed_single(repo)
     done = replace(
         claimed, status=TargetStatus.PUBLISHED, platform_post_id="1", part_ids=("1",),
         published_at=T1,
     )  # fmt: skip
-    post = dynamo.finish_with(expected, done, T1)
+    post = repo.finish_with(expected, done, T1)
     assert post.status == PostStatus.PUBLISHED
     assert post.published_at == T1
     assert post.targets["acc_x"].status == TargetStatus.PUBLISHED
     assert post.version == expected.version + 1
-    assert dynamo.pending_event("biz", "post_1") == "post.published"
+    assert repo.pending_event("biz", "post_1") == "post.published"
 
 
-def test_closing_with_the_last_result_writes_nothing_once_the_post_moved(dynamo: Any) -> None:
-    expected, claimed = _claimed_single(dynamo)
-    dynamo.record_part_ids("biz", "post_1", "acc_x", ["10"], T1)  # not in `expected`
+def test_closing_with_the_last_result_writes_nothing_once_the_post_moved(repo: Any) -> None:
+    expected, claimed = _claimed_single(repo)
+    repo.record_part_ids("biz", "post_1", "acc_x", ["10"], T1)  # not in `expected`
     done = replace(claimed, status=TargetStatus.FAILED, last_error="boom", error_kind="transient")
-    assert dynamo.finish_with(expected, done, T1) is None
-    after = dynamo.get("biz", "post_1")
+    assert repo.finish_with(expected, done, T1) is None
+    after = repo.get("biz", "post_1")
     assert (after.status, after.targets["acc_x"].status) == (
         PostStatus.PUBLISHING,
         TargetStatus.PUBLISHING,
     )
 
 
-def test_closing_with_a_result_waits_while_another_target_is_unfinished(dynamo: Any) -> None:
-    dynamo.create(_post(PostStatus.QUEUED))
-    started = dynamo.start("biz", "post_1", T1)
-    claim = _claim(dynamo)
+def test_closing_with_a_result_waits_while_another_target_is_unfinished(repo: Any) -> None:
+    repo.create(_post(PostStatus.QUEUED))
+    started = repo.start("biz", "post_1", T1)
+    claim = _claim(repo)
     expected = replace(started.with_target(claim.target), version=claim.version)
     done = replace(claim.target, status=TargetStatus.PUBLISHED, platform_post_id="1")
-    assert dynamo.finish_with(expected, done, T1) is None  # LinkedIn is still pending
-    assert dynamo.get("biz", "post_1").targets["acc_x"].status == TargetStatus.PUBLISHING
+    assert repo.finish_with(expected, done, T1) is None  # LinkedIn is still pending
+    assert repo.get("biz", "post_1").targets["acc_x"].status == TargetStatus.PUBLISHING
+
+
+def test_starting_with_the_targets_claims_them_all_in_the_same_write(repo: Any) -> None:
+    repo.create(_post(PostStatus.QUEUED))
+    started = repo.start_claiming("biz", "post_1", ["acc_x", "acc_li"], now=T1, stale_before=T0)
+
+    stored = repo.get("biz", "post_1")
+    assert stored.status == PostStatus.PUBLISHING
+    assert {t.status for t in stored.targets.values()} == {TargetStatus.PUBLISHING}
+    assert started.post.targets == stored.targets
+    assert started.post.version == stored.version
+    assert {a: c.took_over for a, c in started.claims.items()} == {"acc_x": False, "acc_li": False}
+
+
+def test_starting_with_a_target_that_cannot_be_claimed_writes_nothing(repo: Any) -> None:
+    repo.create(_post(PostStatus.QUEUED))
+    repo.start("biz", "post_1", T0)
+    assert _claim(repo, "acc_x", now=T0, stale_before=T0) is not None  # a live run holds it
+    before = repo.get("biz", "post_1")
+
+    assert (
+        repo.start_claiming("biz", "post_1", ["acc_x", "acc_li"], now=T1, stale_before=T0) is None
+    )
+    assert repo.get("biz", "post_1") == before
+
+
+def test_starting_with_the_targets_takes_over_a_stale_claim_and_says_so(repo: Any) -> None:
+    repo.create(_post(PostStatus.QUEUED))
+    repo.start("biz", "post_1", T0)
+    _claim(repo, "acc_x", now=T0, stale_before=T0)
+
+    started = repo.start_claiming("biz", "post_1", ["acc_x"], now=LATER, stale_before=T1)
+    assert started.claims["acc_x"].took_over
+    assert started.claims["acc_x"].target.attempts == 2
+
+
+@pytest.mark.parametrize("status", [PostStatus.CANCELLED, PostStatus.PUBLISHED])
+def test_starting_a_post_that_cannot_be_published_is_a_conflict_naming_its_status(
+    repo: Any, status: PostStatus
+) -> None:
+    repo.create(_post(status))
+    with pytest.raises(Conflict, match=status.value):
+        repo.start_claiming("biz", "post_1", ["acc_x"], now=T1, stale_before=T0)
+
+
+def test_starting_a_post_that_does_not_exist_is_not_found(repo: Any) -> None:
+    with pytest.raises(NotFound):
+        repo.start_claiming("biz", "post_9", ["acc_x"], now=T1, stale_before=T0)

@@ -26,8 +26,10 @@ from tests.fakes.scheduling import (
     LambdaKilled,
     at,
     connect_account,
+    drain,
     install_publishers,
     pending_post,
+    received_to_record,
     sqs_event,
     sqs_record,
     transient,
@@ -62,6 +64,12 @@ def events(wc: Container) -> list[dict[str, Any]]:
     wc.sns.meta.events.register(
         "before-parameter-build.sns.Publish",
         lambda params, **_: published.append(json.loads(params["Message"])),
+    )
+    wc.sns.meta.events.register(
+        "before-parameter-build.sns.PublishBatch",
+        lambda params, **_: published.extend(
+            json.loads(e["Message"]) for e in params["PublishBatchRequestEntries"]
+        ),
     )
     return published
 
@@ -475,3 +483,64 @@ def test_the_retry_delay_backs_off_by_receive_and_honours_retry_after(
     from herald.worker import retry_delay
 
     assert retry_delay(receive, retry_after) == delay
+
+
+# --- one batch, shared reads and events ---------------------------------------------------------
+
+
+class _Calls:
+    """AWS operations the handler makes, counted with botocore's event hooks."""
+
+    def __init__(self, *clients: Any) -> None:
+        self.counts: dict[str, int] = {}
+        for client in clients:
+            client.meta.events.register("before-call.*.*", self._count)
+
+    def _count(self, model: Any, **_: Any) -> None:
+        self.counts[model.name] = self.counts.get(model.name, 0) + 1
+
+
+def _queued_batch(c: Container, biz: str, posts: int) -> list[dict[str, Any]]:
+    """`posts` due posts to one account, queued by the real tick and received as SQS hands
+    them to the function (their messages name their accounts)."""
+    account = connect_account(c, biz)
+    for i in range(posts):
+        pending_post(c, biz, [account], at(c, -1), text=f"Batch post {i}")
+    assert scheduling.dispatch_due(c).sent == posts
+    return [received_to_record(m, "arn:aws:sqs:us-east-1:123456789012:q") for m in drain(c)]
+
+
+def test_a_batch_reads_its_accounts_at_once_and_sends_its_events_in_one_request(
+    wc: Container, biz: str, linkedin: FakePublisher, handler: Any, events: list[dict[str, Any]]
+) -> None:
+    records = _queued_batch(wc, biz, 10)
+    calls = _Calls(wc.table.meta.client, wc.sns)
+
+    assert handler(sqs_event(*records), LambdaContext()) == {"batchItemFailures": []}
+
+    assert len(linkedin.accepted) == 10
+    assert [e["type"] for e in events] == ["post.published"] * 10
+    # Per post one write to start and claim, one to record and close; per batch one read of
+    # the accounts and one PublishBatch.
+    assert calls.counts == {"BatchGetItem": 1, "UpdateItem": 20, "PublishBatch": 1}
+
+
+def test_an_event_sns_refuses_fails_its_record_and_the_redelivery_announces_it_once_more(
+    wc: Container, biz: str, linkedin: FakePublisher, handler: Any, events: list[dict[str, Any]]
+) -> None:
+    [record] = _queued_batch(wc, biz, 1)
+
+    def refuse(**_: Any) -> None:
+        raise RuntimeError("SNS is unavailable")
+
+    wc.sns.meta.events.register("before-call.sns.PublishBatch", refuse)
+    failed = handler(sqs_event(record), LambdaContext())
+    wc.sns.meta.events.unregister("before-call.sns.PublishBatch", refuse)
+    assert failed == {"batchItemFailures": [{"itemIdentifier": record["messageId"]}]}
+
+    record["attributes"]["ApproximateReceiveCount"] = "2"
+    assert handler(sqs_event(record), LambdaContext()) == {"batchItemFailures": []}
+
+    assert len(linkedin.accepted) == 1  # the post went out once
+    published = [e for e in events if e["type"] == "post.published"]
+    assert len({e["event_id"] for e in published}) == 1  # the refused one and the resent: one id

@@ -66,17 +66,19 @@ def test_posts_due_within_the_window_are_sent_with_a_delay_that_ends_at_their_se
     assert _status(c, biz, later.post_id) == PostStatus.PENDING
 
 
-def test_the_message_names_the_business_the_post_and_its_time(
+def test_the_message_names_the_business_the_post_its_time_and_its_accounts(
     tick_container: Container, biz: str, sent: SentLog
 ) -> None:
-    post = pending_post(tick_container, biz, ["acc_1"], at(tick_container, 10))
+    post = pending_post(tick_container, biz, ["acc_1", "acc_2"], at(tick_container, 10))
     scheduling.dispatch_due(tick_container)
-    assert sent.messages == [
-        (
-            {"business_id": biz, "post_id": post.post_id, "scheduled_for": post.scheduled_for},
-            10,
-        )
-    ]
+    [(body, delay)] = sent.messages
+    assert delay == 10
+    assert sorted(body.pop("account_ids")) == ["acc_1", "acc_2"]  # a map: no order
+    assert body == {
+        "business_id": biz,
+        "post_id": post.post_id,
+        "scheduled_for": post.scheduled_for,
+    }
 
 
 def test_a_queued_post_leaves_the_due_index_and_records_when_it_was_queued(

@@ -391,6 +391,58 @@ async def test_a_stale_claim_with_no_trace_is_unconfirmed_not_reposted(engine: E
     assert engine.target(post, "acc_x").status == TargetStatus.UNCONFIRMED
 
 
+async def test_a_stale_claim_on_an_account_since_disconnected_is_unconfirmed_not_failed(
+    engine: Engine,
+) -> None:
+    post = engine.post("acc_x")
+    await _claimed_long_ago(engine, post, "acc_x")
+    del engine.accounts.accounts[(BIZ, "acc_x")]  # the dead run may have posted before this
+
+    await engine.publish(post, retry_in_process=False)
+
+    target = engine.target(post, "acc_x")
+    assert target.status == TargetStatus.UNCONFIRMED
+    assert "disconnected" in (target.last_error or "")
+    assert engine.sns.of_type("post.target_unconfirmed")
+
+
+async def test_a_stale_claim_on_a_revoked_account_is_unconfirmed_and_the_account_needs_reauth(
+    engine: Engine,
+) -> None:
+    post = engine.post("acc_x")
+    await _claimed_long_ago(engine, post, "acc_x")
+    engine.accounts.mark_status(BIZ, "acc_x", AccountStatus.NEEDS_REAUTH, "revoked")
+
+    await engine.publish(post, retry_in_process=False)
+
+    assert engine.target(post, "acc_x").status == TargetStatus.UNCONFIRMED
+    assert engine.publishers["x"].calls == 0
+
+
+async def test_a_stale_claim_whose_credentials_fail_for_now_is_held_for_a_later_run(
+    engine: Engine,
+) -> None:
+    post = engine.post("acc_x")
+    await _claimed_long_ago(engine, post, "acc_x")
+
+    async def unavailable(*_: Any) -> Any:
+        raise PlatformError("x", ErrorKind.TRANSIENT, "token endpoint returned 503", status=503)
+
+    outcome = await publish_post(
+        engine.container,
+        BIZ,
+        post.post_id,
+        retry_in_process=False,
+        last_attempt=False,
+        credentials=unavailable,
+    )
+
+    assert outcome.retry_later
+    # Still held, so the next run takes it over again and looks before posting.
+    assert engine.target(post, "acc_x").status == TargetStatus.PUBLISHING
+    assert engine.publishers["x"].calls == 0
+
+
 async def test_a_fresh_claim_held_by_another_run_is_left_to_it(engine: Engine) -> None:
     post = engine.post("acc_x")
     engine.posts.claim_target(

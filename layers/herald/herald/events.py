@@ -79,3 +79,73 @@ async def publish_event(
     return await run_in_threadpool(
         publish_event_sync, container, event_type, payload, dedupe_key=dedupe_key
     )
+
+
+PUBLISH_BATCH = 10  # SNS PublishBatch's ceiling
+
+
+class EventOutbox:
+    """Events gathered while a worker batch is handled, sent ten to a PublishBatch call once
+    every record is done: a full batch of single-target posts costs one SNS request, not ten.
+
+    Each event belongs to the record (SQS message id) that produced it. `flush` returns the
+    records whose events did not go out; the worker reports those as failed, so SQS delivers
+    them again, the engine finds their posts finished and announces the event it still owes.
+    """
+
+    def __init__(self, container: Container) -> None:
+        self._container = container
+        self._events: list[tuple[str, dict[str, Any]]] = []
+
+    def add(self, owner: str, event_type: str, payload: dict[str, Any], *, dedupe_key: str) -> str:
+        event = build_event(
+            event_type,
+            payload,
+            occurred_at=isoformat(self._container.clock.now()),
+            dedupe_key=dedupe_key,
+        )
+        self._events.append((owner, event))
+        return str(event["event_id"])
+
+    def flush(self) -> set[str]:
+        events, self._events = self._events, []
+        topic = self._container.settings.topic_arn
+        if not topic:
+            for _, event in events:
+                logger.info("event (no topic configured)", extra={"event": event})
+            return set()
+        undelivered: set[str] = set()
+        for start in range(0, len(events), PUBLISH_BATCH):
+            chunk = events[start : start + PUBLISH_BATCH]
+            entries = [
+                {
+                    "Id": str(i),
+                    "Message": json.dumps(event, separators=(",", ":"), default=str),
+                    "MessageAttributes": {
+                        "event_type": {"DataType": "String", "StringValue": event["type"]}
+                    },
+                }
+                for i, (_, event) in enumerate(chunk)
+            ]
+            try:
+                response = self._container.sns.publish_batch(
+                    TopicArn=topic, PublishBatchRequestEntries=entries
+                )
+            except Exception:  # noqa: BLE001 - the records come back and announce again
+                logger.exception("PublishBatch failed", extra={"events": len(chunk)})
+                undelivered.update(owner for owner, _ in chunk)
+                continue
+            for failure in response.get("Failed", []):
+                owner, event = chunk[int(failure["Id"])]
+                logger.warning(
+                    "event not accepted",
+                    extra={"event_id": event["event_id"], "code": failure.get("Code")},
+                )
+                undelivered.add(owner)
+            for success in response.get("Successful", []):
+                _, event = chunk[int(success["Id"])]
+                logger.info(
+                    "event published",
+                    extra={"event_type": event["type"], "event_id": event["event_id"]},
+                )
+        return undelivered

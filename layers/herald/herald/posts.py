@@ -152,6 +152,22 @@ class Post:
             return PostStatus.PARTIALLY_PUBLISHED
         return PostStatus.FAILED
 
+    def closed(self) -> Post:
+        """The post closed with what its targets add up to: its final status, when it was last
+        published, and why the others were not."""
+        published = [t.published_at for t in self.targets.values() if t.published_at]
+        reasons = [
+            f"{t.account_id}: {t.last_error}"
+            for t in self.targets.values()
+            if t.status != TargetStatus.PUBLISHED and t.last_error
+        ]
+        return replace(
+            self,
+            status=self.outcome(),
+            published_at=max(published) if published else None,
+            status_reason="; ".join(reasons) or None,
+        )
+
     def unpublished_targets(self) -> list[Target]:
         return [t for t in self.targets.values() if t.status != TargetStatus.PUBLISHED]
 

@@ -9,12 +9,14 @@
                      └ not ours (published, claimed by a live run, unconfirmed): skip
     ──> finish (post status from its targets) ──> post.published | partially_published | failed
 
-The result of the post's last unfinished target and the close of the post are one conditional
-write when this run knows the post item exactly (its version): a single-target post costs a
-start, a claim, that write and the event's bookkeeping. A thread's parts are stored as each is
-confirmed, except the last, which the result write carries. Anything failing before the platform
-was called (no credentials: Redis down while the token needs a refresh) is not ambiguous: the
-claim is released as a transient failure.
+When the caller knows the post's targets (the worker's message names them; the API has just
+created them), the start and every claim are one conditional write. The result of the post's
+last unfinished target and the close of the post are one conditional write when this run knows
+the post item exactly (its version). So a single-target post costs two writes and its event;
+the worker reads a batch's accounts and sends its events once per batch (herald.worker). A
+thread's parts are stored as each is confirmed, except the last, which the result write carries.
+Anything failing before the platform was called (no credentials: Redis down while the token needs
+a refresh) is not ambiguous: the claim is released as a transient failure.
 
 The API calls it with `retry_in_process=True` (retries happen here, inside the 29 s of API
 Gateway); the SQS worker with `retry_in_process=False`: a retryable failure leaves the target
@@ -31,7 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -56,9 +58,11 @@ from herald.publishing_policy import (
 
 if TYPE_CHECKING:
     from herald.container import Container
-    from herald.store.posts import Claim
+    from herald.store.posts import Claim, Started
 
 CredentialsFor = Callable[[Any, str, str], Awaitable[Credentials]]
+# Sends a finished post's final event (`post.published`, ...) and returns its id.
+Announce = Callable[[Any, Post, str], Awaitable[str]]
 UNCONFIRMED_EVENT = "post.target_unconfirmed"
 
 
@@ -116,16 +120,35 @@ async def publish_post(
     last_attempt: bool = True,
     retry_failed: bool = False,
     credentials: CredentialsFor | None = None,
+    account_ids: Sequence[str] = (),
+    announce: Announce | None = None,
 ) -> PublishOutcome:
     """Publish every unpublished target of a post; safe to call twice at once or again later.
 
     `retry_failed` re-opens a failed or partly published post and retries its failed targets
     whatever the reason (a person asked); otherwise only retryable failures are picked up again.
+    `account_ids`, when the caller knows the post's targets (the worker, from its message), lets
+    the start and every claim be one write. `announce` sends the final event; by default it is
+    published at once and then forgotten (see `_announce_now`).
     """
     repo = container.posts
+    started: Started | None = None
     try:
-        post: Post = await asyncio.to_thread(
-            repo.start, business_id, post_id, _now(container), reopen=retry_failed
+        if account_ids and not retry_failed:
+            started = await asyncio.to_thread(
+                repo.start_claiming,
+                business_id,
+                post_id,
+                list(account_ids),
+                now=_now(container),
+                stale_before=_stale_before(container),
+            )
+        post: Post = (
+            started.post
+            if started is not None
+            else await asyncio.to_thread(
+                repo.start, business_id, post_id, _now(container), reopen=retry_failed
+            )
         )
     except Conflict:
         current: Post = await asyncio.to_thread(repo.get, business_id, post_id)
@@ -158,18 +181,23 @@ async def publish_post(
         last_attempt=last_attempt or retry_in_process,
         state=post,
     )
+    claims = started.claims if started is not None else {}
     todo = [
         t
         for t in post.targets.values()
         if t.status not in (TargetStatus.PUBLISHED, TargetStatus.UNCONFIRMED)
+        or t.account_id in claims
     ]
     # Every target at once: a 4-target post takes as long as its slowest platform, not the sum.
-    gathered = await asyncio.gather(*(_publish_target(run, t) for t in todo))
+    gathered = await asyncio.gather(
+        *(_publish_target(run, t, claims.get(t.account_id)) for t in todo)
+    )
     results = tuple(r for r in gathered if r is not None)
+    announce = announce or _announce_now
 
     if run.finished is not None:
         done = run.finished
-        event_ids = await _announce_pending(container, done, event_type_for(done.status))
+        event_ids = [await announce(container, done, event_type_for(done.status))]
         return PublishOutcome(
             post_id,
             done.status,
@@ -192,9 +220,7 @@ async def publish_post(
         repo.finish, business_id, post_id, _now(container)
     )
     event_ids = (
-        await _announce_pending(container, finished, event_type_for(finished.status))
-        if finished
-        else []
+        [await announce(container, finished, event_type_for(finished.status))] if finished else []
     )
     final: Post = (
         finished
@@ -211,50 +237,79 @@ async def publish_post(
     )
 
 
-async def _announce_pending(
-    container: Container, post: Post, event_type: str | None = None
-) -> list[str]:
-    """Publish the final event a finished post still owes, then forget it. The event id is
-    derived from the post and the version that finished it, so announcing twice (a crash
-    between the two steps) gives subscribers the same id to drop."""
+def final_event_key(post: Post) -> str:
+    """The dedupe key of a post's final event: the post and the version that finished it, so
+    announcing the same outcome twice (a crash between the close and the send, a redelivery)
+    gives subscribers the same event id to drop."""
+    return f"{post.post_id}:{post.version}"
+
+
+async def _announce_now(container: Container, post: Post, event_type: str) -> str:
+    """Publish the final event, then forget that the post owes it (the close wrote
+    `pending_event`), so a later call that finds the post finished does not announce it again.
+    The worker passes its own `announce` instead: its message is the record of the debt."""
     from herald.events import publish_event
 
-    repo = container.posts
-    if event_type is None:
-        event_type = await asyncio.to_thread(repo.pending_event, post.business_id, post.post_id)
+    event_id = await publish_event(
+        container, event_type, event_payload(post), dedupe_key=final_event_key(post)
+    )
+    await asyncio.to_thread(
+        container.posts.clear_pending_event, post.business_id, post.post_id, post.version
+    )
+    return event_id
+
+
+async def _announce_pending(container: Container, post: Post) -> list[str]:
+    """The final event a finished post still owes (its run died before announcing it, or the
+    worker announced it and its message came back): published again, same id."""
+    event_type = await asyncio.to_thread(
+        container.posts.pending_event, post.business_id, post.post_id
+    )
     if not event_type:
         return []
-    event_id = await publish_event(
-        container, event_type, event_payload(post), dedupe_key=f"{post.post_id}:{post.version}"
-    )
-    await asyncio.to_thread(repo.clear_pending_event, post.business_id, post.post_id, post.version)
-    return [event_id]
+    return [await _announce_now(container, post, event_type)]
 
 
-async def _publish_target(run: _Run, target: Target) -> TargetResult | None:
+def _stale_before(container: Container) -> str:
+    """Claims older than this belong to a run that died mid-publish."""
+    age = timedelta(seconds=container.settings.publish_claim_stale_seconds)
+    return isoformat(container.clock.now() - age)
+
+
+async def _publish_target(run: _Run, target: Target, claim: Claim | None) -> TargetResult | None:
+    """`claim` is the target's claim when the start already made it (the post's state then
+    includes it), else the target is claimed here."""
     container, post = run.container, run.post
-    now = _now(container)
-    stale_before = isoformat(
-        container.clock.now() - timedelta(seconds=container.settings.publish_claim_stale_seconds)
-    )
-    claim = await run.db(
-        run.repo.claim_target,
-        post.business_id,
-        post.post_id,
-        target.account_id,
-        now=now,
-        stale_before=stale_before,
-        any_failure=run.any_failure,
-    )
     if claim is None:
-        return None  # published, unconfirmed, or another live run holds it
-    run.claimed(claim, now)
+        now = _now(container)
+        claim = await run.db(
+            run.repo.claim_target,
+            post.business_id,
+            post.post_id,
+            target.account_id,
+            now=now,
+            stale_before=_stale_before(container),
+            any_failure=run.any_failure,
+        )
+        if claim is None:
+            return None  # published, unconfirmed, or another live run holds it
+        run.claimed(claim, now)
     claimed: Target = claim.target
     try:
         creds = await run.credentials(container, post.business_id, claimed.account_id)
     except NotFound:
+        if claim.took_over:
+            return await _unprovable(run, claimed, _cannot_look("the account is disconnected"))
         return await _fail(run, claimed, ErrorKind.PLATFORM_ERROR, "the account is disconnected")
     except PlatformError as exc:
+        if claim.took_over and exc.kind.retryable:
+            return await _unsent(run, claim, exc)
+        if claim.took_over:
+            # The dead run may have posted and, without credentials, nothing can look: a
+            # person decides. The account still needs reconnecting if the platform said so.
+            if exc.kind == ErrorKind.AUTH_REVOKED:
+                await _needs_reauth(run, claimed, exc)
+            return await _unprovable(run, claimed, _cannot_look(exc.reason()))
         return await _platform_failure(run, claimed, exc, None)
     except Exception as exc:  # noqa: BLE001 - nothing was sent, so nothing is ambiguous
         return await _unsent(run, claim, exc)
@@ -321,6 +376,9 @@ async def _unsent(run: _Run, claim: Claim, exc: Exception) -> TargetResult:
         extra={"post_id": run.post.post_id, "account_id": target.account_id},
         exc_info=True,
     )
+    if claim.took_over and run.last_attempt:
+        # No later run will take it over again: unconfirmed rather than left publishing.
+        return await _unprovable(run, target, _cannot_look(reason))
     if claim.took_over:
         # The claim we replaced belonged to a run that may have posted: keep holding it so the
         # next run takes it over again and reconciles, rather than publishing blind.
@@ -400,14 +458,18 @@ async def _platform_failure(
     if exc.kind == ErrorKind.AMBIGUOUS and publisher is not None and creds is not None:
         return await _reconcile(run, target, publisher, creds, exc.reason())
     if exc.kind == ErrorKind.AUTH_REVOKED:
-        await run.db(
-            run.container.accounts.mark_status,
-            run.post.business_id,
-            target.account_id,
-            AccountStatus.NEEDS_REAUTH,
-            exc.reason(),
-        )
+        await _needs_reauth(run, target, exc)
     return await _fail(run, target, exc.kind, exc.reason(), exc.retry_after, attempts)
+
+
+async def _needs_reauth(run: _Run, target: Target, exc: PlatformError) -> None:
+    await run.db(
+        run.container.accounts.mark_status,
+        run.post.business_id,
+        target.account_id,
+        AccountStatus.NEEDS_REAUTH,
+        exc.reason(),
+    )
 
 
 async def _fail(
@@ -488,13 +550,18 @@ async def _reconcile(
             extra={"post_id": run.post.post_id, "account_id": target.account_id},
         )
         return await _published(run, target, found)
-    result = await _fail(
-        run,
-        target,
-        ErrorKind.AMBIGUOUS,
-        f"{reason}; the platform may have the post and no record proves it either way",
-        status=TargetStatus.UNCONFIRMED,
+    return await _unprovable(
+        run, target, f"{reason}; the platform may have the post and no record proves it either way"
     )
+
+
+def _cannot_look(why: str) -> str:
+    return f"a previous run died mid-publish and may have posted; it cannot be checked: {why}"
+
+
+async def _unprovable(run: _Run, target: Target, reason: str) -> TargetResult:
+    """`unconfirmed`, with an event: the platform may have the post and nothing here can tell."""
+    result = await _fail(run, target, ErrorKind.AMBIGUOUS, reason, status=TargetStatus.UNCONFIRMED)
     await _announce_unconfirmed(run, target, result)
     return result
 

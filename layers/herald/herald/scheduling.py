@@ -7,6 +7,8 @@
 
 Each chunk of ten goes through the dispatch journal (see herald.store.journal):
 journal -> pending->queued (conditional, one per post) -> SendMessageBatch -> journal deleted.
+The queued write returns the post, so each message names its accounts: the worker claims every
+target in its first write and reads a whole batch's accounts at once.
 
 Why the look-ahead is 180 s: a `rate(1 minute)` rule fires at any second of its minute, so two
 ticks can be almost two minutes apart; every post is therefore seen by at least one tick before
@@ -65,14 +67,14 @@ class TickReport:
 
 
 def message_body(entry: DueEntry) -> str:
-    return json.dumps(
-        {
-            "business_id": entry.business_id,
-            "post_id": entry.post_id,
-            "scheduled_for": entry.scheduled_for,
-        },
-        separators=(",", ":"),
-    )
+    body: dict[str, Any] = {
+        "business_id": entry.business_id,
+        "post_id": entry.post_id,
+        "scheduled_for": entry.scheduled_for,
+    }
+    if entry.account_ids:
+        body["account_ids"] = list(entry.account_ids)
+    return json.dumps(body, separators=(",", ":"))
 
 
 def delay_for(scheduled_for: str, now: datetime) -> int:
@@ -131,12 +133,12 @@ class Dispatcher:
             self.settings.dispatch_journal_stale_seconds,
         )
 
-        def queue(entry: DueEntry) -> bool:
+        def queue(entry: DueEntry) -> DueEntry | None:
             return self.repo.mark_queued(entry, self.report.dispatch_id)
 
         pool = self._writers
         won = list(pool.map(queue, chunk)) if pool and len(chunk) > 1 else [queue(e) for e in chunk]
-        winners = [e for e, ok in zip(chunk, won, strict=True) if ok]
+        winners = [e for e in won if e is not None]
         failed = self.send(winners) if winners else []
         with self._lock:  # chunks run on several threads
             self.report.lost_race += len(chunk) - len(winners)

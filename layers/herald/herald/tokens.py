@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +59,21 @@ async def credentials_for(container: Container, business_id: str, account_id: st
     account = await run_in_threadpool(container.accounts.get, business_id, account_id)
     account = await ensure_fresh(container, account)
     return await decrypt_credentials(container, account)
+
+
+def credentials_from(
+    accounts: Mapping[tuple[str, str], Account],
+) -> Callable[[Container, str, str], Awaitable[Credentials]]:
+    """`credentials_for` over accounts already read (the worker reads a batch's in one request);
+    an account not among them is read as usual."""
+
+    async def credentials(container: Container, business_id: str, account_id: str) -> Credentials:
+        account = accounts.get((business_id, account_id))
+        if account is None:
+            return await credentials_for(container, business_id, account_id)
+        return await decrypt_credentials(container, await ensure_fresh(container, account))
+
+    return credentials
 
 
 async def decrypt_credentials(container: Container, account: Account) -> Credentials:

@@ -17,6 +17,12 @@ from the queue, so a message delivered twice, or to two workers at once, publish
 On the receive numbered `publish_max_receives` (the queue's maxReceiveCount) the engine is told
 it is the last attempt: it marks the remaining targets failed with their reason and emits
 `post.failed`, so the message ends as a final outcome rather than in the DLQ.
+
+A batch shares its reads and its events (`Batch`): the accounts its messages name are read in one
+request before the first record, and the final events go out in PublishBatch calls after the
+last. A final event is not marked sent in DynamoDB: the message is the record that it is owed.
+If the Lambda dies before the events go out, or SNS refuses one, the message comes back, the
+engine finds the post finished and announces its event again under the same id.
 """
 
 from __future__ import annotations
@@ -24,8 +30,9 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from herald import aio
 from herald.clock import parse_iso
@@ -34,7 +41,10 @@ from herald.observability import logger
 from herald.posts import PostStatus
 
 if TYPE_CHECKING:
+    from herald.accounts import Account
     from herald.container import Container
+    from herald.posts import Post
+    from herald.publishing import Announce
 
 
 MAX_EARLY_SECONDS = 1.0
@@ -94,6 +104,9 @@ class PublishMessage:
     business_id: str
     post_id: str
     scheduled_for: str | None = None
+    # The post's targets, as the tick queued it: the worker claims them all in its first write
+    # and reads their accounts for the whole batch at once. Absent from older messages.
+    account_ids: tuple[str, ...] = ()
 
     @classmethod
     def parse(cls, body: str) -> PublishMessage:
@@ -109,7 +122,67 @@ class PublishMessage:
         if not business_id or not post_id:
             raise MalformedMessage("business_id and post_id must not be empty")
         scheduled_for = data.get("scheduled_for")
-        return cls(business_id, post_id, scheduled_for if isinstance(scheduled_for, str) else None)
+        ids = data.get("account_ids")
+        account_ids: tuple[str, ...] = ()
+        if isinstance(ids, list) and all(isinstance(a, str) and a for a in ids):
+            account_ids = tuple(ids)
+        return cls(
+            business_id,
+            post_id,
+            scheduled_for if isinstance(scheduled_for, str) else None,
+            account_ids,
+        )
+
+
+class Batch:
+    """What the records of one SQS batch share.
+
+    Before the first record: every account the batch publishes to, in one BatchGetItem (the
+    messages name them). After the last: every final event, in PublishBatch calls (see
+    herald.events.EventOutbox). A full batch of single-target posts then costs one account read
+    and one SNS request instead of ten each.
+    """
+
+    def __init__(self, container: Container, bodies: list[str]) -> None:
+        from herald.events import EventOutbox
+
+        self.container = container
+        self.outbox = EventOutbox(container)
+        wanted: list[tuple[str, str]] = []
+        for body in bodies:
+            try:
+                message = PublishMessage.parse(body)
+            except MalformedMessage:
+                continue  # its own record fails; the rest of the batch goes on
+            wanted += [(message.business_id, a) for a in message.account_ids]
+        self.accounts: dict[tuple[str, str], Account] = {}
+        if wanted:
+            try:
+                self.accounts = container.accounts.get_many(wanted)
+            except Exception:  # noqa: BLE001 - each record then reads its own accounts
+                logger.warning("could not read the batch's accounts at once", exc_info=True)
+
+    def announcer(self, owner: str) -> Announce:
+        """The engine's `announce` for one record: its final event waits in the outbox."""
+
+        async def announce(container: Container, post: Post, event_type: str) -> str:
+            from herald.publishing import final_event_key
+            from herald.publishing_policy import event_payload
+
+            return self.outbox.add(
+                owner, event_type, event_payload(post), dedupe_key=final_event_key(post)
+            )
+
+        return announce
+
+    def finish(self, response: Mapping[str, Any]) -> dict[str, Any]:
+        """Send the batch's events; a record whose event did not go out is reported failed, so
+        it comes back and announces it again (the post, already final, is not republished)."""
+        undelivered = self.outbox.flush()
+        failures: list[dict[str, str]] = list(response.get("batchItemFailures", []))
+        reported = {f["itemIdentifier"] for f in failures}
+        failures += [{"itemIdentifier": m} for m in sorted(undelivered - reported)]
+        return {**response, "batchItemFailures": failures}
 
 
 def wait_for_its_second(container: Container, scheduled_for: str | None) -> None:
@@ -126,11 +199,22 @@ def wait_for_its_second(container: Container, scheduled_for: str | None) -> None
         time.sleep(early)
 
 
-def handle_message(container: Container, body: str, receive_count: int) -> str:
-    """Handle one message; returns what happened (for the log). Raises to have it redelivered."""
+def handle_message(
+    container: Container,
+    body: str,
+    receive_count: int,
+    *,
+    batch: Batch | None = None,
+    message_id: str = "",
+) -> str:
+    """Handle one message; returns what happened (for the log). Raises to have it redelivered.
+
+    Without `batch` (a message handled on its own) the accounts are read and the final event
+    is sent by the engine itself."""
     message = PublishMessage.parse(body)
     wait_for_its_second(container, message.scheduled_for)
     from herald.publishing import publish_post  # httpx and the publishers: only when needed
+    from herald.tokens import credentials_from
 
     last = receive_count >= container.settings.publish_max_receives
     try:
@@ -143,6 +227,9 @@ def handle_message(container: Container, body: str, receive_count: int) -> str:
                 message.post_id,
                 retry_in_process=False,
                 last_attempt=last,
+                account_ids=message.account_ids,
+                credentials=credentials_from(batch.accounts) if batch else None,
+                announce=batch.announcer(message_id) if batch else None,
             )
         )
     except NotFound as exc:

@@ -8,7 +8,7 @@ refresh that lost a race can never overwrite the winner's (single-use) refresh t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -126,6 +126,24 @@ class AccountRepository:
             # Another business's account is indistinguishable from a missing one.
             raise NotFound(f"account {account_id} not found")
         return from_item(item)
+
+    def get_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Account]:
+        """Accounts by (business_id, account_id), a hundred to a BatchGetItem (its ceiling);
+        the ones that do not exist are simply absent. Eventually consistent, as `get` is."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[tuple[str, str], Account] = {}
+        # The resource's own client: it takes and gives plain Python values, as the table does.
+        client = self._table.meta.client
+        for start in range(0, len(wanted), 100):
+            chunk = [self._key(b, a) for b, a in wanted[start : start + 100]]
+            request: dict[str, Any] = {self._table.name: {"Keys": chunk}}
+            while request:
+                response = client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self._table.name, []):
+                    account = from_item(item)
+                    found[account.business_id, account.account_id] = account
+                request = response.get("UnprocessedKeys") or {}
+        return found
 
     def list_for_business(self, business_id: str) -> list[Account]:
         items: list[dict[str, Any]] = []

@@ -18,7 +18,7 @@ dying: the taker must reconcile before it publishes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -46,6 +46,12 @@ class Claim:
     target: Target  # as it is now: publishing, attempts bumped, claimed_at set
     took_over: bool  # the previous claim was stale: its run may have posted before dying
     version: int | None = None  # the post's version this claim wrote, when known
+
+
+@dataclass(frozen=True)
+class Started:
+    post: Post  # exactly as the write left it: publishing, the claimed targets claimed
+    claims: dict[str, Claim]
 
 
 def _conditional_failed(exc: ClientError) -> bool:
@@ -99,18 +105,12 @@ def post_from_item(item: Mapping[str, Any]) -> Post:
 def _closing(post: Post, now: str) -> tuple[list[str], list[str], dict[str, Any]]:
     """The SET and REMOVE clauses (and their values) that close `post` with the status its
     targets add up to, and leave the final event it owes to be announced."""
-    outcome = post.outcome()
-    published = [t.published_at for t in post.targets.values() if t.published_at]
-    reasons = [
-        f"{t.account_id}: {t.last_error}"
-        for t in post.targets.values()
-        if t.status != TargetStatus.PUBLISHED and t.last_error
-    ]
+    closed = post.closed()
     values: dict[str, Any] = {
-        ":status": outcome.value,
+        ":status": closed.status.value,
         ":now": now,
         ":one": 1,
-        ":event": event_type_for(outcome),
+        ":event": event_type_for(closed.status),
     }
     sets = [
         "#st = :status",
@@ -120,8 +120,8 @@ def _closing(post: Post, now: str) -> tuple[list[str], list[str], dict[str, Any]
     ]
     removes = []
     for attr, placeholder, value in (
-        ("published_at", ":pa", max(published) if published else None),
-        ("status_reason", ":reason", "; ".join(reasons) or None),
+        ("published_at", ":pa", closed.published_at),
+        ("status_reason", ":reason", closed.status_reason),
     ):
         if value is None:
             removes.append(attr)
@@ -208,6 +208,92 @@ class PostRepository:
                 ) from exc
             raise
         return post_from_item(result["Attributes"])
+
+    def start_claiming(
+        self,
+        business_id: str,
+        post_id: str,
+        account_ids: Sequence[str],
+        *,
+        now: str,
+        stale_before: str,
+        any_failure: bool = False,
+    ) -> Started | None:
+        """`start` and `claim_target` for every listed target, in one write.
+
+        The worker knows a post's targets from its message, so the common delivery (a queued
+        post, every target pending) costs one write instead of one plus one per target. None,
+        with nothing written, when some listed target cannot be claimed (published, held by a
+        live run, failed for good): the caller then starts and claims one by one. Conflict when
+        the post cannot be published at all (cancelled, finished), read from the failed write
+        itself rather than by a second request.
+        """
+        allowed = [PostStatus.QUEUED, PostStatus.PUBLISHING]
+        names: dict[str, str] = {"#st": "status", "#t": "targets", "#s": "status"}
+        values: dict[str, Any] = {
+            **{f":a{i}": s.value for i, s in enumerate(allowed)},
+            ":pub": PostStatus.PUBLISHING.value,
+            ":pending": TargetStatus.PENDING.value,
+            ":failed": TargetStatus.FAILED.value,
+            ":stale": stale_before,
+            ":now": now,
+            ":one": 1,
+        }
+        failed_clause = "#t.{a}.#s = :failed"
+        if not any_failure:
+            failed_clause += " AND #t.{a}.error_kind IN (:k0, :k1)"
+            values.update({":k0": _RETRYABLE_KINDS[0], ":k1": _RETRYABLE_KINDS[1]})
+        conditions = ["attribute_exists(pk) AND #st IN (:a0, :a1)"]
+        sets = ["#st = :pub", "updated_at = :now", "version = version + :one"]
+        for i, account_id in enumerate(account_ids):
+            a = f"#a{i}"
+            names[a] = account_id
+            conditions.append(
+                f"attribute_exists(#t.{a}) AND (#t.{a}.#s = :pending OR "
+                f"({failed_clause.format(a=a)}) OR "
+                f"(#t.{a}.#s = :pub AND #t.{a}.claimed_at < :stale))"
+            )
+            sets += [
+                f"#t.{a}.#s = :pub",
+                f"#t.{a}.attempts = #t.{a}.attempts + :one",
+                f"#t.{a}.claimed_at = :now",
+            ]
+        try:
+            result = self._table.update_item(
+                Key=self._key(business_id, post_id),
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression=" AND ".join(f"({c})" for c in conditions),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_OLD",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+            current: dict[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
+            if current is None:
+                raise NotFound(f"post {post_id} not found") from exc
+            # The item in a failed write's answer is in DynamoDB's typed form, even from a Table.
+            status = current.get("status", {}).get("S")
+            if status not in (s.value for s in allowed):
+                raise Conflict(f"post {post_id} is {status}; it cannot be published now") from exc
+            return None
+        before = post_from_item(result["Attributes"])
+        claims: dict[str, Claim] = {}
+        post = replace(before, status=PostStatus.PUBLISHING, version=before.version + 1)
+        for account_id in account_ids:
+            old = before.targets[account_id]
+            claimed = replace(
+                old, status=TargetStatus.PUBLISHING, attempts=old.attempts + 1, claimed_at=now
+            )
+            claims[account_id] = Claim(
+                target=claimed,
+                took_over=old.status == TargetStatus.PUBLISHING,
+                version=post.version,
+            )
+            post = post.with_target(claimed)
+        return Started(post=replace(post, updated_at=now), claims=claims)
 
     def claim_target(
         self,

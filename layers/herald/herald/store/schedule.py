@@ -23,7 +23,7 @@ import binascii
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +40,7 @@ class DueEntry:
     post_id: str
     scheduled_for: str
     due_sk: str
+    account_ids: tuple[str, ...] = ()  # known once the post is queued (its message names them)
 
 
 @dataclass(frozen=True)
@@ -268,7 +269,10 @@ class ScheduleRepository:
                 return
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
-    def _leave_pending(self, entry: DueEntry, status: str, extra: dict[str, str]) -> bool:
+    def _leave_pending(
+        self, entry: DueEntry, status: str, extra: dict[str, str]
+    ) -> dict[str, Any] | None:
+        """The post item as the write left it, or None when the post was no longer pending."""
         names = {"#st": "status", "#v": "version"}
         values: dict[str, Any] = {
             ":pending": "pending",
@@ -283,7 +287,7 @@ class ScheduleRepository:
             values[f":x{i}"] = value
             sets.append(f"#x{i} = :x{i}")
         try:
-            self._client.update_item(
+            response = self._client.update_item(
                 TableName=self._table.name,
                 Key={
                     "pk": business_pk(entry.business_id),
@@ -294,22 +298,31 @@ class ScheduleRepository:
                 ConditionExpression="#st = :pending AND due_sk = :due",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
             )
         except Exception as exc:
             if _is_condition_failure(exc):
-                return False
+                return None
             raise
-        return True
+        attributes: dict[str, Any] = response.get("Attributes", {})
+        return attributes
 
-    def mark_queued(self, entry: DueEntry, dispatch_id: str) -> bool:
-        """pending -> queued; False when another tick, a cancel or an edit got there first."""
+    def mark_queued(self, entry: DueEntry, dispatch_id: str) -> DueEntry | None:
+        """pending -> queued; the entry with its targets' account ids (from the same write), or
+        None when another tick, a cancel or an edit got there first."""
         now = isoformat(self._clock.now())
-        return self._leave_pending(
+        item = self._leave_pending(
             entry, PostStatus.QUEUED.value, {"queued_at": now, "dispatch_id": dispatch_id}
         )
+        if item is None:
+            return None
+        return replace(entry, account_ids=tuple(item.get("targets", {})))
 
     def mark_missed(self, entry: DueEntry, reason: str) -> bool:
-        return self._leave_pending(entry, PostStatus.MISSED.value, {"status_reason": reason})
+        return (
+            self._leave_pending(entry, PostStatus.MISSED.value, {"status_reason": reason})
+            is not None
+        )
 
     def statuses(self, entries: list[DueEntry]) -> dict[str, dict[str, Any]]:
         """Status and dispatch id of up to 100 posts by id, strongly consistent."""
