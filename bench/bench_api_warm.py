@@ -120,7 +120,7 @@ def main() -> int:
 
     report: dict[str, Any] = {"benchmark": "api_warm_get_me", "target_p95_ms": TARGET_P95_MS}
 
-    issued = issue_key()
+    issued = issue_key("biz_bench")
     fake = InMemoryBusinesses(
         hash_key(issued.key),
         Business("biz_bench", "Bench", "2026-01-01T00:00:00Z"),

@@ -9,6 +9,7 @@ import pytest
 
 from herald import scheduling
 from herald.admin.commands import create_business
+from herald.auth import hash_key, key_business
 from herald.clock import FrozenClock
 from herald.container import Container
 from herald.posts import PostStatus
@@ -367,3 +368,74 @@ def test_another_business_post_cannot_be_edited_or_cancelled(
         call("PUT", f"/api/v1/schedule/{post_id}", {"text": "mine"}, key=other["api_key"])[0] == 404
     )
     assert api_container.posts.get(owner["business_id"], post_id).status == PostStatus.PENDING
+
+
+# --- the key and the accounts, read together -----------------------------------------------
+# A key names its business (`hrld_<business>.<secret>`), so a request that names accounts reads
+# the key and those accounts in one strongly consistent BatchGetItem. The business part grants
+# nothing: the stored key must belong to that business.
+
+LEGACY_KEY = "hrld_" + "L" * 43
+
+
+@pytest.fixture
+def dynamodb_calls(api_container: Container) -> list[str]:
+    calls: list[str] = []
+    api_container.table.meta.client.meta.events.register(
+        "before-call.dynamodb.*", lambda model, **_: calls.append(model.name)
+    )
+    return calls
+
+
+def test_an_issued_key_names_its_business(owner: dict[str, Any]) -> None:
+    assert key_business(owner["api_key"]) == owner["business_id"]
+
+
+def test_scheduling_reads_the_key_and_its_accounts_in_one_request(
+    call: Any, owner: dict[str, Any], dynamodb_calls: list[str]
+) -> None:
+    status, _, _ = call("POST", "/api/v1/schedule", _schedule(owner, "2026-06-02T09:00:00Z"))
+
+    assert status == 201
+    assert dynamodb_calls == ["BatchGetItem", "PutItem"]
+
+
+def test_a_key_whose_business_part_names_another_business_is_refused(
+    call: Any, api_container: Container, owner: dict[str, Any]
+) -> None:
+    other = create_business(api_container, "Other Bakery")
+    forged = owner["api_key"].replace(owner["business_id"], other["business_id"], 1)
+
+    status, problem, _ = call(
+        "POST", "/api/v1/schedule", _schedule(owner, "2026-06-02T09:00:00Z"), key=forged
+    )
+
+    assert status == 401
+    assert problem["detail"] == "invalid or revoked API key"
+
+
+def test_a_key_issued_without_a_business_part_still_works_and_reads_accounts_apart(
+    call: Any, api_container: Container, owner: dict[str, Any], dynamodb_calls: list[str]
+) -> None:
+    api_container.businesses.add_api_key(owner["business_id"], "key_legacy", hash_key(LEGACY_KEY))
+    dynamodb_calls.clear()
+
+    status, _, _ = call(
+        "POST", "/api/v1/schedule", _schedule(owner, "2026-06-02T09:00:00Z"), key=LEGACY_KEY
+    )
+
+    assert status == 201
+    assert dynamodb_calls == ["GetItem", "BatchGetItem", "PutItem"]
+
+
+def test_another_business_account_is_unknown_even_when_read_with_the_key(
+    call: Any, api_container: Container, owner: dict[str, Any]
+) -> None:
+    other = create_business(api_container, "Other Bakery")
+    theirs = connect_account(api_container, other["business_id"], "linkedin")
+    body = {**_schedule(owner, "2026-06-02T09:00:00Z"), "account_ids": [theirs]}
+
+    status, problem, _ = call("POST", "/api/v1/schedule", body)
+
+    assert status == 422
+    assert problem["errors"][0]["field"] == "account_ids[0]"

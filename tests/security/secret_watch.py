@@ -25,7 +25,7 @@ from cryptography.fernet import Fernet
 # Values that carry their own shape: an API key or a Fernet ciphertext in a line is a leak
 # whoever made it.
 _SHAPES = (
-    re.compile(r"hrld_[A-Za-z0-9_-]{43}"),
+    re.compile(r"hrld_(?:[A-Za-z0-9_-]{1,64}\.)?[A-Za-z0-9_-]{43}"),
     re.compile(r"gAAAAA[A-Za-z0-9_-]{40,}"),
 )
 _RUN = re.compile(r"[A-Za-z0-9_-]{16,}")

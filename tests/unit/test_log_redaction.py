@@ -39,6 +39,13 @@ def test_a_herald_api_key_in_the_message_is_redacted() -> None:
     assert API_KEY not in out
 
 
+def test_a_key_naming_its_business_is_redacted_secret_and_all() -> None:
+    key = "hrld_biz_01jabcdefghjkmnpqrstvwxyz0." + "S" * 43
+    out = _emit_and_read(lambda: logger.info(f"key {key} was used"))
+    assert "S" * 43 not in out
+    assert "biz_01jabcdefghjkmnpqrstvwxyz0" not in out
+
+
 def test_token_valued_extra_keys_are_redacted_whatever_their_value() -> None:
     out = _emit_and_read(
         lambda: logger.info(

@@ -23,7 +23,7 @@ _SAFE_KEYS = {"token_expires_at", "token_type", "expires_in", "refresh_token_exp
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), rf"\1 {REDACTED}"),
     (re.compile(r"\bgAAAAA[A-Za-z0-9_=-]{20,}"), REDACTED),  # a Fernet token
-    (re.compile(r"\bhrld_[A-Za-z0-9_-]{16,}"), REDACTED),  # a Herald API key
+    (re.compile(r"\bhrld_[A-Za-z0-9_.-]{16,}"), REDACTED),  # a Herald API key, business and all
     (
         re.compile(
             r"(?i)\b(access_token|refresh_token|client_secret|code_verifier|fb_exchange_token|"

@@ -7,13 +7,14 @@ never go out is refused now (422) rather than failing at its hour. Everything is
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from herald.accounts import AccountStatus
+from herald.accounts import Account, AccountStatus
 from herald.clock import isoformat
-from herald.errors import Conflict, FieldError, InvalidInput, NotFound
+from herald.errors import Conflict, FieldError, InvalidInput
 from herald.ids import new_id
 from herald.platforms.base import Content
 from herald.posts import Post, PostStatus, Target
@@ -45,16 +46,22 @@ def _naive(when: When) -> bool:
 
 
 def build_targets(
-    container: Container, business_id: str, account_ids: list[str]
+    container: Container,
+    business_id: str,
+    account_ids: list[str],
+    known: Mapping[str, Account] | None = None,
 ) -> dict[str, Target]:
-    """The same account checks as an immediate publish, with the same field names."""
+    """The same account checks as an immediate publish, with the same field names. `known`:
+    accounts already read (with the API key); the rest are read in one request."""
+    known = known or {}
+    missing = [a for a in account_ids if a not in known]
+    found = container.accounts.get_many((business_id, a) for a in missing) if missing else {}
     targets: dict[str, Target] = {}
     problems: list[FieldError] = []
     for i, account_id in enumerate(account_ids):
         field = f"account_ids[{i}]"
-        try:
-            account = container.accounts.get(business_id, account_id)
-        except NotFound:
+        account = known.get(account_id) or found.get((business_id, account_id))
+        if account is None:
             # Another business's account is as unknown as one that does not exist.
             problems.append(FieldError(field, f"unknown account {account_id}", "unknown_account"))
             continue
@@ -81,10 +88,15 @@ def check_content(container: Container, content: Content, targets: dict[str, Tar
 
 
 def schedule(
-    container: Container, business_id: str, content: Content, account_ids: list[str], when: When
+    container: Container,
+    business_id: str,
+    content: Content,
+    account_ids: list[str],
+    when: When,
+    known: Mapping[str, Account] | None = None,
 ) -> Post:
     at, zone = _when(container, when)
-    targets = build_targets(container, business_id, account_ids)
+    targets = build_targets(container, business_id, account_ids, known)
     check_content(container, content, targets)
     now = isoformat(container.clock.now())
     post = Post(

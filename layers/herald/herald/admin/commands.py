@@ -33,7 +33,7 @@ def create_business(container: Container, name: str) -> dict[str, Any]:
 
 
 def new_api_key(container: Container, business_id: str) -> dict[str, Any]:
-    issued = issue_key()
+    issued = issue_key(business_id)
     container.businesses.add_api_key(business_id, issued.key_id, issued.key_hash)
     return {
         "business_id": business_id,

@@ -22,13 +22,37 @@ def get_container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
+MAX_PREFETCH = 20  # the most accounts a publish or schedule request may name
+
+
+async def named_accounts(request: Request) -> list[str]:
+    """The account ids a POST's JSON body names (publish, schedule), so authentication can read
+    them with the key in one request. Only a hint: the route validates its body as usual, and an
+    account missing from the principal is read the ordinary way. FastAPI has already parsed
+    the body by now, so `request.json()` returns it without parsing again."""
+    if request.method != "POST" or "json" not in request.headers.get("content-type", ""):
+        return []
+    try:
+        data = await request.json()
+    except ValueError:
+        return []
+    ids = data.get("account_ids") if isinstance(data, dict) else None
+    if not isinstance(ids, list) or not 0 < len(ids) <= MAX_PREFETCH:
+        return []
+    if not all(isinstance(i, str) and 0 < len(i) <= 128 for i in ids):
+        return []
+    return list(dict.fromkeys(ids))
+
+
 async def get_principal(
     request: Request,
     container: ContainerDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Principal:
     # Failed authentication is limited per client address (see herald.api.ratelimit_auth).
-    principal = await authenticate_limited(request, container, authorization)
+    principal = await authenticate_limited(
+        request, container, authorization, await named_accounts(request)
+    )
     request.state.principal = principal
     return principal
 

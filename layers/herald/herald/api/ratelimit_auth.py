@@ -15,7 +15,9 @@ in the ASGI scope), or the socket peer under uvicorn; never a header a client ca
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
@@ -78,11 +80,15 @@ def _malformed(authorization: str | None) -> bool:
 
 
 async def authenticate_limited(
-    request: Request, container: Container, authorization: str | None
+    request: Request,
+    container: Container,
+    authorization: str | None,
+    accounts: Sequence[str] = (),
 ) -> Principal:
     """`herald.auth.authenticate`, with failures counted against the address's budget."""
+    check = partial(authenticate, authorization, container.businesses, accounts=accounts)
     if not container.settings.rate_limit_enabled:
-        return await run_in_threadpool(authenticate, authorization, container.businesses)
+        return await run_in_threadpool(check)
     limiter = container.ratelimiter
     subject = "ip:" + client_address(request.scope)
     policies = limiter.for_group("auth_failures")
@@ -92,7 +98,7 @@ async def authenticate_limited(
         raise refusal(known)
     try:
         # boto3 is synchronous: the lookup runs in a worker thread so the loop keeps serving.
-        return await run_in_threadpool(authenticate, authorization, container.businesses)
+        return await run_in_threadpool(check)
     except errors.Unauthorized:
         decision = known or await limiter.hit(subject, policies)
         record(request, decision)

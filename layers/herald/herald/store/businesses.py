@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr
 
+from herald.accounts import Account
 from herald.clock import Clock, isoformat
 from herald.errors import NotFound
-from herald.store.table import api_key_pk, business_pk
+from herald.store.table import account_sk, api_key_pk, business_pk
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,12 @@ class ApiKeyRecord:
     key_id: str
     business_id: str
     revoked: bool
+
+
+def _key_record(item: dict[str, Any]) -> ApiKeyRecord:
+    return ApiKeyRecord(
+        key_id=item["key_id"], business_id=item["business_id"], revoked=bool(item["revoked"])
+    )
 
 
 class BusinessRepository:
@@ -110,11 +118,36 @@ class BusinessRepository:
         item = self._table.get_item(
             Key={"pk": api_key_pk(key_hash), "sk": "APIKEY"}, ConsistentRead=True
         ).get("Item")
-        if item is None:
-            return None
-        return ApiKeyRecord(
-            key_id=item["key_id"], business_id=item["business_id"], revoked=bool(item["revoked"])
-        )
+        return None if item is None else _key_record(item)
+
+    def find_api_key_with_accounts(
+        self, key_hash: str, business_id: str, account_ids: Sequence[str]
+    ) -> tuple[ApiKeyRecord | None, dict[str, Account]]:
+        """The key and the named accounts of `business_id`, in one strongly consistent
+        BatchGetItem; the caller checks that the key belongs to that business before it uses
+        the accounts. Accounts that do not exist are absent; past 99 ids the rest are not read
+        (the API takes at most 20)."""
+        from herald.store.accounts import from_item as account_from_item
+
+        key = {"pk": api_key_pk(key_hash), "sk": "APIKEY"}
+        keys = [key] + [
+            {"pk": business_pk(business_id), "sk": account_sk(a)}
+            for a in list(dict.fromkeys(account_ids))[:99]
+        ]
+        client = self._table.meta.client  # plain Python values, as the table's own calls
+        request: dict[str, Any] = {self._table.name: {"Keys": keys, "ConsistentRead": True}}
+        record: ApiKeyRecord | None = None
+        accounts: dict[str, Account] = {}
+        while request:
+            response = client.batch_get_item(RequestItems=request)
+            for item in response.get("Responses", {}).get(self._table.name, []):
+                if item["sk"] == "APIKEY":
+                    record = _key_record(item)
+                elif item.get("type") == "account":
+                    account = account_from_item(item)
+                    accounts[account.account_id] = account
+            request = response.get("UnprocessedKeys") or {}
+        return record, accounts
 
     def revoke_api_key(self, business_id: str, key_id: str) -> None:
         ref = self._table.get_item(

@@ -8,6 +8,7 @@ some failed, 502 when every one failed on the platform side.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Request
@@ -21,6 +22,7 @@ from herald.api.deps import ContainerDep, PrincipalDep
 from herald.api.idempotent import idempotent
 from herald.api.ratelimit import RateLimit
 from herald.api.routes.posts import PUBLISH_RESPONSES, IdempotencyKey, post_response
+from herald.auth import Principal
 from herald.clock import isoformat
 from herald.container import Container
 from herald.errors import FieldError, InvalidInput
@@ -134,9 +136,7 @@ async def publish_linkedin(
     container: ContainerDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    return await _run(
-        container, principal.business_id, request, idempotency_key, body, {"linkedin"}
-    )
+    return await _run(container, principal, request, idempotency_key, body, {"linkedin"})
 
 
 @router.post(
@@ -152,7 +152,7 @@ async def publish_twitter(
     container: ContainerDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    return await _run(container, principal.business_id, request, idempotency_key, body, {"x"})
+    return await _run(container, principal, request, idempotency_key, body, {"x"})
 
 
 @router.post(
@@ -169,7 +169,7 @@ async def publish_meta(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     platforms: set[PlatformName] = {"facebook", "instagram"}
-    return await _run(container, principal.business_id, request, idempotency_key, body, platforms)
+    return await _run(container, principal, request, idempotency_key, body, platforms)
 
 
 @router.post(
@@ -185,21 +185,28 @@ async def publish_multi(
     container: ContainerDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    return await _run(container, principal.business_id, request, idempotency_key, body, set(_ANY))
+    return await _run(container, principal, request, idempotency_key, body, set(_ANY))
 
 
 async def _run(
     container: Container,
-    business_id: str,
+    principal: Principal,
     request: Request,
     key: str | None,
     body: _PublishBody,
     allowed: set[PlatformName],
 ) -> Response:
     async def produce() -> Response:
-        return await publish_now(container, business_id, body.account_ids, body.content(), allowed)
+        return await publish_now(
+            container,
+            principal.business_id,
+            body.account_ids,
+            body.content(),
+            allowed,
+            known=principal.accounts,
+        )
 
-    return await idempotent(container, business_id, key, request, produce)
+    return await idempotent(container, principal.business_id, key, request, produce)
 
 
 async def publish_now(
@@ -208,10 +215,17 @@ async def publish_now(
     account_ids: list[str],
     content: Content,
     allowed: set[PlatformName],
+    *,
+    known: Mapping[str, Account] | None = None,
 ) -> Response:
+    """`known`: accounts already read (with the API key); the others are read here. The engine
+    publishes with these same accounts rather than reading each again."""
     from herald.publishing import publish_post
+    from herald.tokens import credentials_from
 
-    accounts = await run_in_threadpool(_load_accounts, container, business_id, account_ids)
+    accounts = await run_in_threadpool(
+        _load_accounts, container, business_id, account_ids, known or {}
+    )
     problems = _account_problems(account_ids, accounts, allowed)
     usable = [
         (a.account_id, a.platform)
@@ -237,18 +251,31 @@ async def publish_now(
     )
     # Stored before any platform call: if this function dies, the post and its claims remain.
     await run_in_threadpool(container.posts.create, post)
-    outcome = await publish_post(container, business_id, post.post_id, retry_in_process=True)
+    outcome = await publish_post(
+        container,
+        business_id,
+        post.post_id,
+        retry_in_process=True,
+        account_ids=list(post.targets),
+        credentials=credentials_from(
+            {(business_id, a.account_id): a for a in accounts.values() if a is not None}
+        ),
+    )
     assert outcome.post is not None
     return post_response(outcome.post)
 
 
 def _load_accounts(
-    container: Container, business_id: str, account_ids: list[str]
+    container: Container,
+    business_id: str,
+    account_ids: list[str],
+    known: Mapping[str, Account],
 ) -> dict[str, Account | None]:
-    # One query for the business's accounts rather than a read per id: a business has a
-    # handful, and another business's account is simply not among them.
-    mine = {a.account_id: a for a in container.accounts.list_for_business(business_id)}
-    return {account_id: mine.get(account_id) for account_id in account_ids}
+    missing = [a for a in account_ids if a not in known]
+    # One request for the ones authentication did not read (another business's account is
+    # simply not found under this business's key).
+    found = container.accounts.get_many((business_id, a) for a in missing) if missing else {}
+    return {a: known.get(a) or found.get((business_id, a)) for a in account_ids}
 
 
 def _account_problems(

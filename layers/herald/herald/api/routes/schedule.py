@@ -157,6 +157,7 @@ async def create_schedule(
             body.content(),
             body.account_ids,
             when,
+            principal.accounts,
         )
         return JSONResponse(
             ScheduledPostOut.of(post).model_dump(mode="json"),
