@@ -17,7 +17,7 @@ from herald.errors import Conflict, NotFound
 from herald.platforms.base import Content, ErrorKind, PlatformError, Progress, Published
 from herald.posts import Post, PostStatus, Target, TargetStatus
 from herald.publishing_policy import event_type_for
-from herald.store.posts import Claim, Started
+from herald.store.posts import Claim, OwedEvent, Started
 
 _RETRYABLE = {k.value for k in ErrorKind if k.retryable}
 
@@ -27,7 +27,7 @@ class InMemoryPostRepository:
 
     def __init__(self) -> None:
         self._posts: dict[tuple[str, str], Post] = {}
-        self._events: dict[tuple[str, str], str] = {}
+        self._events: dict[tuple[str, str], OwedEvent] = {}
         self._lock = threading.Lock()
 
     def _bump(self, key: tuple[str, str], post: Post, now: str) -> None:
@@ -226,17 +226,18 @@ class InMemoryPostRepository:
         """Close `post` with the status its targets add up to; the caller holds the lock."""
         closed = post.closed()
         self._bump(key, closed, now)
-        self._events[key] = event_type_for(closed.status)
+        self._events[key] = OwedEvent(event_type_for(closed.status), self._posts[key].version)
         return self._posts[key]
 
-    def pending_event(self, business_id: str, post_id: str) -> str | None:
+    def pending_event(self, business_id: str, post_id: str) -> OwedEvent | None:
         with self._lock:
             return self._events.get((business_id, post_id))
 
     def clear_pending_event(self, business_id: str, post_id: str, version: int) -> None:
         with self._lock:
-            if self._posts[(business_id, post_id)].version == version:
-                self._events.pop((business_id, post_id), None)
+            owed = self._events.get((business_id, post_id))
+            if owed is not None and owed.version == version:
+                del self._events[(business_id, post_id)]
 
 
 class FakeAccounts:

@@ -11,6 +11,7 @@ import pytest
 from herald.errors import Conflict, NotFound
 from herald.platforms.base import Content, Published
 from herald.posts import Post, PostStatus, Target, TargetStatus
+from herald.store.posts import OwedEvent
 from tests.fakes.publishing import InMemoryPostRepository
 
 T0 = "2026-01-01T00:00:00.000000Z"
@@ -144,7 +145,8 @@ def test_finish_waits_for_every_target_then_sums_them_up(repo: Any) -> None:
     assert post.status == PostStatus.PARTIALLY_PUBLISHED
     assert post.published_at == T1
     assert "boom" in post.status_reason
-    assert repo.pending_event("biz", "post_1") == "post.partially_published"
+    owed = repo.pending_event("biz", "post_1")
+    assert owed == OwedEvent("post.partially_published", post.version)
     assert repo.finish("biz", "post_1", T1) is None  # only once
     repo.clear_pending_event("biz", "post_1", post.version)
     assert repo.pending_event("biz", "post_1") is None
@@ -192,7 +194,7 @@ def test_the_last_result_and_the_close_of_the_post_are_one_write(repo: Any) -> N
     assert post.published_at == T1
     assert post.targets["acc_x"].status == TargetStatus.PUBLISHED
     assert post.version == expected.version + 1
-    assert repo.pending_event("biz", "post_1") == "post.published"
+    assert repo.pending_event("biz", "post_1") == OwedEvent("post.published", post.version)
 
 
 def test_closing_with_the_last_result_writes_nothing_once_the_post_moved(repo: Any) -> None:
@@ -263,3 +265,15 @@ def test_starting_a_post_that_cannot_be_published_is_a_conflict_naming_its_statu
 def test_starting_a_post_that_does_not_exist_is_not_found(repo: Any) -> None:
     with pytest.raises(NotFound):
         repo.start_claiming("biz", "post_9", ["acc_x"], now=T1, stale_before=T0)
+
+
+def test_the_owed_event_keeps_the_version_of_the_close_whatever_is_written_after(
+    repo: Any,
+) -> None:
+    expected, claimed = _claimed_single(repo)
+    done = replace(claimed, status=TargetStatus.PUBLISHED, platform_post_id="1", published_at=T1)
+    closed = repo.finish_with(expected, done, T1)
+    repo.record_part_ids("biz", "post_1", "acc_x", ["1"], LATER)  # a slow run, after the close
+
+    assert repo.get("biz", "post_1").version == closed.version + 1
+    assert repo.pending_event("biz", "post_1") == OwedEvent("post.published", closed.version)

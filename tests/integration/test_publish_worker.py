@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from herald import aio, scheduling, worker
+from herald.accounts import AccountStatus
 from herald.admin.commands import create_business
 from herald.clock import FrozenClock
 from herald.container import Container
@@ -525,6 +526,20 @@ def test_a_batch_reads_its_accounts_at_once_and_sends_its_events_in_one_request(
     assert calls.counts == {"BatchGetItem": 1, "UpdateItem": 20, "PublishBatch": 1}
 
 
+def test_an_event_the_batch_call_did_not_get_out_is_sent_alone(
+    wc: Container, biz: str, linkedin: FakePublisher, handler: Any, events: list[dict[str, Any]]
+) -> None:
+    [record] = _queued_batch(wc, biz, 1)
+
+    def refuse(**_: Any) -> None:
+        raise RuntimeError("PublishBatch is throttled")
+
+    wc.sns.meta.events.register("before-call.sns.PublishBatch", refuse)
+    assert handler(sqs_event(record), LambdaContext()) == {"batchItemFailures": []}
+    assert [e["type"] for e in events] == ["post.published", "post.published"]  # tried twice
+    assert len({e["event_id"] for e in events}) == 1
+
+
 def test_an_event_sns_refuses_fails_its_record_and_the_redelivery_announces_it_once_more(
     wc: Container, biz: str, linkedin: FakePublisher, handler: Any, events: list[dict[str, Any]]
 ) -> None:
@@ -533,9 +548,11 @@ def test_an_event_sns_refuses_fails_its_record_and_the_redelivery_announces_it_o
     def refuse(**_: Any) -> None:
         raise RuntimeError("SNS is unavailable")
 
-    wc.sns.meta.events.register("before-call.sns.PublishBatch", refuse)
+    for operation in ("PublishBatch", "Publish"):
+        wc.sns.meta.events.register(f"before-call.sns.{operation}", refuse)
     failed = handler(sqs_event(record), LambdaContext())
-    wc.sns.meta.events.unregister("before-call.sns.PublishBatch", refuse)
+    for operation in ("PublishBatch", "Publish"):
+        wc.sns.meta.events.unregister(f"before-call.sns.{operation}", refuse)
     assert failed == {"batchItemFailures": [{"itemIdentifier": record["messageId"]}]}
 
     record["attributes"]["ApproximateReceiveCount"] = "2"
@@ -544,3 +561,18 @@ def test_an_event_sns_refuses_fails_its_record_and_the_redelivery_announces_it_o
     assert len(linkedin.accepted) == 1  # the post went out once
     published = [e for e in events if e["type"] == "post.published"]
     assert len({e["event_id"] for e in published}) == 1  # the refused one and the resent: one id
+
+
+def test_an_account_reconnected_after_the_batch_read_it_is_read_again_not_failed(
+    wc: Container, biz: str, linkedin: FakePublisher
+) -> None:
+    [record] = _queued_batch(wc, biz, 1)
+    [account_id] = json.loads(record["body"])["account_ids"]
+    wc.accounts.mark_status(biz, account_id, AccountStatus.NEEDS_REAUTH, "token revoked")
+    batch = worker.Batch(wc, [record["body"]])
+    wc.accounts.mark_status(biz, account_id, AccountStatus.CONNECTED, None)  # a person reconnected
+
+    outcome = worker.handle_message(wc, record["body"], 1, batch=batch, message_id="m-1")
+
+    assert outcome == "published"
+    assert len(linkedin.accepted) == 1

@@ -13,12 +13,13 @@ import pytest
 from herald.accounts import AccountStatus, PlatformName
 from herald.clock import FrozenClock, isoformat
 from herald.container import Container
-from herald.ids import new_id
-from herald.platforms.base import Content, ErrorKind, PlatformError
+from herald.ids import new_id, stable_id
+from herald.platforms.base import Content, ErrorKind, PlatformError, Published
 from herald.posts import Post, PostStatus, Target, TargetStatus
 from herald.publishing import publish_post
 from herald.publishing_policy import PublishOutcome
 from herald.settings import Settings
+from herald.store.posts import OwedEvent
 from tests.fakes.publishing import (
     FakeAccounts,
     FakePublisher,
@@ -355,9 +356,37 @@ async def test_a_final_event_lost_in_a_crash_is_sent_on_redelivery_with_the_same
     [sent] = engine.sns.messages
     # The run that finished the post died before it could forget the event: a redelivery
     # announces it again, with the same id for subscribers to drop.
-    engine.posts._events[(BIZ, post.post_id)] = "post.published"
+    closed = engine.stored(post)
+    engine.posts._events[(BIZ, post.post_id)] = OwedEvent("post.published", closed.version)
     await engine.publish(post, retry_in_process=False)
     assert [m["event_id"] for m in engine.sns.messages] == [sent["event_id"]] * 2
+
+
+async def test_a_run_that_finds_the_post_closed_by_another_announces_its_event_too(
+    engine: Engine,
+) -> None:
+    # The same message at two workers at once: the other run holds the target, and closes the
+    # post while this one looks. Its event may still wait in its batch; this run's success
+    # deletes the message that would bring it back, so this run announces it (same id).
+    post = engine.post("acc_x")
+    now = isoformat(engine.clock.now())
+    other = engine.posts.claim_target(BIZ, post.post_id, "acc_x", now=now, stale_before="")
+    assert other is not None
+    real_finish = engine.posts.finish
+
+    def finish_after_the_other_run(business_id: str, post_id: str, at: str) -> Post | None:
+        engine.posts.record_published(business_id, post_id, "acc_x", Published("9", "u"), at)
+        real_finish(business_id, post_id, at)  # the other run closes it and owes the event
+        return real_finish(business_id, post_id, at)
+
+    engine.posts.finish = finish_after_the_other_run  # type: ignore[method-assign]
+    outcome = await engine.publish(post, retry_in_process=False)
+
+    assert outcome.status == PostStatus.PUBLISHED
+    closed = engine.stored(post)
+    [event] = engine.sns.of_type("post.published")
+    expected_id = stable_id("evt", "post.published", f"{post.post_id}:{closed.version}")
+    assert event["event_id"] == expected_id
 
 
 async def _claimed_long_ago(engine: Engine, post: Post, account_id: str) -> None:
@@ -438,8 +467,11 @@ async def test_a_stale_claim_whose_credentials_fail_for_now_is_held_for_a_later_
     )
 
     assert outcome.retry_later
-    # Still held, so the next run takes it over again and looks before posting.
+    # Still held, so the next run takes it over again and looks before posting; it is asked
+    # to come once the claim is stale, not before, when it would only find it live.
     assert engine.target(post, "acc_x").status == TargetStatus.PUBLISHING
+    assert outcome.retry_after is not None
+    assert outcome.retry_after > engine.settings.publish_claim_stale_seconds
     assert engine.publishers["x"].calls == 0
 
 

@@ -131,21 +131,36 @@ class EventOutbox:
                 response = self._container.sns.publish_batch(
                     TopicArn=topic, PublishBatchRequestEntries=entries
                 )
-            except Exception:  # noqa: BLE001 - the records come back and announce again
-                logger.exception("PublishBatch failed", extra={"events": len(chunk)})
-                undelivered.update(owner for owner, _ in chunk)
-                continue
-            for failure in response.get("Failed", []):
-                owner, event = chunk[int(failure["Id"])]
-                logger.warning(
-                    "event not accepted",
-                    extra={"event_id": event["event_id"], "code": failure.get("Code")},
-                )
-                undelivered.add(owner)
+            except Exception:  # noqa: BLE001 - each event gets one more try on its own
+                logger.warning("PublishBatch failed", extra={"events": len(chunk)}, exc_info=True)
+                response = {"Failed": [{"Id": str(i)} for i in range(len(chunk))]}
             for success in response.get("Successful", []):
                 _, event = chunk[int(success["Id"])]
                 logger.info(
                     "event published",
                     extra={"event_type": event["type"], "event_id": event["event_id"]},
                 )
+            for failure in response.get("Failed", []):
+                owner, event = chunk[int(failure["Id"])]
+                if not self._publish_alone(topic, event):
+                    undelivered.add(owner)
         return undelivered
+
+    def _publish_alone(self, topic: str, event: dict[str, Any]) -> bool:
+        """One more try for an event the batch did not get out: a refused event costs its
+        record a redelivery, which waits out the queue's visibility timeout."""
+        try:
+            self._container.sns.publish(
+                TopicArn=topic,
+                Message=json.dumps(event, separators=(",", ":"), default=str),
+                MessageAttributes={
+                    "event_type": {"DataType": "String", "StringValue": event["type"]}
+                },
+            )
+        except Exception:  # noqa: BLE001 - the record comes back and announces it again
+            logger.exception("event not published", extra={"event_id": event["event_id"]})
+            return False
+        logger.info(
+            "event published", extra={"event_type": event["type"], "event_id": event["event_id"]}
+        )
+        return True

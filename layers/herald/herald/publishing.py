@@ -64,6 +64,7 @@ CredentialsFor = Callable[[Any, str, str], Awaitable[Credentials]]
 # Sends a finished post's final event (`post.published`, ...) and returns its id.
 Announce = Callable[[Any, Post, str], Awaitable[str]]
 UNCONFIRMED_EVENT = "post.target_unconfirmed"
+CLAIM_STALE_MARGIN_SECONDS = 5
 
 
 def _now(container: Container) -> str:
@@ -227,6 +228,11 @@ async def publish_post(
         if finished is not None
         else await asyncio.to_thread(repo.get, business_id, post_id)
     )
+    if finished is None and final.status in FINAL_POST_STATES:
+        # Another run closed it (the same message delivered to two workers at once). Its event
+        # may still wait in that run's batch, and this delivery's success deletes the message
+        # that would bring it back: announce it here too, under the same id.
+        event_ids = await _announce_pending(container, final)
     return PublishOutcome(
         post_id,
         final.status,
@@ -237,24 +243,30 @@ async def publish_post(
     )
 
 
-def final_event_key(post: Post) -> str:
-    """The dedupe key of a post's final event: the post and the version that finished it, so
+def final_event_key(post_id: str, version: int) -> str:
+    """The dedupe key of a post's final event: the post and the version its close wrote, so
     announcing the same outcome twice (a crash between the close and the send, a redelivery)
     gives subscribers the same event id to drop."""
-    return f"{post.post_id}:{post.version}"
+    return f"{post_id}:{version}"
 
 
-async def _announce_now(container: Container, post: Post, event_type: str) -> str:
+async def _announce_now(
+    container: Container, post: Post, event_type: str, version: int | None = None
+) -> str:
     """Publish the final event, then forget that the post owes it (the close wrote
     `pending_event`), so a later call that finds the post finished does not announce it again.
     The worker passes its own `announce` instead: its message is the record of the debt."""
     from herald.events import publish_event
 
+    closed_at = post.version if version is None else version
     event_id = await publish_event(
-        container, event_type, event_payload(post), dedupe_key=final_event_key(post)
+        container,
+        event_type,
+        event_payload(post),
+        dedupe_key=final_event_key(post.post_id, closed_at),
     )
     await asyncio.to_thread(
-        container.posts.clear_pending_event, post.business_id, post.post_id, post.version
+        container.posts.clear_pending_event, post.business_id, post.post_id, closed_at
     )
     return event_id
 
@@ -262,12 +274,10 @@ async def _announce_now(container: Container, post: Post, event_type: str) -> st
 async def _announce_pending(container: Container, post: Post) -> list[str]:
     """The final event a finished post still owes (its run died before announcing it, or the
     worker announced it and its message came back): published again, same id."""
-    event_type = await asyncio.to_thread(
-        container.posts.pending_event, post.business_id, post.post_id
-    )
-    if not event_type:
+    owed = await asyncio.to_thread(container.posts.pending_event, post.business_id, post.post_id)
+    if owed is None:
         return []
-    return [await _announce_now(container, post, event_type)]
+    return [await _announce_now(container, post, owed.event_type, owed.version)]
 
 
 def _stale_before(container: Container) -> str:
@@ -381,7 +391,9 @@ async def _unsent(run: _Run, claim: Claim, exc: Exception) -> TargetResult:
         return await _unprovable(run, target, _cannot_look(reason))
     if claim.took_over:
         # The claim we replaced belonged to a run that may have posted: keep holding it so the
-        # next run takes it over again and reconciles, rather than publishing blind.
+        # next run takes it over again and reconciles, rather than publishing blind. That run
+        # should come once the claim is stale: sooner, it would only find the claim live.
+        stale = run.container.settings.publish_claim_stale_seconds
         return TargetResult(
             target.account_id,
             target.platform,
@@ -389,6 +401,7 @@ async def _unsent(run: _Run, claim: Claim, exc: Exception) -> TargetResult:
             attempts=target.attempts,
             error_kind=ErrorKind.TRANSIENT.value,
             reason=reason,
+            retry_after=stale + CLAIM_STALE_MARGIN_SECONDS,
         )
     # The claim counted an attempt the platform never saw.
     return await _fail(run, target, ErrorKind.TRANSIENT, reason, attempts=0)

@@ -65,11 +65,13 @@ def credentials_from(
     accounts: Mapping[tuple[str, str], Account],
 ) -> Callable[[Container, str, str], Awaitable[Credentials]]:
     """`credentials_for` over accounts already read (the worker reads a batch's in one request);
-    an account not among them is read as usual."""
+    an account not among them, or one that needed reconnecting when it was read, is read as
+    usual."""
 
     async def credentials(container: Container, business_id: str, account_id: str) -> Credentials:
         account = accounts.get((business_id, account_id))
-        if account is None:
+        if account is None or account.status is AccountStatus.NEEDS_REAUTH:
+            # Read again rather than fail on a copy that may be older than a reconnection.
             return await credentials_for(container, business_id, account_id)
         return await decrypt_credentials(container, await ensure_fresh(container, account))
 

@@ -170,7 +170,10 @@ class Batch:
             from herald.publishing_policy import event_payload
 
             return self.outbox.add(
-                owner, event_type, event_payload(post), dedupe_key=final_event_key(post)
+                owner,
+                event_type,
+                event_payload(post),
+                dedupe_key=final_event_key(post.post_id, post.version),
             )
 
         return announce

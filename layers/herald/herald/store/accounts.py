@@ -19,9 +19,11 @@ from herald.accounts import Account, AccountStatus
 from herald.clock import Clock, isoformat
 from herald.errors import Conflict, NotFound
 from herald.store.table import (
+    BATCH_GET_MAX_KEYS,
     EXPIRY_INDEX,
     EXPIRY_SHARDS,
     account_sk,
+    batch_get,
     business_pk,
     expiry_pk,
 )
@@ -134,15 +136,12 @@ class AccountRepository:
         found: dict[tuple[str, str], Account] = {}
         # The resource's own client: it takes and gives plain Python values, as the table does.
         client = self._table.meta.client
-        for start in range(0, len(wanted), 100):
-            chunk = [self._key(b, a) for b, a in wanted[start : start + 100]]
-            request: dict[str, Any] = {self._table.name: {"Keys": chunk}}
-            while request:
-                response = client.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(self._table.name, []):
-                    account = from_item(item)
-                    found[account.business_id, account.account_id] = account
-                request = response.get("UnprocessedKeys") or {}
+        for start in range(0, len(wanted), BATCH_GET_MAX_KEYS):
+            chunk = wanted[start : start + BATCH_GET_MAX_KEYS]
+            request = {"Keys": [self._key(b, a) for b, a in chunk]}
+            for item in batch_get(client, self._table.name, request):
+                account = from_item(item)
+                found[account.business_id, account.account_id] = account
         return found
 
     def list_for_business(self, business_id: str) -> list[Account]:

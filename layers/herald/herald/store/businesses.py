@@ -11,7 +11,7 @@ from boto3.dynamodb.conditions import Attr
 from herald.accounts import Account
 from herald.clock import Clock, isoformat
 from herald.errors import NotFound
-from herald.store.table import account_sk, api_key_pk, business_pk
+from herald.store.table import account_sk, api_key_pk, batch_get, business_pk
 
 
 @dataclass(frozen=True)
@@ -135,18 +135,15 @@ class BusinessRepository:
             for a in list(dict.fromkeys(account_ids))[:99]
         ]
         client = self._table.meta.client  # plain Python values, as the table's own calls
-        request: dict[str, Any] = {self._table.name: {"Keys": keys, "ConsistentRead": True}}
         record: ApiKeyRecord | None = None
         accounts: dict[str, Account] = {}
-        while request:
-            response = client.batch_get_item(RequestItems=request)
-            for item in response.get("Responses", {}).get(self._table.name, []):
-                if item["sk"] == "APIKEY":
-                    record = _key_record(item)
-                elif item.get("type") == "account":
-                    account = account_from_item(item)
-                    accounts[account.account_id] = account
-            request = response.get("UnprocessedKeys") or {}
+        request = {"Keys": keys, "ConsistentRead": True}
+        for item in batch_get(client, self._table.name, request):
+            if item["sk"] == "APIKEY":
+                record = _key_record(item)
+            elif item.get("type") == "account":
+                account = account_from_item(item)
+                accounts[account.account_id] = account
         return record, accounts
 
     def revoke_api_key(self, business_id: str, key_id: str) -> None:

@@ -49,6 +49,15 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class OwedEvent:
+    """The final event a closed post owes. Its id comes from `version`, the version the close
+    wrote, so a later write to the post (a slow run's late result) cannot change it."""
+
+    event_type: str
+    version: int
+
+
+@dataclass(frozen=True)
 class Started:
     post: Post  # exactly as the write left it: publishing, the claimed targets claimed
     claims: dict[str, Claim]
@@ -111,12 +120,14 @@ def _closing(post: Post, now: str) -> tuple[list[str], list[str], dict[str, Any]
         ":now": now,
         ":one": 1,
         ":event": event_type_for(closed.status),
+        ":event_version": post.version + 1,  # what the close's own `version + 1` makes it
     }
     sets = [
         "#st = :status",
         "updated_at = :now",
         "version = version + :one",
         "pending_event = :event",
+        "pending_event_version = :event_version",
     ]
     removes = []
     for attr, placeholder, value in (
@@ -516,17 +527,21 @@ class PostRepository:
         )
         return post_from_item(result["Attributes"])
 
-    def pending_event(self, business_id: str, post_id: str) -> str | None:
-        return self.get_item(business_id, post_id).get("pending_event")
+    def pending_event(self, business_id: str, post_id: str) -> OwedEvent | None:
+        item = self.get_item(business_id, post_id)
+        if not item.get("pending_event"):
+            return None
+        version = item.get("pending_event_version", item.get("version", 0))
+        return OwedEvent(str(item["pending_event"]), int(version))
 
     def clear_pending_event(self, business_id: str, post_id: str, version: int) -> None:
-        """The final event went out: forget it. Conditional on the version it was made for, so
-        a newer outcome's pending event (after a retry) is not cleared by a slow older run."""
+        """The final event went out: forget it. Conditional on the close it was made for, so a
+        newer outcome's pending event (after a retry) is not cleared by a slow older run."""
         try:
             self._table.update_item(
                 Key=self._key(business_id, post_id),
-                UpdateExpression="REMOVE pending_event",
-                ConditionExpression="version = :v",
+                UpdateExpression="REMOVE pending_event, pending_event_version",
+                ConditionExpression="pending_event_version = :v",
                 ExpressionAttributeValues={":v": version},
             )
         except ClientError as exc:

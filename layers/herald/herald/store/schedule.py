@@ -31,7 +31,14 @@ from herald.clock import Clock, isoformat
 from herald.errors import Conflict, FieldError, InvalidInput, NotFound
 from herald.posts import Post, PostStatus
 from herald.settings import Settings
-from herald.store.table import CALENDAR_INDEX, DUE_INDEX, business_pk, due_pk, post_sk
+from herald.store.table import (
+    CALENDAR_INDEX,
+    DUE_INDEX,
+    batch_get,
+    business_pk,
+    due_pk,
+    post_sk,
+)
 
 
 @dataclass(frozen=True)
@@ -329,21 +336,16 @@ class ScheduleRepository:
         if not entries:
             return {}
         keys = [{"pk": business_pk(e.business_id), "sk": post_sk(e.post_id)} for e in entries]
-        request: dict[str, Any] = {
-            self._table.name: {
-                "Keys": keys,
-                "ConsistentRead": True,
-                "ProjectionExpression": "post_id, #st, dispatch_id",
-                "ExpressionAttributeNames": {"#st": "status"},
-            }
+        request = {
+            "Keys": keys,
+            "ConsistentRead": True,
+            "ProjectionExpression": "post_id, #st, dispatch_id",
+            "ExpressionAttributeNames": {"#st": "status"},
         }
         found: dict[str, dict[str, Any]] = {}
-        while request:
-            response = self._client.batch_get_item(RequestItems=request)
-            for item in response.get("Responses", {}).get(self._table.name, []):
-                found[item["post_id"]] = {
-                    "status": item["status"],
-                    "dispatch_id": item.get("dispatch_id"),
-                }
-            request = response.get("UnprocessedKeys") or {}
+        for item in batch_get(self._client, self._table.name, request):
+            found[item["post_id"]] = {
+                "status": item["status"],
+                "dispatch_id": item.get("dispatch_id"),
+            }
         return found

@@ -21,6 +21,8 @@ index is sparse too: only accounts with a token that expires carry `exp_pk`.
 from __future__ import annotations
 
 import hashlib
+import time
+from typing import Any
 
 DUE_INDEX = "due"
 EXPIRY_INDEX = "expiry"
@@ -60,3 +62,24 @@ def due_pk(post_id: str, shards: int) -> str:
 
 def expiry_pk(account_id: str) -> str:
     return f"EXP#{shard_of(account_id, EXPIRY_SHARDS)}"
+
+
+BATCH_GET_MAX_KEYS = 100  # BatchGetItem's ceiling
+_UNPROCESSED_RETRIES = 8
+
+
+def batch_get(client: Any, table: str, request: dict[str, Any]) -> list[dict[str, Any]]:
+    """One table's BatchGetItem (`request` is its entry: Keys, ConsistentRead, ...), retrying
+    the keys DynamoDB leaves unprocessed (throttling) after a short, growing pause, as its
+    documentation asks, rather than at once. Raises if some are still left after that."""
+    items: list[dict[str, Any]] = []
+    pending: dict[str, Any] = {table: request}
+    for attempt in range(_UNPROCESSED_RETRIES + 1):
+        response = client.batch_get_item(RequestItems=pending)
+        items += response.get("Responses", {}).get(table, [])
+        pending = response.get("UnprocessedKeys") or {}
+        if not pending:
+            return items
+        if attempt < _UNPROCESSED_RETRIES:
+            time.sleep(min(1.0, 0.05 * 2**attempt))
+    raise RuntimeError(f"DynamoDB left {len(pending[table]['Keys'])} keys unprocessed")
