@@ -93,8 +93,9 @@ load: venv redis
 	@command -v wrk >/dev/null || apt-get install -y -q wrk
 	LOAD_REDIS_URL=$(LOAD_REDIS_URL) $(PY) -m bench.load.run $(LOAD_ARGS)
 
-# Posts through the whole local stack under sandbox faults and a Redis outage (its own
-# redis-server), then a ledger check against the sandbox's record; bounded, prints JSON.
+# Posts through the whole local stack under sandbox faults, the worker process SIGKILLed in 1% of
+# its batches and a Redis outage (its own redis-server), then a ledger check against the
+# sandbox's record; bounded, prints JSON. The issue's size: SOAK_ARGS="--posts 10000 ...".
 SOAK_ARGS ?= --posts 1000
 soak: venv
 	$(PY) bench/soak.py $(SOAK_ARGS)

@@ -88,3 +88,12 @@ class Invoker:
             except Exception:  # Lambda reports the error and carries on
                 log.exception("%s raised (request %s)", function_name, context.aws_request_id)
                 return False, None
+
+
+def close_handlers_container() -> None:
+    """Close the container the handlers share, on the loop its async clients belong to."""
+    from herald import aio, container
+
+    built = container.get_container()
+    aio.run(built.aclose())
+    container.set_container(None)

@@ -8,7 +8,11 @@
     SQS poller -> publish-worker handler                real SQS batch events
 
 Options: --port, --moto-port, --sandbox-port, --no-sandbox, --tick-seconds (or
-HERALD_TICK_SECONDS) to tick more often than once a minute, --quiet-demo to skip the demo key.
+HERALD_TICK_SECONDS) to tick more often than once a minute, --no-demo to skip the demo key,
+--worker-process to run the poller and the worker in a process of their own (restarted when it
+dies), --worker-processes N for N of them at once (the event source mapping's concurrency),
+--worker-kill-rate to have each SIGKILL itself in a share of its batches,
+--moto-process to serve moto from a process of its own rather than a thread of this one.
 """
 
 from __future__ import annotations
@@ -66,6 +70,29 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="period of the one-minute rule (the hourly rule shrinks in proportion)",
     )
     parser.add_argument("--no-demo", action="store_true", help="do not create a demo business")
+    parser.add_argument(
+        "--worker-process",
+        action="store_true",
+        help="SQS poller and publish worker in their own process, started again when it dies",
+    )
+    parser.add_argument(
+        "--worker-kill-rate",
+        type=float,
+        default=0.0,
+        help="share of batches in which that process SIGKILLs itself (implies --worker-process)",
+    )
+    parser.add_argument(
+        "--worker-processes",
+        type=int,
+        default=1,
+        help="that many worker processes at once, as Lambda runs concurrent instances",
+    )
+    parser.add_argument("--worker-seed", type=int, default=None, help="which batches die")
+    parser.add_argument(
+        "--moto-process",
+        action="store_true",
+        help="moto's server in its own process, so it does not share this one's interpreter lock",
+    )
     return parser.parse_args(argv)
 
 
@@ -77,6 +104,8 @@ class Stack:
 
     # --- pieces ------------------------------------------------------------------------------
     def start_moto(self) -> str:
+        if self.args.moto_process:
+            return self.start_moto_process()
         from moto.server import ThreadedMotoServer
 
         server = ThreadedMotoServer(
@@ -85,6 +114,32 @@ class Stack:
         server.start()
         self._stops.append(server.stop)
         return f"http://127.0.0.1:{self.args.moto_port}"
+
+    def start_moto_process(self) -> str:
+        import httpx
+
+        port = str(self.args.moto_port)
+        url = f"http://127.0.0.1:{port}"
+        child = subprocess.Popen(  # noqa: S603 - a fixed command line
+            [sys.executable, "-m", "moto.server", "-H", self.args.host, "-p", port],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+        def stop_child() -> None:
+            child.terminate()
+            child.wait(10)
+
+        self._stops.append(stop_child)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{url}/moto-api/", timeout=1.0)
+                return url
+            except httpx.HTTPError:
+                if child.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"moto's server did not start on {url}") from None
+                time.sleep(0.1)
 
     def start_redis(self, url: str) -> str:
         from herald.local import redis_up
@@ -192,8 +247,9 @@ class Stack:
         import boto3
 
         from herald.local import eventbridge, sqs_poller
-        from herald.local.lambda_runtime import Invoker
+        from herald.local.lambda_runtime import Invoker, close_handlers_container
         from herald.local.template import create_resources, load_template
+        from herald.local.worker_process import WorkerProcess
 
         region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         endpoint = self.start_moto()
@@ -221,14 +277,34 @@ class Stack:
             invoker,
             timeout_seconds=eventbridge.function_timeout(template, eventbridge.FUNCTION),
         )
-        poller = sqs_poller.SqsPoller(
-            session.client("sqs"),
-            resources.queue_url,
-            invoker,
-            timeout_seconds=eventbridge.function_timeout(template, sqs_poller.FUNCTION),
-        )
-        self._stops.append(_close_handlers_container)
-        for thread in (bridge, poller):
+        pollers: list[threading.Thread]
+        where = "in this process"
+        count = self.args.worker_processes
+        if self.args.worker_process or self.args.worker_kill_rate > 0 or count > 1:
+            seed = self.args.worker_seed
+            # Started after configure(): the children inherit the environment the handlers read.
+            pollers = [
+                WorkerProcess(
+                    kill_rate=self.args.worker_kill_rate,
+                    # Apart enough that no two processes draw the same batches to kill.
+                    seed=None if seed is None else seed + 10_000 * n,
+                )
+                for n in range(count)
+            ]
+            where = "own process" if count == 1 else f"{count} processes"
+            if self.args.worker_kill_rate > 0:
+                where += f", SIGKILLed in {self.args.worker_kill_rate:.2%} of batches"
+        else:
+            pollers = [
+                sqs_poller.SqsPoller(
+                    session.client("sqs"),
+                    resources.queue_url,
+                    invoker,
+                    timeout_seconds=eventbridge.function_timeout(template, sqs_poller.FUNCTION),
+                )
+            ]
+        self._stops.append(close_handlers_container)
+        for thread in (bridge, *pollers):
             thread.start()
             self._stops.append(_stopper(thread))
 
@@ -240,7 +316,10 @@ class Stack:
         print(f"  sandbox         {sandbox}", flush=True)
         schedule = ", ".join(f"{r.name} every {r.period_seconds:g}s" for r in rules)
         print(f"  EventBridge     {schedule} -> {eventbridge.HANDLER}", flush=True)
-        print(f"  SQS poller      {resources.queue_url} -> {sqs_poller.HANDLER}", flush=True)
+        print(
+            f"  SQS poller      {resources.queue_url} -> {sqs_poller.HANDLER} ({where})",
+            flush=True,
+        )
         print(
             f"  admin           AWS_ENDPOINT_URL={endpoint} AWS_ACCESS_KEY_ID=local "
             f"AWS_SECRET_ACCESS_KEY=local TABLE_NAME={resources.table_name} "
@@ -282,14 +361,6 @@ def _stopper(thread: Any) -> Any:
         thread.join(10)
 
     return stop
-
-
-def _close_handlers_container() -> None:
-    from herald import aio, container
-
-    built = container.get_container()
-    aio.run(built.aclose())
-    container.set_container(None)
 
 
 def _close(container: Any) -> None:
