@@ -98,7 +98,10 @@ class InMemoryPostRepository:
                     old, status=TargetStatus.PUBLISHING, attempts=old.attempts + 1, claimed_at=now
                 )
                 claims[old.account_id] = Claim(
-                    new, took_over=old.status == TargetStatus.PUBLISHING, version=started.version
+                    new,
+                    took_over=old.status == TargetStatus.PUBLISHING,
+                    version=started.version,
+                    previous_claimed_at=old.claimed_at,
                 )
                 started = started.with_target(new)
             self._posts[key] = started
@@ -136,6 +139,7 @@ class InMemoryPostRepository:
                 target=new,
                 took_over=old.status == TargetStatus.PUBLISHING,
                 version=self._posts[key].version,
+                previous_claimed_at=old.claimed_at,
             )
 
     def _update(
@@ -315,6 +319,7 @@ class FakePublisher:
     call_times: list[float] = field(default_factory=list)
     fail_next: list[tuple[Behaviour, bool]] = field(default_factory=list)
     lookups: int = 0
+    looked_since: list[datetime] = field(default_factory=list)  # each find_recent's `since`
     fail_at_call: dict[int, BaseException] = field(default_factory=dict)  # by call number
     _seq: int = 0
 
@@ -354,6 +359,7 @@ class FakePublisher:
         self, creds: Credentials, content: Content, since: datetime
     ) -> Published | None:
         self.lookups += 1
+        self.looked_since.append(since)
         mine = [p for p in self.live if p.account_id == creds.account_id]
         for live in mine:
             if live.text == content.parts[0]:

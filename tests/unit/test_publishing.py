@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from herald.accounts import AccountStatus, PlatformName
-from herald.clock import FrozenClock, isoformat
+from herald.clock import FrozenClock, isoformat, parse_iso
 from herald.container import Container
 from herald.ids import new_id, stable_id
 from herald.platforms.base import Content, ErrorKind, PlatformError, Published
@@ -410,6 +410,19 @@ async def test_a_stale_claim_whose_post_is_live_is_recorded_without_posting_agai
     await engine.publish(post, retry_in_process=False)
     assert len(engine.publishers["x"].live) == 1
     assert engine.target(post, "acc_x").status == TargetStatus.PUBLISHED
+
+
+async def test_a_taken_over_claim_is_looked_for_from_the_dead_runs_claim_not_from_ours(
+    engine: Engine,
+) -> None:
+    post = engine.post("acc_x")
+    await _claimed_long_ago(engine, post, "acc_x")
+    dead_claim = parse_iso(engine.target(post, "acc_x").claimed_at or "")
+
+    await engine.publish(post, retry_in_process=False)
+
+    [since] = engine.publishers["x"].looked_since
+    assert since <= dead_claim  # the dead run may have posted any time after its own claim
 
 
 async def test_a_stale_claim_with_no_trace_is_unconfirmed_not_reposted(engine: Engine) -> None:

@@ -331,7 +331,15 @@ async def _publish_target(run: _Run, target: Target, claim: Claim | None) -> Tar
             "taking over a stale claim",
             extra={"post_id": post.post_id, "account_id": claimed.account_id},
         )
-        return await _reconcile(run, claimed, publisher, creds, "a previous run died mid-publish")
+        return await _reconcile(
+            run,
+            claimed,
+            publisher,
+            creds,
+            "a previous run died mid-publish",
+            # That run may have posted any time after its own claim, not only after ours.
+            since_claim=claim.previous_claimed_at,
+        )
 
     async def record(part_ids: list[str]) -> None:
         if len(part_ids) >= len(post.content.parts):
@@ -542,12 +550,19 @@ async def _fail(
 
 
 async def _reconcile(
-    run: _Run, target: Target, publisher: Publisher, creds: Credentials, reason: str
+    run: _Run,
+    target: Target,
+    publisher: Publisher,
+    creds: Credentials,
+    reason: str,
+    since_claim: str | None = None,
 ) -> TargetResult:
     """After an ambiguous outcome: published if the account's recent posts show it, else
-    `unconfirmed` with an event, so a person decides. Never a blind retry."""
+    `unconfirmed` with an event, so a person decides. Never a blind retry. The look starts at
+    `since_claim` (a dead run's claim) or this run's own claim, less the allowed clock skew."""
     skew = timedelta(seconds=run.container.settings.publish_reconcile_skew_seconds)
-    since = parse_iso(target.claimed_at) - skew if target.claimed_at else run.container.clock.now()
+    claimed_at = since_claim or target.claimed_at
+    since = parse_iso(claimed_at) - skew if claimed_at else run.container.clock.now()
     found: Published | None = None
     try:
         found = await publisher.find_recent(creds, run.post.content, since)

@@ -46,6 +46,8 @@ class Claim:
     target: Target  # as it is now: publishing, attempts bumped, claimed_at set
     took_over: bool  # the previous claim was stale: its run may have posted before dying
     version: int | None = None  # the post's version this claim wrote, when known
+    # When the claim taken over was made: a look for what its run may have posted starts there.
+    previous_claimed_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -302,6 +304,7 @@ class PostRepository:
                 target=claimed,
                 took_over=old.status == TargetStatus.PUBLISHING,
                 version=post.version,
+                previous_claimed_at=old.claimed_at,
             )
             post = post.with_target(claimed)
         return Started(post=replace(post, updated_at=now), claims=claims)
@@ -361,6 +364,7 @@ class PostRepository:
             target=claimed,
             took_over=old.status == TargetStatus.PUBLISHING,
             version=int(before.get("version", 0)) + 1,
+            previous_claimed_at=old.claimed_at,
         )
 
     def record_part_ids(
