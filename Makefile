@@ -93,9 +93,11 @@ load: venv redis
 	@command -v wrk >/dev/null || apt-get install -y -q wrk
 	LOAD_REDIS_URL=$(LOAD_REDIS_URL) $(PY) -m bench.load.run $(LOAD_ARGS)
 
-# Posts through the whole local stack under sandbox faults, the worker process SIGKILLed in 1% of
-# its batches and a Redis outage (its own redis-server), then a ledger check against the
-# sandbox's record; bounded, prints JSON. The issue's size: SOAK_ARGS="--posts 10000 ...".
+# Posts through the whole local stack under sandbox faults, the worker processes SIGKILLed in 1%
+# of their batches and a Redis outage (its own redis-server), then a ledger check against the
+# sandbox's record; bounded, prints JSON. Larger runs pace creation so the queue stays shallow
+# (moto's SQS costs grow with its depth), e.g. SOAK_ARGS="--posts 5000 --create-rate 2
+# --spread-seconds 600 --workers 4 --tick-seconds 60 --deadline-seconds 4500".
 SOAK_ARGS ?= --posts 1000
 soak: venv
 	$(PY) bench/soak.py $(SOAK_ARGS)

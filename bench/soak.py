@@ -326,8 +326,12 @@ def _create_posts(
                 print(json.dumps(progress), file=sys.stderr, flush=True)
 
     # A few clients at once, as a dashboard's users would be: one at a time measures latency.
-    with ThreadPoolExecutor(args.creators) as pool:
+    pool = ThreadPoolExecutor(args.creators)
+    try:
         list(pool.map(create, plans))
+    finally:
+        # A Ctrl-C must not wait for every paced post still to come.
+        pool.shutdown(cancel_futures=True)
     if errors:
         print(json.dumps({"creation_errors": errors}), file=sys.stderr)
     posts = [created[n] for n in sorted(created)]
@@ -607,6 +611,7 @@ def main(argv: list[str] | None = None) -> int:
                 _outage,
                 (redis_server, args.redis_outage, report),
             )
+            outage.daemon = True  # an interrupted run must not wait for it to fire
             outage.start()
             posts, creating, refused = _create_posts(
                 client,

@@ -41,8 +41,6 @@ import httpx
 from herald.local import sqs_poller
 from herald.local.lambda_runtime import Handler, Invoker, close_handlers_container
 
-log = logging.getLogger("herald.local")
-
 KILL_MARK = "worker-kill"
 RESTART_MARK = "worker-restart"
 EXIT_MARK = "worker-exit"
