@@ -28,7 +28,7 @@ from herald.local.sandbox.state import SandboxState
 from herald.local.template import LocalResources
 from herald.oauth import service
 from herald.settings import Settings
-from tests.conftest import REDIS_URL
+from tests.conftest import LIVE_REDIS_TIMEOUT, REDIS_URL
 from tests.fakes.lambda_events import http_event
 
 SANDBOX = "http://sandbox.test"
@@ -43,6 +43,8 @@ def sandbox_settings(resources: LocalResources, **extra: Any) -> Settings:
         TABLE_NAME=resources.table_name,
         EVENTS_TOPIC_ARN=resources.topic_arns.get("EventsTopic", ""),
         REDIS_URL=REDIS_URL,
+        REDIS_SOCKET_TIMEOUT=extra.pop("REDIS_SOCKET_TIMEOUT", LIVE_REDIS_TIMEOUT),
+        REDIS_CONNECT_TIMEOUT=extra.pop("REDIS_CONNECT_TIMEOUT", LIVE_REDIS_TIMEOUT),
         TOKEN_ENCRYPTION_KEYS=KEY_A,
         RATE_LIMIT_ENABLED="false",
         PUBLIC_API_URL="https://api.herald.test",
