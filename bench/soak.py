@@ -24,9 +24,10 @@ The ledger: every target ends published exactly once on the platform (its text f
 in GET /_sandbox/posts), failed with a reason and absent from the platform, or unconfirmed with a
 reason (a run died mid-publish and reconciliation could not prove it either way; counted apart,
 by whether the platform has it once or not at all); none is left pending, queued or publishing;
-no text appears twice. Prints JSON with counts, kills and what became of the targets they hit,
-examples of every verdict but the two clean ones, publish lag percentiles, retries and the
-success rate after retries. The stack's log, the worker's included, is bench/results/soak-stack.log.
+no text appears twice. A creation the API refused must not reach a platform either. Prints JSON
+with counts, kills and what became of the targets they hit, examples of every verdict but the two
+clean ones, publish lag percentiles, retries and the success rate after retries. The stack's log,
+the workers' included, is bench/results/soak-stack.log.
 """
 
 from __future__ import annotations
@@ -272,7 +273,7 @@ def _create_posts(
     rng: random.Random,
     run: str,
     faults: Faults,
-) -> tuple[list[dict[str, Any]], float, dict[str, int]]:
+) -> tuple[list[dict[str, Any]], float, dict[str, int], list[dict[str, Any]]]:
     # Drawn up front, in order, so a seed gives the same posts whatever the threads' timing.
     plans = [
         (n, rng.sample(sorted(accounts), 2), rng.random(), f"{rng.random():.8f}")
@@ -280,6 +281,8 @@ def _create_posts(
     ]
     created: dict[int, dict[str, Any]] = {}
     errors: Counter[str] = Counter()
+    # What the API said it did not create: the ledger looks for these on the platforms too.
+    refusals: list[dict[str, Any]] = []
     lock = threading.Lock()
     start = datetime.now(UTC)
     paced_from = time.monotonic()
@@ -306,10 +309,13 @@ def _create_posts(
         except httpx.HTTPError as exc:
             with lock:
                 errors[type(exc).__name__] += 1
+                refusals.append({"n": n, "answer": type(exc).__name__, "text": body["text"]})
             return
         with lock:
             if response.status_code != 201:
                 errors[str(response.status_code)] += 1
+                answered = {"answer": response.status_code, "at": datetime.now(UTC).isoformat()}
+                refusals.append({"n": n, **answered, "text": body["text"]})
                 if sum(errors.values()) <= 3:
                     print(json.dumps({"creation_error": response.text[:300]}), file=sys.stderr)
                 return
@@ -335,7 +341,7 @@ def _create_posts(
     if errors:
         print(json.dumps({"creation_errors": errors}), file=sys.stderr)
     posts = [created[n] for n in sorted(created)]
-    return posts, (datetime.now(UTC) - start).total_seconds(), dict(errors)
+    return posts, (datetime.now(UTC) - start).total_seconds(), dict(errors), refusals
 
 
 def _calendar(client: httpx.Client, headers: dict[str, str], business: str) -> list[dict[str, Any]]:
@@ -533,6 +539,31 @@ def ledger(
     }
 
 
+def _refused_but_posted(
+    refusals: list[dict[str, Any]], sandbox: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Creations the API answered with an error whose post reached a platform anyway: a client
+    that retried one would have posted it twice."""
+    by_text: dict[str, list[dict[str, Any]]] = {}
+    for p in sandbox:
+        by_text.setdefault(p["text"], []).append(p)
+    return [
+        {
+            **refusal,
+            "on_platform": [
+                {
+                    "platform": p["platform"],
+                    "id": p["id"],
+                    "received_at": datetime.fromtimestamp(p["created_at"], UTC).isoformat(),
+                }
+                for p in by_text[refusal["text"]]
+            ],
+        }
+        for refusal in refusals
+        if refusal["text"] in by_text
+    ]
+
+
 def _kills(worker: dict[str, Any]) -> dict[str, Any]:
     points = Counter(
         "after a platform accepted a post" if k["point"].startswith("after POST") else k["point"]
@@ -586,6 +617,7 @@ def main(argv: list[str] | None = None) -> int:
     posts: list[dict[str, Any]] = []
     items: list[dict[str, Any]] = []
     seen: list[dict[str, Any]] = []
+    refusals: list[dict[str, Any]] = []
     try:
         stack.start()
         api = f"http://127.0.0.1:{args.api_port}"
@@ -613,7 +645,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             outage.daemon = True  # an interrupted run must not wait for it to fire
             outage.start()
-            posts, creating, refused = _create_posts(
+            posts, creating, refused, refusals = _create_posts(
                 client,
                 headers,
                 accounts,
@@ -645,6 +677,7 @@ def main(argv: list[str] | None = None) -> int:
     report["worker"] = _kills(worker)
     if items:
         report["ledger"] = ledger(posts, items, seen, worker)
+        report["refused_but_on_platform"] = _refused_but_posted(refusals, seen)
     report["seconds"] = round(time.monotonic() - began, 1)
     print(json.dumps(report, indent=2))
     created_all = report.get("posts_created") == args.posts
