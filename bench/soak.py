@@ -681,7 +681,13 @@ def main(argv: list[str] | None = None) -> int:
     report["seconds"] = round(time.monotonic() - began, 1)
     print(json.dumps(report, indent=2))
     created_all = report.get("posts_created") == args.posts
-    return 0 if created_all and report.get("ledger", {}).get("ledger_ok") else 1
+    # A client that gave up waiting cannot know whether its post was made; one the API answered
+    # with an error must not have been.
+    refused_posted = any(
+        isinstance(r["answer"], int) for r in report.get("refused_but_on_platform", [])
+    )
+    ledger_ok = report.get("ledger", {}).get("ledger_ok")
+    return 0 if created_all and ledger_ok and not refused_posted else 1
 
 
 def _settle(
