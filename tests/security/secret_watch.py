@@ -4,10 +4,11 @@ Every random secret in Herald and its sandbox comes from `secrets.token_urlsafe`
 states and PKCE verifiers, the sandbox's codes and tokens) or `Fernet.generate_key`; the plugin
 wraps both to remember each value, alongside the fixed sandbox client secrets. A handler on the
 root logger sees every record that passes its logger's level and formats it as it would ship:
-Herald's own records through Herald's redacting formatter, anything else as its plain message
-and traceback. After each test the lines it emitted are searched for every secret known so far;
-at the end of the session all lines are searched again for secrets made after the line was
-written. A leak fails the test that logged it (as a teardown error) or, at the end, the session.
+Herald's own records through Herald's redacting formatter, anything else as its plain message and
+traceback; httpx's request lines are among them, at INFO. After each test the lines it emitted are
+searched for every secret known so far; at the end of the session all lines are searched again for
+secrets made after the line was written. A leak fails the test that logged it (as a teardown error)
+or, at the end, the session.
 """
 
 from __future__ import annotations
@@ -108,6 +109,12 @@ class SecretLogWatch:
         root = logging.getLogger()
         root.addHandler(handler)
         self._undo.append(lambda: root.removeHandler(handler))
+        # httpx logs each request's URL at INFO, which a function whose log level is INFO ships:
+        # the suite logs them too, so every URL Herald calls is searched.
+        requests = logging.getLogger("httpx")
+        was = requests.level
+        requests.setLevel(logging.INFO)
+        self._undo.append(lambda: requests.setLevel(was))
 
     def start(self) -> None:
         self._wrap_sources()

@@ -7,7 +7,11 @@ import json
 import logging
 from typing import Any
 
+import httpx
+import pytest
+
 from herald.observability import logger
+from herald.redaction import redact_text
 
 API_KEY = "hrld_" + "A" * 43
 ACCESS_TOKEN = "AQXdSP_very-secret-linkedin-access-token_0123456789"
@@ -97,3 +101,27 @@ def test_an_exception_message_carrying_a_token_is_redacted() -> None:
 
     assert ACCESS_TOKEN not in out
     assert "refresh failed" in out
+
+
+def test_httpx_request_lines_lose_the_secrets_in_their_query_string(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Meta's token exchange is a GET with the app secret and the short-lived token in the URL.
+    url = (
+        "https://graph.facebook.com/v24.0/oauth/access_token?grant_type=fb_exchange_token"
+        f"&fb_exchange_token={ACCESS_TOKEN}&client_id=42&client_secret=app-secret-0123456789"
+    )
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json={}))
+    with caplog.at_level(logging.INFO, logger="httpx"), httpx.Client(transport=transport) as http:
+        http.get(url)
+
+    lines = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    assert lines, "httpx logs the request at INFO"
+    assert not [line for line in lines if ACCESS_TOKEN in line or "app-secret" in line]
+    assert "client_secret=[REDACTED]" in lines[0]
+
+
+def test_an_oauth_state_in_a_url_is_redacted() -> None:
+    out = redact_text("GET /api/v1/oauth/x/callback?code=abc123&state=Zm9vYmFyYmF6cXV1eDEyMzQ1Ng")
+
+    assert "Zm9vYmFyYmF6cXV1eDEyMzQ1Ng" not in out

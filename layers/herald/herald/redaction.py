@@ -7,6 +7,7 @@ Fernet tokens, `access_token=...` pairs, Herald API keys) wherever they appear.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -27,7 +28,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
             r"(?i)\b(access_token|refresh_token|client_secret|code_verifier|fb_exchange_token|"
-            r"id_token|password|code)=[^&\s\"']+"
+            r"id_token|password|code|state)=[^&\s\"']+"
         ),
         rf"\1={REDACTED}",
     ),
@@ -61,3 +62,16 @@ def redact(value: Any, key: str | None = None) -> Any:
     # Anything else (an exception in Powertools' stack_trace, a URL object) is serialised with
     # str() later: redact that text now, or it would reach the log as it is.
     return redact_text(str(value))
+
+
+class RedactingFilter(logging.Filter):
+    """Scrubs a library's log record in place, whatever handler later formats it.
+
+    httpx logs every request's URL at INFO, and Meta's token exchange carries the app secret and
+    the short-lived token in its query string: a function run at INFO would ship both.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact_text(record.getMessage())
+        record.args = None
+        return True
