@@ -42,3 +42,11 @@ class FakePlatform:
 
 def body(request: httpx.Request) -> Any:
     return json.loads(request.content)
+
+
+# example.com's address: a public host for image URLs the MockTransport answers.
+PUBLIC_ADDRESS = "93.184.215.14"
+
+
+async def resolves_public(host: str, port: int) -> list[str]:
+    return [PUBLIC_ADDRESS]

@@ -14,10 +14,12 @@ from herald.local.sandbox.app import create_app
 from herald.local.sandbox.records import Publishing, publishing
 from herald.local.sandbox.state import SandboxState, Token
 from herald.platforms.base import Content, ErrorKind, PlatformError, Progress, Publisher
+from herald.platforms.images import ImageFetcher
 from herald.platforms.linkedin import LinkedInPublisher
 from herald.platforms.meta import FacebookPublisher, InstagramPublisher
 from herald.platforms.x import XPublisher
 from herald.settings import Settings
+from tests.fakes.platform_http import resolves_public
 
 BASE = "http://sandbox.test"
 IMAGE = f"{BASE}/_sandbox/images/cat.png"
@@ -92,14 +94,19 @@ def ig_creds(state: SandboxState) -> Credentials:
     return Credentials("acc_ig", "instagram", IG_ID, page_token, {"username": "sandbox.bakery"})
 
 
+def _images(http: httpx.AsyncClient) -> ImageFetcher:
+    # sandbox.test is reached in process: a resolver that calls it public runs every check.
+    return ImageFetcher(http, resolve=resolves_public)
+
+
 @pytest.fixture
 def linkedin(http: httpx.AsyncClient) -> LinkedInPublisher:
-    return LinkedInPublisher(http, api_base=BASE, version="202511")
+    return LinkedInPublisher(http, api_base=BASE, version="202511", images=_images(http))
 
 
 @pytest.fixture
 def x(http: httpx.AsyncClient) -> XPublisher:
-    return XPublisher(http, api_base=BASE)
+    return XPublisher(http, api_base=BASE, images=_images(http))
 
 
 @pytest.fixture

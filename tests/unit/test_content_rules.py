@@ -163,6 +163,30 @@ def test_urls_must_be_web_urls(settings: Settings) -> None:
     assert fields(problems) == [("image_url", "invalid_url"), ("link", "invalid_url")]
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://localhost:8000/p.png",
+        "http://10.0.0.8/p.png",
+        "http://[::1]/p.png",
+    ],
+)
+def test_an_image_on_localhost_or_a_private_address_is_refused_when_the_post_is_made(
+    settings: Settings, url: str
+) -> None:
+    problems = validate(Content(text="hi", image_url=url), [("", "linkedin")], settings)
+
+    assert fields(problems) == [("image_url", "private_host")]
+
+
+def test_the_sandbox_setting_allows_an_image_on_a_private_address(settings: Settings) -> None:
+    local = settings.model_copy(update={"image_private_hosts": True})
+    content = Content(text="hi", image_url="http://127.0.0.1:8700/_sandbox/images/p.png")
+
+    assert validate(content, [("", "linkedin")], local) == []
+
+
 def test_all_problems_across_targets_come_back_together(settings: Settings) -> None:
     content = Content(text="x" * 3001)
     problems = validate(

@@ -27,6 +27,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from herald.addresses import literal_host_is_private
 from herald.errors import FieldError
 
 if TYPE_CHECKING:
@@ -116,6 +117,13 @@ def _for_target(
     text = content.text
     if content.image_url is not None and not _is_web_url(content.image_url):
         out.append(FieldError(_name(label, "image_url"), "must be an http(s) URL", "invalid_url"))
+    elif (
+        content.image_url is not None
+        and not settings.image_private_hosts
+        and literal_host_is_private(content.image_url)
+    ):
+        why = "must be on a public host, not localhost or a private address"
+        out.append(FieldError(_name(label, "image_url"), why, "private_host"))
     if content.link is not None and not _is_web_url(content.link):
         out.append(FieldError(_name(label, "link"), "must be an http(s) URL", "invalid_url"))
 

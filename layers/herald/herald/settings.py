@@ -80,6 +80,11 @@ class Settings(BaseSettings):
     meta_graph_base: str = "https://graph.facebook.com"
     meta_graph_version: str = "v24.0"
     platform_timeout_seconds: float = 10.0
+    # LinkedIn and X take an image's bytes, which Herald fetches from the post's image_url.
+    image_max_bytes: int = 15 * 1024 * 1024
+    # Only the local sandbox, which serves images on 127.0.0.1, needs this: anywhere else an
+    # image_url naming a private address is a way into the VPC (herald.platforms.images).
+    image_private_hosts: bool = Field(False, validation_alias=AliasChoices("IMAGE_PRIVATE_HOSTS"))
 
     # --- OAuth -------------------------------------------------------------------------
     public_api_url: str = Field(

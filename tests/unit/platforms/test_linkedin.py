@@ -10,8 +10,9 @@ import pytest
 
 from herald.accounts import Credentials
 from herald.platforms.base import Content, ErrorKind, PlatformError, Progress
+from herald.platforms.images import ImageFetcher
 from herald.platforms.linkedin import LinkedInPublisher, escape_little_text
-from tests.fakes.platform_http import FakePlatform, body
+from tests.fakes.platform_http import FakePlatform, body, resolves_public
 
 API = "https://api.linkedin.test"
 NOW = datetime(2026, 11, 25, 22, 0, tzinfo=UTC)
@@ -33,7 +34,8 @@ def platform() -> FakePlatform:
 @pytest.fixture
 async def publisher(platform: FakePlatform) -> AsyncIterator[LinkedInPublisher]:
     client = platform.client()
-    yield LinkedInPublisher(client, api_base=API, version="202511", now=lambda: NOW)
+    images = ImageFetcher(client, resolve=resolves_public)
+    yield LinkedInPublisher(client, api_base=API, version="202511", now=lambda: NOW, images=images)
     await client.aclose()
 
 

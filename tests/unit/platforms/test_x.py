@@ -10,8 +10,9 @@ import pytest
 
 from herald.accounts import Credentials
 from herald.platforms.base import Content, ErrorKind, PlatformError, Progress
+from herald.platforms.images import ImageFetcher
 from herald.platforms.x import XPublisher
-from tests.fakes.platform_http import FakePlatform, body
+from tests.fakes.platform_http import FakePlatform, body, resolves_public
 
 API = "https://api.x.test"
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -39,7 +40,8 @@ def platform() -> FakePlatform:
 @pytest.fixture
 async def publisher(platform: FakePlatform) -> AsyncIterator[XPublisher]:
     client = platform.client()
-    yield XPublisher(client, api_base=API, now=lambda: NOW)
+    images = ImageFetcher(client, resolve=resolves_public)
+    yield XPublisher(client, api_base=API, now=lambda: NOW, images=images)
     await client.aclose()
 
 

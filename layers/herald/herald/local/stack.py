@@ -39,14 +39,6 @@ LOCAL_AWS = {
     "AWS_SECRET_ACCESS_KEY": "local",
     "AWS_SESSION_TOKEN": "local",
 }
-PLATFORM_BASES = (
-    "LINKEDIN_AUTH_BASE",
-    "LINKEDIN_API_BASE",
-    "X_AUTH_BASE",
-    "X_API_BASE",
-    "META_DIALOG_BASE",
-    "META_GRAPH_BASE",
-)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -232,9 +224,10 @@ class Stack:
         # Locally the key comes from the environment; made once per run when none is given.
         os.environ.setdefault("TOKEN_ENCRYPTION_KEYS", Fernet.generate_key().decode())
         if not self.args.no_sandbox:
-            sandbox = f"http://127.0.0.1:{self.args.sandbox_port}"
-            for name in PLATFORM_BASES:
-                os.environ.setdefault(name, sandbox)
+            from herald.local.sandbox import platform_env
+
+            for name, value in platform_env(f"http://127.0.0.1:{self.args.sandbox_port}").items():
+                os.environ.setdefault(name, value)
 
         from herald import container
         from herald.settings import get_settings

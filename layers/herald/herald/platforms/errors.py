@@ -141,22 +141,3 @@ def unexpected(platform: PlatformName, response: httpx.Response, what: str) -> P
         f"answered {response.status_code} without {what}",
         status=response.status_code,
     )
-
-
-async def fetch_image(
-    http: httpx.AsyncClient, platform: PlatformName, url: str
-) -> tuple[bytes, str]:
-    """Download an image the post references (LinkedIn and X take bytes, not URLs)."""
-    response = await send(http, platform, "GET", url)
-    if response.status_code >= 500:
-        raise PlatformError(
-            platform, ErrorKind.TRANSIENT, f"image host answered {response.status_code}"
-        )
-    if response.status_code != 200:
-        raise PlatformError(
-            platform,
-            ErrorKind.INVALID_CONTENT,
-            f"image_url could not be fetched (HTTP {response.status_code})",
-        )
-    content_type = response.headers.get("content-type", "application/octet-stream")
-    return response.content, content_type.split(";")[0].strip()

@@ -17,6 +17,7 @@ import httpx
 from herald.accounts import Credentials, PlatformName
 from herald.platforms import errors
 from herald.platforms.base import Content, ErrorKind, PlatformError, Progress, Published
+from herald.platforms.images import ImageFetcher
 
 # "little" text reserves these; unescaped, LinkedIn answers 201 and silently cuts the post at
 # the first one (https://learn.microsoft.com/linkedin/marketing/community-management/shares/
@@ -57,8 +58,10 @@ class LinkedInPublisher:
         api_base: str,
         version: str,
         now: Callable[[], datetime] | None = None,
+        images: ImageFetcher | None = None,
     ) -> None:
         self._http = http
+        self._images = images or ImageFetcher(http)
         self._base = api_base.rstrip("/")
         self._version = version
         self._now = now or (lambda: datetime.now(UTC))
@@ -129,7 +132,7 @@ class LinkedInPublisher:
         upload_url, image_urn = value.get("uploadUrl"), value.get("image")
         if not upload_url or not image_urn:
             raise errors.unexpected("linkedin", init, "an uploadUrl and image URN")
-        data, content_type = await errors.fetch_image(self._http, "linkedin", image_url)
+        data, content_type = await self._images.fetch("linkedin", image_url)
         put = await errors.send(
             self._http,
             "linkedin",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from herald.platforms.images import ImageFetcher
 from herald.platforms.linkedin import LinkedInPublisher
 from herald.platforms.meta import FacebookPublisher, InstagramPublisher
 from herald.platforms.x import XPublisher
@@ -18,11 +19,17 @@ if TYPE_CHECKING:
 
 def build_publishers(settings: Settings, http: httpx.AsyncClient) -> dict[PlatformName, Publisher]:
     graph_base, version = settings.meta_graph_base, settings.meta_graph_version
+    images = ImageFetcher(
+        http, max_bytes=settings.image_max_bytes, allow_private=settings.image_private_hosts
+    )
     return {
         "linkedin": LinkedInPublisher(
-            http, api_base=settings.linkedin_api_base, version=settings.linkedin_version
+            http,
+            api_base=settings.linkedin_api_base,
+            version=settings.linkedin_version,
+            images=images,
         ),
-        "x": XPublisher(http, api_base=settings.x_api_base),
+        "x": XPublisher(http, api_base=settings.x_api_base, images=images),
         "facebook": FacebookPublisher(http, graph_base=graph_base, version=version),
         "instagram": InstagramPublisher(http, graph_base=graph_base, version=version),
     }

@@ -17,6 +17,7 @@ import httpx
 from herald.accounts import Credentials, PlatformName
 from herald.platforms import errors
 from herald.platforms.base import Content, ErrorKind, PlatformError, Progress, Published
+from herald.platforms.images import ImageFetcher
 
 _URL = re.compile(r"https?://\S+")
 _SPACE = re.compile(r"\s+")
@@ -42,8 +43,10 @@ class XPublisher:
         *,
         api_base: str,
         now: Callable[[], datetime] | None = None,
+        images: ImageFetcher | None = None,
     ) -> None:
         self._http = http
+        self._images = images or ImageFetcher(http)
         self._base = api_base.rstrip("/")
         self._now = now or (lambda: datetime.now(UTC))
 
@@ -81,7 +84,7 @@ class XPublisher:
         return Published(ids[0], tweet_url(creds.details.get("username"), ids[0]), ids)
 
     async def _upload_image(self, creds: Credentials, image_url: str) -> str:
-        data, content_type = await errors.fetch_image(self._http, "x", image_url)
+        data, content_type = await self._images.fetch("x", image_url)
         # The one-shot v2 upload: raw bytes in the multipart `media` field, no INIT/APPEND/FINALIZE
         # (those are for video and files over 5 MB).
         response = await errors.send(

@@ -11,8 +11,10 @@ SANDBOX_URL = "http://127.0.0.1:8700"
 
 
 def platform_env(base_url: str = SANDBOX_URL) -> dict[str, str]:
-    """Environment that points every platform base URL at the sandbox."""
+    """Environment that points every platform base URL at the sandbox, whose images are served
+    from a private address too."""
     return {
+        "IMAGE_PRIVATE_HOSTS": "true",
         "LINKEDIN_AUTH_BASE": base_url,
         "LINKEDIN_API_BASE": base_url,
         "X_AUTH_BASE": base_url,
