@@ -185,6 +185,39 @@ def test_every_content_problem_of_every_target_is_reported_at_once_and_nothing_i
     assert all(p.calls == 0 for p in publishers.values())
 
 
+def test_an_image_url_into_the_vpc_is_refused_before_anything_is_stored_or_fetched(
+    call: Any,
+    business: dict[str, Any],
+    app_container: Container,
+    publishers: dict[str, FakePublisher],
+) -> None:
+    metadata = "http://169.254.169.254/latest/meta-data/iam/security-credentials/"
+    response = call("POST", "/api/v1/publish/multi", business, multi(image_url=metadata))
+    problem = response_json(response)
+    assert response["statusCode"] == 422
+    assert {(e["field"], e["code"]) for e in problem["errors"]} == {
+        (f"{account_id}.image_url", "private_host") for account_id in ACCOUNTS
+    }
+    assert post_items(app_container) == []
+    assert all(p.calls == 0 for p in publishers.values())
+
+
+@pytest.mark.parametrize("route", ["twitter", "linkedin"])
+def test_a_link_on_a_platform_that_takes_links_in_the_text_is_refused_not_dropped(
+    call: Any, business: dict[str, Any], app_container: Container, route: str
+) -> None:
+    account = "acc_x" if route == "twitter" else "acc_li"
+    body = {"account_ids": [account], "text": "New hours", "link": "https://bakery.test/hours"}
+
+    response = call("POST", f"/api/v1/publish/{route}", business, body)
+
+    assert response["statusCode"] == 422
+    [error] = response_json(response)["errors"]
+    assert error["field"] == "link"
+    assert "put the URL in the text" in error["message"]
+    assert post_items(app_container) == []
+
+
 def test_unknown_wrong_platform_and_needs_reauth_accounts_are_refused_together(
     call: Any, business: dict[str, Any], app_container: Container
 ) -> None:

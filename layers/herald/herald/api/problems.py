@@ -96,7 +96,8 @@ async def _validation(_: Request, exc: Exception) -> Response:
         field_errors.append(
             errors.FieldError(
                 field=_field_name(tuple(err.get("loc", ()))),
-                message=str(err.get("msg", "invalid")),
+                # A validator's own sentence, without pydantic's "Value error, " before it.
+                message=str(err.get("msg", "invalid")).removeprefix("Value error, "),
                 code=str(err.get("type", "invalid")),
             ).as_dict()
         )

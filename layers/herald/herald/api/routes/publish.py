@@ -41,7 +41,12 @@ class _PublishBody(BaseModel):
     account_ids: AccountIds
     text: str = Field("", max_length=70_000)
     image_url: str | None = Field(None, max_length=2048)
-    link: str | None = Field(None, max_length=2048)
+    link: str | None = Field(
+        None,
+        max_length=2048,
+        description="A Facebook Page post's link attachment; the other platforms take links in "
+        "the text, and their own routes refuse this field.",
+    )
 
     @field_validator("account_ids")
     @classmethod
@@ -54,7 +59,15 @@ class _PublishBody(BaseModel):
         return Content(text=self.text, image_url=self.image_url, link=self.link)
 
 
+def _link_goes_in_the_text(value: str | None) -> str | None:
+    # Accepted and dropped, a link would vanish from the post without a word.
+    if value is not None:
+        raise ValueError("only a Facebook Page post has a link field: put the URL in the text")
+    return value
+
+
 class LinkedInPublish(_PublishBody):
+    _no_link = field_validator("link")(_link_goes_in_the_text)
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -64,13 +77,17 @@ class LinkedInPublish(_PublishBody):
     )
 
 
-class TwitterPublish(_PublishBody):
+class _ThreadBody(_PublishBody):
     thread: list[Annotated[str, Field(max_length=5000)]] | None = Field(
         None,
         min_length=1,
         max_length=25,
         description="Tweets posted as a reply chain; replaces `text` when given.",
     )
+
+
+class TwitterPublish(_ThreadBody):
+    _no_link = field_validator("link")(_link_goes_in_the_text)
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -98,7 +115,7 @@ class MetaPublish(_PublishBody):
     )
 
 
-class MultiPublish(TwitterPublish):
+class MultiPublish(_ThreadBody):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
