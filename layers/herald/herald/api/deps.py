@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from herald import container as composition
 from herald.api.ratelimit_auth import authenticate_limited
@@ -44,12 +45,23 @@ async def named_accounts(request: Request) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
+# Declares the key in the OpenAPI description (each operation that needs one says so); the key
+# itself is read from the raw header, so a malformed one gets Herald's own 401, not FastAPI's 403.
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    bearerFormat="hrld_<business>.<secret>",
+    description='An API key, `Authorization: Bearer hrld_...` (docs/api.md, "Authentication").',
+)
+
+
 async def get_principal(
     request: Request,
     container: ContainerDep,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    _: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
 ) -> Principal:
     # Failed authentication is limited per client address (see herald.api.ratelimit_auth).
+    authorization = request.headers.get("authorization")
     principal = await authenticate_limited(
         request, container, authorization, await named_accounts(request)
     )
