@@ -42,7 +42,13 @@ def _example_body(spec: dict[str, Any], operation: dict[str, Any]) -> dict[str, 
     schema = content["schema"]
     if "$ref" in schema:
         schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
-    examples = schema.get("examples") or content.get("examples") or [{}]
+    examples = schema.get("examples") or content.get("examples")
+    # Without an example naming accounts, a body that takes them would be sent empty: never
+    # tried with another business's accounts.
+    assert examples or "account_ids" not in schema.get("properties", {}), (
+        f"{schema.get('title')}: give it an example with account_ids"
+    )
+    examples = examples or [{}]
     first = examples[0] if isinstance(examples, list) else next(iter(examples.values()))["value"]
     body: dict[str, Any] = copy.deepcopy(first)
     return body
@@ -174,6 +180,30 @@ def test_another_business_account_ids_in_a_body_look_like_ids_that_never_existed
         assert theirs.status_code not in (200, 201, 202, 403), (method, path, theirs.text)
 
     assert differences == {}
+
+
+def test_an_intruder_cannot_point_its_own_post_at_another_business_accounts(
+    api_call: ApiCaller, owner: Tenant, intruder: Tenant, oauth_clock: FrozenClock
+) -> None:
+    when = (oauth_clock.now() + timedelta(days=2)).isoformat()
+    mine = api_call(
+        "POST",
+        "/api/v1/schedule",
+        headers=intruder.headers,
+        json={"account_ids": [intruder.accounts["x"]], "text": "Mine", "scheduled_for": when},
+    ).json()
+    path = f"/api/v1/schedule/{mine['post_id']}"
+
+    theirs = api_call(
+        "PUT", path, headers=intruder.headers, json={"account_ids": [owner.accounts["linkedin"]]}
+    )
+    never_was = {"account_ids": ["acc_000000000000000000000000"]}
+    made_up = api_call("PUT", path, headers=intruder.headers, json=never_was)
+
+    assert theirs.status_code == made_up.status_code == 422
+    assert _codes(theirs) == _codes(made_up) == ["unknown_account"]
+    after = api_call("GET", f"/api/v1/posts/{mine['post_id']}", headers=intruder.headers).json()
+    assert [t["account_id"] for t in after["targets"]] == [intruder.accounts["x"]]
 
 
 def test_the_owner_still_has_everything_after_the_attempts(

@@ -66,7 +66,16 @@ class ScheduleIn(MultiPublish):
 class RescheduleIn(BaseModel):
     """Any subset: a new time, new accounts, or new content fields (the others are kept)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"account_ids": ["acc_linkedin", "acc_x"]},
+                {"scheduled_for": "2026-12-01T09:00:00", "timezone": "Europe/Paris"},
+                {"text": "Fresh sourdough at 9, not 8!"},
+            ]
+        },
+    )
 
     scheduled_for: str | None = Field(None, description=_WHEN, max_length=64)
     timezone: str | None = Field(None, max_length=64)
