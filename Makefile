@@ -16,7 +16,7 @@ export PATH := $(abspath $(VENV)/bin):$(dir $(PYTHON)):$(PATH)
 help:
 	@echo "make dev    - the whole system on this machine (moto, Redis, API, tick, worker, sandbox)"
 	@echo "make test   - install what the tests need, make sure Redis answers, run the suite"
-	@echo "make lint   - ruff and mypy"
+	@echo "make lint   - ruff, mypy and pip-audit"
 	@echo "make bench  - benchmarks, each printing JSON"
 	@echo "make fuzz   - schemathesis over every API operation, longer than in make test"
 	@echo "make load   - load test of the API over HTTP (wrk, fixed rate, 1,000-request burst)"
