@@ -157,3 +157,39 @@ def test_without_a_key(case: Any, api_call: ApiCaller, tenant: Tenant) -> None:
     status = _send(api_call, case, {})
     if _needs_a_key(case):
         assert status == 401 or status in _BEFORE_THE_KEY, (case.method, case.path, status)
+
+
+def _limited(container: Container, **limits: str) -> None:
+    # The fuzz runs with the limiter off (its hundreds of cases would spend any budget); here it
+    # is on, with a budget small enough to spend in one or two requests.
+    update: dict[str, Any] = {"rate_limit_enabled": True, **limits}
+    container.settings = container.settings.model_copy(update=update)
+    container.__dict__.pop("ratelimiter", None)
+
+
+def test_a_429_from_the_business_budget_matches_the_description(
+    oauth_container: Container, api_call: ApiCaller, tenant: Tenant
+) -> None:
+    _limited(oauth_container, rate_limit_default="1/minute")
+    case = schema["/api/v1/me"]["GET"].Case()
+
+    first = api_call("GET", "/api/v1/me", headers=tenant.headers)
+    second = api_call("GET", "/api/v1/me", headers=tenant.headers)
+
+    assert (first.status_code, second.status_code) == (200, 429)
+    case.validate_response(first, checks=CHECKS)
+    case.validate_response(second, checks=CHECKS)
+
+
+def test_a_429_from_the_failed_key_budget_matches_the_description(
+    oauth_container: Container, api_call: ApiCaller, tenant: Tenant
+) -> None:
+    _limited(oauth_container, rate_limit_auth_failures="1/minute")
+    case = schema["/api/v1/me"]["GET"].Case()
+    wrong = {"Authorization": "Bearer hrld_" + "A" * 43}
+
+    answers = [api_call("GET", "/api/v1/me", headers=wrong) for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [401, 429, 429]
+    for answer in answers:
+        case.validate_response(answer, checks=CHECKS)
