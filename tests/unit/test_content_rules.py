@@ -164,6 +164,17 @@ def test_urls_must_be_web_urls(settings: Settings) -> None:
 
 
 @pytest.mark.parametrize(
+    "url", ["http://[::1/a.png", "http://example.com:99999/a.png", "http://:80/a.png"]
+)
+def test_a_url_that_does_not_parse_is_an_invalid_url_not_an_error(
+    settings: Settings, url: str
+) -> None:
+    problems = validate(Content(text="hi", image_url=url), [("", "linkedin")], settings)
+
+    assert fields(problems) == [("image_url", "invalid_url")]
+
+
+@pytest.mark.parametrize(
     "url",
     [
         "http://169.254.169.254/latest/meta-data/",

@@ -97,6 +97,16 @@ def test_a_placeholder_encryption_key_is_accepted_in_development(
     assert Settings().environment == "development"
 
 
+def test_images_from_private_hosts_are_refused_as_a_production_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HERALD_ENV", "production")
+    monkeypatch.setenv("IMAGE_PRIVATE_HOSTS", "true")
+
+    with pytest.raises(ValidationError, match="IMAGE_PRIVATE_HOSTS"):
+        Settings()
+
+
 def test_settings_are_read_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TABLE_NAME", "first")
     first = get_settings()

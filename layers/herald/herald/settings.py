@@ -174,6 +174,11 @@ class Settings(BaseSettings):
         keys = self.token_encryption_keys
         if keys is not None and keys.get_secret_value().strip().lower() in _PLACEHOLDERS:
             raise ValueError("TOKEN_ENCRYPTION_KEYS holds a placeholder value in production")
+        if self.image_private_hosts:
+            raise ValueError(
+                "IMAGE_PRIVATE_HOSTS is for the local sandbox: in production it would let an "
+                "image_url reach into the VPC"
+            )
         return self
 
 

@@ -3,16 +3,25 @@ than the cap, and only something that is an image."""
 
 from __future__ import annotations
 
+import asyncio
+import gzip
+import ssl
 import threading
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from herald.platforms.base import ErrorKind, PlatformError
 from herald.platforms.images import ImageFetcher
-from tests.fakes.platform_http import FakePlatform, resolves_public
+from tests.fakes.platform_http import PUBLIC_ADDRESS, FakePlatform, resolves_public
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
@@ -115,7 +124,7 @@ async def test_a_redirect_to_a_private_address_is_not_followed(
     )
 
     assert "10.0.0.7" in error.detail
-    assert [r.url.host for r in platform.requests] == ["cdn.example.com"]
+    assert [r.headers["host"] for r in platform.requests] == ["cdn.example.com"]
 
 
 async def test_a_redirect_to_a_public_host_is_followed(
@@ -209,6 +218,88 @@ async def test_an_image_served_as_octet_stream_is_known_by_its_first_bytes(
     assert content_type == "image/png"
 
 
+async def test_the_request_goes_to_the_checked_address_with_the_host_name_kept(
+    platform: FakePlatform, http: httpx.AsyncClient
+) -> None:
+    platform.on("GET", "/cat.png", png())
+
+    await ImageFetcher(http, resolve=resolves_public).fetch("x", "https://cdn.example.com/cat.png")
+
+    [request] = platform.requests
+    assert request.url.host == PUBLIC_ADDRESS
+    assert request.headers["host"] == "cdn.example.com"
+    assert request.extensions["sni_hostname"] == "cdn.example.com"
+    assert request.headers["accept-encoding"] == "identity"
+
+
+async def test_a_compressed_answer_is_refused_unread(
+    platform: FakePlatform, http: httpx.AsyncClient
+) -> None:
+    # Double gzip: a few hundred bytes that would decompress to 20 MB (and a few more, to GBs).
+    bomb = gzip.compress(gzip.compress(b"\0" * 20 * 1024 * 1024))
+
+    async def stream() -> AsyncIterator[bytes]:
+        yield bomb
+
+    headers = {"content-type": "image/png", "content-encoding": "gzip, gzip"}
+    platform.on(
+        "GET", "/x.png", lambda request: httpx.Response(200, content=stream(), headers=headers)
+    )
+
+    error = await refused(
+        ImageFetcher(http, resolve=resolves_public), "https://cdn.example.com/x.png"
+    )
+
+    assert error.kind is ErrorKind.INVALID_CONTENT
+    assert "compressed" in error.detail
+
+
+async def test_a_host_that_drips_its_answer_runs_out_of_time(
+    platform: FakePlatform, http: httpx.AsyncClient
+) -> None:
+    async def drip() -> AsyncIterator[bytes]:
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            yield b"\xff"
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=drip(), headers={"content-type": "image/jpeg"})
+
+    platform.on("GET", "/slow.jpg", slow)
+
+    error = await refused(
+        ImageFetcher(http, resolve=resolves_public, timeout_seconds=0.3),
+        "https://cdn.example.com/slow.jpg",
+    )
+
+    assert error.kind is ErrorKind.TRANSIENT
+    assert "took over 0.3 s" in error.detail
+
+
+@pytest.mark.parametrize(
+    "url", ["http://example.com:99999/a.png", "http://\u24d0.example/a.png", "ftp://x.test/a"]
+)
+async def test_a_url_that_cannot_be_fetched_is_invalid_content_not_an_unknown_outcome(
+    http: httpx.AsyncClient, url: str
+) -> None:
+    error = await refused(ImageFetcher(http, resolve=resolves_public), url)
+
+    assert error.kind is ErrorKind.INVALID_CONTENT
+
+
+@pytest.mark.parametrize("status", [429, 503])
+async def test_a_busy_image_host_is_worth_another_try(
+    platform: FakePlatform, http: httpx.AsyncClient, status: int
+) -> None:
+    platform.on("GET", "/x.png", httpx.Response(status))
+
+    error = await refused(
+        ImageFetcher(http, resolve=resolves_public), "https://cdn.example.com/x.png"
+    )
+
+    assert error.kind is ErrorKind.TRANSIENT
+
+
 async def test_a_host_that_does_not_resolve_is_worth_another_try(
     http: httpx.AsyncClient,
 ) -> None:
@@ -236,7 +327,10 @@ async def test_the_sandbox_setting_lets_a_local_image_through(
 
 
 class _Image(BaseHTTPRequestHandler):
+    hosts: list[str] = []
+
     def do_GET(self) -> None:
+        _Image.hosts.append(self.headers["Host"])
         self.send_response(200)
         self.send_header("Content-Type", "image/png")
         self.send_header("Content-Length", str(len(PNG)))
@@ -257,16 +351,19 @@ def local_server() -> Iterator[int]:
     server.server_close()
 
 
-async def test_a_connection_that_lands_on_a_private_address_is_dropped_before_the_body(
-    local_server: int,
+async def test_a_name_is_fetched_from_the_address_it_was_checked_at(
+    local_server: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # DNS rebinding: the check's lookup said public, the connection's own lookup said loopback.
-    # "127.1" is not an address to the check (so it asks the resolver) but is one to the socket.
+    # images.test resolves nowhere on this machine: the image arriving proves the connection
+    # went to the address the check resolved (made to pass as public here), not to a second
+    # lookup that could answer differently.
+    monkeypatch.setattr("herald.platforms.images.is_public", lambda address: True)
     async with httpx.AsyncClient() as http:
-        fetcher = ImageFetcher(http, resolve=resolves_public)
-        error = await refused(fetcher, f"http://127.1:{local_server}/x.png")
+        fetcher = ImageFetcher(http, resolve=resolving_to("127.0.0.1"))  # type: ignore[arg-type]
+        data, _ = await fetcher.fetch("x", f"http://images.test:{local_server}/x.png")
 
-    assert "not a public address" in error.detail
+    assert data == PNG
+    assert _Image.hosts[-1] == f"images.test:{local_server}"
 
 
 async def test_a_real_fetch_from_an_allowed_local_host_reads_the_image(local_server: int) -> None:
@@ -276,3 +373,54 @@ async def test_a_real_fetch_from_an_allowed_local_host_reads_the_image(local_ser
         )
 
     assert (data, content_type) == (PNG, "image/png")
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[int, ssl.SSLContext]]:
+    """An HTTPS server on 127.0.0.1 whose certificate names only images.test, and a client
+    context that trusts it."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "images.test")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("images.test")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert_file, key_file)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Image)
+    server.socket = server_context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1], ssl.create_default_context(cafile=str(cert_file))
+    server.shutdown()
+    server.server_close()
+
+
+async def test_over_https_the_certificate_is_checked_against_the_host_name_not_the_address(
+    tls_server: tuple[int, ssl.SSLContext], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port, trusting = tls_server
+    monkeypatch.setattr("herald.platforms.images.is_public", lambda address: True)
+    async with httpx.AsyncClient(verify=trusting) as http:
+        fetcher = ImageFetcher(http, resolve=resolving_to("127.0.0.1"))  # type: ignore[arg-type]
+        data, _ = await fetcher.fetch("x", f"https://images.test:{port}/x.png")
+
+    assert data == PNG
