@@ -99,10 +99,16 @@ class Container:
 
     @cached_property
     def http(self) -> httpx.AsyncClient:
+        from http.cookiejar import DefaultCookiePolicy
+
         import httpx
 
         timeout = httpx.Timeout(self.settings.platform_timeout_seconds, connect=3.0)
-        return httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        # One client serves every business: a cookie a platform (or an image host) sets for one
+        # must not ride along on another's requests. Platforms authenticate by token alone.
+        client.cookies.jar.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        return client
 
     # --- repositories -------------------------------------------------------------------
     @cached_property
