@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from herald import aio
 from herald.container import Container
 from herald.settings import Settings
+from tests.fakes.local_http import serving
 
 
 class _SetsACookie(BaseHTTPRequestHandler):
@@ -29,12 +29,8 @@ class _SetsACookie(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _SetsACookie)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(_SetsACookie) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def test_a_cookie_set_for_one_request_is_not_sent_on_the_next(server: str) -> None:

@@ -6,10 +6,9 @@ from __future__ import annotations
 import asyncio
 import gzip
 import ssl
-import threading
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import httpx
@@ -21,6 +20,7 @@ from cryptography.x509.oid import NameOID
 
 from herald.platforms.base import ErrorKind, PlatformError
 from herald.platforms.images import ImageFetcher
+from tests.fakes.local_http import serving
 from tests.fakes.platform_http import PUBLIC_ADDRESS, FakePlatform, resolves_public
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -343,12 +343,8 @@ class _Image(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def local_server() -> Iterator[int]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Image)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    with serving(_Image) as port:
+        yield port
 
 
 async def test_a_name_is_fetched_from_the_address_it_was_checked_at(
@@ -405,13 +401,8 @@ def tls_server(tmp_path: Path) -> Iterator[tuple[int, ssl.SSLContext]]:
     )
     server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_context.load_cert_chain(cert_file, key_file)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Image)
-    server.socket = server_context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_address[1], ssl.create_default_context(cafile=str(cert_file))
-    server.shutdown()
-    server.server_close()
+    with serving(_Image, tls=server_context) as port:
+        yield port, ssl.create_default_context(cafile=str(cert_file))
 
 
 async def test_over_https_the_certificate_is_checked_against_the_host_name_not_the_address(
