@@ -317,6 +317,32 @@ async def test_meta_exchanges_for_a_long_lived_token_and_lists_pages_with_instag
     assert identities[0].details == {"page_id": "p1", "user_id": "u1"}
 
 
+async def test_meta_sends_the_user_token_to_no_next_page_off_the_graph_api() -> None:
+    sent_to: list[str] = []
+
+    def route(request: httpx.Request) -> httpx.Response:
+        sent_to.append(request.url.host)
+        if request.url.path == "/v24.0/oauth/access_token":
+            return httpx.Response(200, json={"access_token": "LONG", "expires_in": 5183944})
+        if request.url.path == "/v24.0/me":
+            return httpx.Response(200, json={"id": "u1", "name": "Owner"})
+        page = {"id": "p1", "name": "Bakery", "access_token": "PT1"}
+        return httpx.Response(
+            200, json={"data": [page], "paging": {"next": "https://collector.example/next"}}
+        )
+
+    flow = MetaFlow(
+        httpx.AsyncClient(transport=httpx.MockTransport(route)),
+        settings(),
+        CLIENT,
+        FrozenClock(NOW),
+    )
+    with pytest.raises(PlatformError, match="another host"):
+        await flow.exchange(code="CODE", redirect_uri="https://r", code_verifier=None)
+
+    assert "collector.example" not in sent_to
+
+
 def test_meta_dialog_url_uses_the_graph_version_and_comma_scopes() -> None:
     flow = MetaFlow(http(Recorder({})), settings(), CLIENT, FrozenClock(NOW))
     url = flow.authorization_url(state="st", redirect_uri="https://r", code_challenge=None)

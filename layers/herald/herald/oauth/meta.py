@@ -153,6 +153,13 @@ class MetaFlow:
             next_url = (body.get("paging") or {}).get("next")
             if not next_url:
                 break
+            if not _same_origin(str(next_url), self._graph):
+                # The user's token goes only to the Graph API, whatever a page says is next.
+                raise PlatformError(
+                    "facebook",
+                    ErrorKind.PLATFORM_ERROR,
+                    "the Graph API sent a next page on another host",
+                )
             # `next` is absolute and already carries the query; only the credentials are added.
             request = self._http.build_request(
                 "GET", str(next_url), headers={"Authorization": f"Bearer {user_token}"}
@@ -189,3 +196,8 @@ class MetaFlow:
         if response.status_code >= 400:
             raise platform_error("facebook", response)
         return True
+
+
+def _same_origin(url: str, base: str) -> bool:
+    a, b = httpx.URL(url), httpx.URL(base)
+    return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
