@@ -1,7 +1,7 @@
-"""OAuth callback latency through the API Lambda handler (Mangum, HTTP API payload v2) with real
-Redis, DynamoDB on moto in-process, and X's token and users/me endpoints answered by an httpx
-MockTransport (so the figure is Herald's own cost plus one Redis round trip, not X's). Also counts
-the Redis round trips of one authorize and one callback. Prints JSON.
+"""OAuth callback and confirm latency through the API Lambda handler (Mangum, HTTP API payload
+v2) with real Redis, DynamoDB on moto in-process, and X's token and users/me endpoints answered by
+an httpx MockTransport (so the figure is Herald's own cost plus its Redis round trips, not X's).
+Also counts the Redis round trips of one authorize, one callback and one confirm. Prints JSON.
 
     .venv/bin/python bench/bench_oauth.py [--calls 300] [--redis-url redis://127.0.0.1:6379/5]
 
@@ -9,8 +9,9 @@ Two runs: accounts written to DynamoDB on moto (in-process, itself ~20 ms a call
 written to memory, which leaves Herald's own cost plus the Redis round trip.
 
 Each iteration makes a state with `GET /oauth/x/authorize` (not timed), then times
-`GET /oauth/x/callback?code=...&state=...`: GETDEL the state, exchange the code, read the user,
-encrypt both tokens, upsert the account, 302 to the dashboard.
+`GET /oauth/x/callback?code=...&state=...` (check and spend the state, exchange the code, read
+the user, encrypt both tokens, hold the account in Redis, 302 to the dashboard) and
+`POST /oauth/x/confirm` with the key (take the held account, upsert it).
 """
 
 from __future__ import annotations
@@ -141,24 +142,38 @@ def main() -> None:
             url = json.loads(response["body"])["authorization_url"]
             return {"state": parse_qs(urlsplit(url).query)["state"][0], "code": "bench-code"}
 
-        def callback(query: dict[str, str]) -> float:
-            event = http_event("GET", "/api/v1/oauth/x/callback", query=query)
+        def timed(event: dict[str, Any], status: int) -> tuple[float, dict[str, Any]]:
             started = time.perf_counter()
             response = handler(event, ctx)
             elapsed = (time.perf_counter() - started) * 1000
-            assert response["statusCode"] == 302, response
-            return elapsed
+            assert response["statusCode"] == status, response
+            return elapsed, response
+
+        def callback(query: dict[str, str]) -> tuple[float, str]:
+            event = http_event("GET", "/api/v1/oauth/x/callback", query=query)
+            elapsed, response = timed(event, 302)
+            location = response["headers"]["location"]
+            return elapsed, parse_qs(urlsplit(location).query)["confirm"][0]
+
+        def confirm(confirmation: str) -> float:
+            body = {"confirmation": confirmation}
+            event = http_event("POST", "/api/v1/oauth/x/confirm", headers=auth, body=body)
+            return timed(event, 200)[0]
+
+        def connect() -> tuple[float, float]:
+            took, confirmation = callback(authorize())
+            return took, confirm(confirmation)
 
         for _ in range(args.warmup):
-            callback(authorize())
-        timings = [callback(authorize()) for _ in range(args.calls)]
+            connect()
+        on_moto = [connect() for _ in range(args.calls)]
 
         # The same with the account write kept in memory: what is left is Herald's own cost
-        # plus the one Redis round trip (moto's in-process DynamoDB dominates the figure above).
+        # plus its Redis round trips (moto's in-process DynamoDB dominates the figures above).
         container.__dict__["accounts"] = InMemoryAccounts()
         for _ in range(args.warmup):
-            callback(authorize())
-        in_memory = [callback(authorize()) for _ in range(args.calls)]
+            connect()
+        in_memory = [connect() for _ in range(args.calls)]
 
         def round_trips(limiter: bool) -> dict[str, int]:
             aio.run(container.aclose())
@@ -175,10 +190,13 @@ def main() -> None:
             query = authorize()
             per_authorize = len(commands)
             commands.clear()
-            callback(query)
+            _, confirmation = callback(query)
             per_callback = len(commands)
+            commands.clear()
+            confirm(confirmation)
+            per_confirm = len(commands)
             aio.run(built.aclose())
-            return {"authorize": per_authorize, "callback": per_callback}
+            return {"authorize": per_authorize, "callback": per_callback, "confirm": per_confirm}
 
         trips_off = round_trips(limiter=False)
         trips_on = round_trips(limiter=True)
@@ -191,8 +209,10 @@ def main() -> None:
                 "calls": args.calls,
                 "redis": args.redis_url,
                 "platform": "httpx.MockTransport (X token + users/me)",
-                "callback_ms_moto_dynamodb": summary(timings),
-                "callback_ms_in_memory_accounts": summary(in_memory),
+                "callback_ms_moto_dynamodb": summary([c for c, _ in on_moto]),
+                "confirm_ms_moto_dynamodb": summary([k for _, k in on_moto]),
+                "callback_ms_in_memory_accounts": summary([c for c, _ in in_memory]),
+                "confirm_ms_in_memory_accounts": summary([k for _, k in in_memory]),
                 "redis_round_trips": {
                     "oauth_state_only": trips_off,
                     "with_rate_limiter": trips_on,

@@ -46,10 +46,11 @@ def _connect(client: httpx.Client, services: Services, key: str, provider: str) 
     consent = client.get(started.json()["authorization_url"])
     assert consent.status_code == 302, consent.text
     query = {k: v[0] for k, v in parse_qs(urlsplit(consent.headers["location"]).query).items()}
+    # Sent on with the key, as a server-side client would: the accounts are stored at once.
     done = client.get(
         f"{services.api_url}/api/v1/oauth/{provider}/callback",
         params=query,
-        headers={"Accept": "application/json"},
+        headers={"Accept": "application/json", **headers},
     )
     done.raise_for_status()
     return [a["account_id"] for a in done.json()["connected"]]

@@ -162,6 +162,19 @@ test('connecting X goes through the platform and comes back to the dashboard', a
   await shoot('accounts')
 })
 
+test('an account another business started connecting is not stored under this one', { skip: !PERF_KEY }, async () => {
+  // Another business sends its consent link to this dashboard's user, who follows it.
+  const mine = (await api('GET', '/accounts')).body.accounts.length
+  const started = await api('GET', '/oauth/linkedin/authorize', undefined, PERF_KEY)
+  await page.goto(started.body.authorization_url)
+  await page.waitForURL(/\/app\/#accounts$/)
+  await page.locator('.toast-error', { hasText: 'Invalid confirmation' }).waitFor()
+  assert.equal((await api('GET', '/accounts')).body.accounts.length, mine)
+  const theirs = (await api('GET', '/accounts', undefined, PERF_KEY)).body.accounts
+  assert.deepEqual(theirs.filter((a) => a.platform === 'linkedin'), [])
+  await dismissToasts()
+})
+
 test('the counter weighs X text as X does and the preview shows it', async () => {
   await tab('Compose')
   await page.locator(`input[name=target][value="${state.x}"]`).check()
@@ -320,6 +333,10 @@ test('the calendar renders a month of 500 posts', { skip: !PERF_KEY }, async () 
   const started = await api('GET', '/oauth/x/authorize', undefined, PERF_KEY)
   const back = await fetch(started.body.authorization_url, { redirect: 'follow' })
   assert.ok(back.ok)
+  // The callback holds the account until the business that started it confirms with its key.
+  const confirmation = new URL(back.url).searchParams.get('confirm')
+  const confirmed = await api('POST', '/oauth/x/confirm', { confirmation }, PERF_KEY)
+  assert.equal(confirmed.status, 200, JSON.stringify(confirmed.body))
   const accounts = (await api('GET', '/accounts', undefined, PERF_KEY)).body.accounts
   const account = accounts[0].account_id
 

@@ -12,6 +12,20 @@ const CalendarView = lazy(() => import('./components/CalendarView'))
 type Tab = 'accounts' | 'compose' | 'calendar'
 const TABS: Tab[] = ['accounts', 'compose', 'calendar']
 
+const PENDING = 'herald.pendingConnection'
+
+// The codes the API's callback sends back; anything else in the address bar is not shown.
+const CONNECT_ERRORS: Record<string, string> = {
+  access_denied: 'the connection was not approved',
+  no_pages: 'no Facebook Page was shared with Herald',
+  token_exchange_failed: 'the platform refused to complete the connection',
+  platform_unavailable: 'the platform did not answer; try again shortly',
+}
+
+function connectError(code: string): string {
+  return CONNECT_ERRORS[code] ?? 'the connection failed'
+}
+
 function initialTab(): Tab {
   const hash = window.location.hash.slice(1) as Tab
   return TABS.includes(hash) ? hash : 'compose'
@@ -24,6 +38,7 @@ export function App() {
   const [tab, setTab] = useState<Tab>(initialTab)
   const [accounts, setAccounts] = useState<Account[] | null>(null)
   const [version, setVersion] = useState(0)
+  const [pending, setPending] = useState(0)
 
   const loadAccounts = useCallback(() => {
     api.accounts().then(setAccounts, (e) => {
@@ -43,20 +58,39 @@ export function App() {
       .finally(() => setChecking(false))
   }, [toasts])
 
-  // Coming back from a platform's consent page: /app?connected=...&platform=... or ?error=...
+  // Coming back from a platform's consent page: /app?confirm=...&platform=... or ?error=...
   useEffect(() => {
     const q = new URLSearchParams(window.location.search)
-    if (!q.has('connected') && !q.has('error')) return
+    if (!q.has('confirm') && !q.has('error') && !q.has('connected')) return
     const platform = q.get('platform') ?? ''
+    window.history.replaceState(null, '', window.location.pathname + '#accounts')
+    setTab('accounts')
     if (q.get('error')) {
-      toasts.fail('Account not connected', `${platform}: ${q.get('error')!.replace(/_/g, ' ')}`)
+      toasts.fail('Account not connected', `${platform}: ${connectError(q.get('error')!)}`)
+    } else if (q.get('confirm')) {
+      // Held by the API until this business's key confirms it (after signing in, if need be).
+      sessionStorage.setItem(PENDING, JSON.stringify({ platform, confirmation: q.get('confirm') }))
+      setPending((n) => n + 1)
     } else {
       const n = (q.get('connected') ?? '').split(',').filter(Boolean).length
       toasts.ok('Account connected', `${n} ${platform} account${n === 1 ? '' : 's'}`)
     }
-    window.history.replaceState(null, '', window.location.pathname + '#accounts')
-    setTab('accounts')
   }, [toasts])
+
+  useEffect(() => {
+    const held = sessionStorage.getItem(PENDING)
+    if (!me || !held) return
+    sessionStorage.removeItem(PENDING)
+    const { platform, confirmation } = JSON.parse(held) as { platform: string; confirmation: string }
+    api.confirm(platform, confirmation).then(
+      (done) => {
+        const n = done.connected.length
+        toasts.ok('Account connected', `${n} ${platform} account${n === 1 ? '' : 's'}`)
+        loadAccounts()
+      },
+      (e) => toasts.error(e),
+    )
+  }, [me, pending, toasts, loadAccounts])
 
   // Fresh on every visit to Accounts: a publish elsewhere may have marked one needs_reauth.
   useEffect(() => {

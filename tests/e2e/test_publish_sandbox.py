@@ -22,10 +22,8 @@ from tests.fakes.lambda_events import http_event, response_json
 from tests.fakes.oauth import (
     SANDBOX,
     bearer,
-    callback_event,
-    follow_platform,
+    connect_through_api,
     sandbox_settings,
-    start,
     topic_reader,
 )
 
@@ -57,10 +55,7 @@ def accounts(
 ) -> dict[str, str]:
     """Connect LinkedIn, X and Meta through their OAuth flows: account id by platform."""
     for platform in ("linkedin", "x", "meta"):
-        started = start(api, lambda_context, business, platform)
-        back = follow_platform(sandbox_app, started["authorization_url"])
-        response = api(callback_event(platform, back, json_wanted=True), lambda_context)
-        assert response["statusCode"] in (200, 302), response["body"]
+        connect_through_api(api, lambda_context, business, sandbox_app, platform)
     found: dict[str, str] = {}
     for account in oauth_container.accounts.list_for_business(business["business_id"]):
         # The first Page is the one with an Instagram account.

@@ -155,6 +155,38 @@ def callback_event(
     return http_event("GET", f"/api/v1/oauth/{platform}/callback", query=query, headers=all_headers)
 
 
+def confirm_event(business: dict[str, Any], platform: str, confirmation: str) -> dict[str, Any]:
+    return http_event(
+        "POST",
+        f"/api/v1/oauth/{platform}/confirm",
+        headers=bearer(business),
+        body={"confirmation": confirmation},
+    )
+
+
+def confirmation_of(response: dict[str, Any]) -> str:
+    """The one-time confirmation a keyless callback answered with, redirect or JSON."""
+    if response["statusCode"] == 302:
+        location = next(v for k, v in response["headers"].items() if k.lower() == "location")
+        return parse_qs(urlsplit(location).query)["confirm"][0]
+    confirmation: str = json.loads(response["body"])["confirmation"]
+    return confirmation
+
+
+def connect_through_api(
+    api: Any, ctx: Any, business: dict[str, Any], sandbox_app: Any, platform: str
+) -> dict[str, Any]:
+    """The whole connection as the dashboard makes it: authorize, the browser at the platform and
+    back on the callback, then the confirmation with the business's key. The confirm answer."""
+    back = follow_platform(sandbox_app, start(api, ctx, business, platform)["authorization_url"])
+    held = api(callback_event(platform, back), ctx)
+    assert held["statusCode"] == 302, held.get("body")
+    confirmed = api(confirm_event(business, platform, confirmation_of(held)), ctx)
+    assert confirmed["statusCode"] == 200, confirmed.get("body")
+    body: dict[str, Any] = json.loads(confirmed["body"])
+    return body
+
+
 def state_of(authorization_url: str) -> str:
     return parse_qs(urlsplit(authorization_url).query)["state"][0]
 

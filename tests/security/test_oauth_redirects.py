@@ -66,7 +66,7 @@ def test_a_successful_callback_goes_only_to_the_frontend(
     location = response.headers["location"]
     assert location.startswith(oauth_container.settings.frontend_url + "?")
     assert "evil" not in location
-    assert "connected" in parse_qs(urlsplit(location).query)
+    assert "confirm" in parse_qs(urlsplit(location).query)
 
 
 def test_a_refused_consent_goes_only_to_the_frontend(

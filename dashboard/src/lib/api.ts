@@ -82,6 +82,10 @@ export const api = {
   accounts: () => request<{ accounts: Account[] }>('GET', '/accounts').then((r) => r.accounts),
   authorize: (platform: string) =>
     request<{ authorization_url: string }>('GET', `/oauth/${platform}/authorize`),
+  confirm: (platform: string, confirmation: string) =>
+    request<{ connected: { account_id: string }[] }>('POST', `/oauth/${platform}/confirm`, {
+      confirmation,
+    }),
   disconnect: (id: string) => request('DELETE', `/accounts/${encodeURIComponent(id)}`),
   publish: (body: Record<string, unknown>) =>
     request<PostOut>('POST', '/publish/multi', body, true),

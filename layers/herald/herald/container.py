@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from herald.accounts import PlatformName
     from herald.idempotency import IdempotencyStore
+    from herald.oauth.confirmations import ConfirmationStore
     from herald.oauth.state import StateStore
     from herald.platforms.base import Publisher
     from herald.ratelimit import RateLimiter
@@ -167,6 +168,12 @@ class Container:
         from herald.oauth.state import StateStore
 
         return StateStore(self.redis, self.settings.oauth_state_ttl_seconds)
+
+    @cached_property
+    def oauth_confirmations(self) -> ConfirmationStore:
+        from herald.oauth.confirmations import ConfirmationStore
+
+        return ConfirmationStore(self.redis, self.settings.oauth_state_ttl_seconds)
 
     async def aclose(self) -> None:
         """Close the async clients this container made (the local stack and tests call it)."""

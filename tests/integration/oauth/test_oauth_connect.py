@@ -14,6 +14,9 @@ from tests.fakes.oauth import (
     account_items,
     bearer,
     callback_event,
+    confirm_event,
+    confirmation_of,
+    connect_through_api,
     follow_platform,
     start,
 )
@@ -35,8 +38,12 @@ def test_linkedin_connects_end_to_end_with_tokens_encrypted_at_rest(
 
     assert response["statusCode"] == 302
     location = header(response, "location") or ""
-    assert location.startswith("https://app.herald.test/connect?connected=acc_")
+    assert location.startswith("https://app.herald.test/connect?confirm=")
     assert location.endswith("&platform=linkedin")
+    assert account_items(oauth_container) == []  # held until the business confirms
+    confirmation = confirmation_of(response)
+    confirmed = api(confirm_event(business, "linkedin", confirmation), lambda_context)
+    assert confirmed["statusCode"] == 200, confirmed["body"]
     items = account_items(oauth_container)
     assert len(items) == 1
     item = items[0]
@@ -64,7 +71,11 @@ def test_x_connects_with_pkce_and_stores_the_refresh_token_encrypted(
     response = api(callback_event("x", back, json_wanted=True), lambda_context)
 
     assert response["statusCode"] == 200, response["body"]
-    body = response_json(response)
+    held = response_json(response)
+    assert held["connected"] == []
+    assert [a["platform"] for a in held["awaiting_confirmation"]] == ["x"]
+    assert held["confirmation_expires_in"] == 600
+    body = response_json(api(confirm_event(business, "x", held["confirmation"]), lambda_context))
     assert [a["platform"] for a in body["connected"]] == ["x"]
     item = account_items(oauth_container)[0]
     raw = json.dumps(item, default=str)
@@ -81,13 +92,8 @@ def test_meta_connects_each_page_and_its_instagram_account(
     sandbox_app: Any,
     oauth_container: Container,
 ) -> None:
-    started = start(api, lambda_context, business, "meta")
-    back = follow_platform(sandbox_app, started["authorization_url"])
+    connected = connect_through_api(api, lambda_context, business, sandbox_app, "meta")["connected"]
 
-    response = api(callback_event("meta", back, json_wanted=True), lambda_context)
-
-    assert response["statusCode"] == 200, response["body"]
-    connected = response_json(response)["connected"]
     assert sorted(a["platform"] for a in connected) == ["facebook", "facebook", "instagram"]
     accounts = oauth_container.accounts.list_for_business(business["business_id"])
     instagram = next(a for a in accounts if a.platform == "instagram")
@@ -106,10 +112,7 @@ def test_reconnecting_an_account_updates_it_instead_of_adding_another(
 ) -> None:
     ids = []
     for _ in range(2):
-        back = follow_platform(
-            sandbox_app, start(api, lambda_context, business, "x")["authorization_url"]
-        )
-        body = response_json(api(callback_event("x", back, json_wanted=True), lambda_context))
+        body = connect_through_api(api, lambda_context, business, sandbox_app, "x")
         ids.append(body["connected"][0]["account_id"])
 
     assert ids[0] == ids[1]
@@ -175,9 +178,10 @@ def test_no_token_reaches_a_log_line_or_a_response(
         sandbox_app, start(api, lambda_context, business, "x")["authorization_url"]
     )
     response = api(callback_event("x", back, json_wanted=True), lambda_context)
+    confirmed = api(confirm_event(business, "x", confirmation_of(response)), lambda_context)
     listing = api(http_event("GET", "/api/v1/accounts", headers=bearer(business)), lambda_context)
     logged = "".join(repr(r.__dict__) for r in caplog.records)
-    everything = logged + response["body"] + listing["body"]
+    everything = logged + response["body"] + confirmed["body"] + listing["body"]
     assert "accounts connected" in logged
     for token in [*sandbox.tokens, *sandbox.refresh_tokens]:
         assert token not in everything

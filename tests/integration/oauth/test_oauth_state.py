@@ -1,5 +1,6 @@
 """The OAuth state: single use, ten minutes, bound to one business and one platform; every
-rejected callback is a clear error and stores nothing."""
+rejected callback is a clear error and stores nothing. A callback without a key holds the
+accounts until the business that started the flow confirms them with its key."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from herald.container import Container
 from herald.errors import DependencyUnavailable
 from herald.local.sandbox.state import SandboxState
 from herald.oauth import service
+from herald.oauth.state import _CONSUME as consume_script
 from herald.oauth.state import InvalidState
 from herald.settings import Settings
 from tests.fakes.lambda_events import header, http_event, response_json
@@ -26,6 +28,8 @@ from tests.fakes.oauth import (
     account_items,
     bearer,
     callback_event,
+    confirm_event,
+    confirmation_of,
     follow_platform,
     sandbox_client,
     start,
@@ -123,6 +127,8 @@ def test_a_state_made_for_another_platform_is_a_400(
     response = api(callback_event("x", query), lambda_context)
 
     _assert_invalid_state(response, oauth_container, "another platform")
+    # Refused without being spent: the right path still completes it.
+    assert api(callback_event("linkedin", query), lambda_context)["statusCode"] == 302
 
 
 def test_a_state_presented_with_another_business_key_is_a_400(
@@ -138,6 +144,87 @@ def test_a_state_presented_with_another_business_key_is_a_400(
     response = api(callback_event("x", query, headers=bearer(other_business)), lambda_context)
 
     _assert_invalid_state(response, oauth_container, "another business")
+    # Refused without being spent: the business that started it still completes it.
+    mine = callback_event("x", query, json_wanted=True, headers=bearer(business))
+    assert response_json(api(mine, lambda_context))["connected"]
+
+
+def test_a_callback_with_no_key_stores_nothing_until_the_business_confirms(
+    api: Any,
+    lambda_context: Any,
+    business: dict[str, Any],
+    sandbox_app: Any,
+    oauth_container: Container,
+) -> None:
+    query = _connect_query(api, lambda_context, business, sandbox_app)
+
+    held = api(callback_event("x", query), lambda_context)
+
+    assert held["statusCode"] == 302
+    assert account_items(oauth_container) == []
+    confirmed = api(confirm_event(business, "x", confirmation_of(held)), lambda_context)
+    assert confirmed["statusCode"] == 200
+    assert len(oauth_container.accounts.list_for_business(business["business_id"])) == 1
+
+
+def test_another_business_cannot_confirm_an_account_it_did_not_start_connecting(
+    api: Any,
+    lambda_context: Any,
+    business: dict[str, Any],
+    other_business: dict[str, Any],
+    sandbox_app: Any,
+    oauth_container: Container,
+) -> None:
+    # A business sends its consent link to someone; the account they connect is held for it.
+    query = _connect_query(api, lambda_context, business, sandbox_app)
+    confirmation = confirmation_of(api(callback_event("x", query), lambda_context))
+
+    theirs = api(confirm_event(other_business, "x", confirmation), lambda_context)
+
+    assert theirs["statusCode"] == 400
+    assert response_json(theirs)["type"].endswith("/invalid-confirmation")
+    assert account_items(oauth_container) == []
+    # Not spent by the refusal.
+    assert api(confirm_event(business, "x", confirmation), lambda_context)["statusCode"] == 200
+
+
+def test_a_confirmation_is_single_use_and_for_its_own_platform(
+    api: Any,
+    lambda_context: Any,
+    business: dict[str, Any],
+    sandbox_app: Any,
+    oauth_container: Container,
+) -> None:
+    query = _connect_query(api, lambda_context, business, sandbox_app)
+    confirmation = confirmation_of(api(callback_event("x", query), lambda_context))
+
+    elsewhere = api(confirm_event(business, "linkedin", confirmation), lambda_context)
+    first = api(confirm_event(business, "x", confirmation), lambda_context)
+    again = api(confirm_event(business, "x", confirmation), lambda_context)
+
+    assert [r["statusCode"] for r in (elsewhere, first, again)] == [400, 200, 400]
+    assert len(account_items(oauth_container)) == 1
+
+
+def test_a_confirmation_expires_with_the_state_lifetime(
+    api: Any,
+    lambda_context: Any,
+    business: dict[str, Any],
+    sandbox_app: Any,
+    oauth_container: Container,
+    redis_sync: redis.Redis,
+) -> None:
+    query = _connect_query(api, lambda_context, business, sandbox_app)
+    confirmation = confirmation_of(api(callback_event("x", query), lambda_context))
+    key = f"oauth:confirm:{business['business_id']}:x:{confirmation}"
+    assert 590 <= (redis_sync.ttl(key) or 0) <= 600
+    redis_sync.pexpire(key, 1)
+    time.sleep(0.01)
+
+    response = api(confirm_event(business, "x", confirmation), lambda_context)
+
+    assert response["statusCode"] == 400
+    assert account_items(oauth_container) == []
 
 
 def test_the_state_binds_the_account_to_the_business_that_started(
@@ -149,7 +236,8 @@ def test_the_state_binds_the_account_to_the_business_that_started(
     oauth_container: Container,
 ) -> None:
     query = _connect_query(api, lambda_context, business, sandbox_app)
-    api(callback_event("x", query), lambda_context)
+    held = api(callback_event("x", query), lambda_context)
+    api(confirm_event(business, "x", confirmation_of(held)), lambda_context)
 
     assert oauth_container.accounts.list_for_business(other_business["business_id"]) == []
     assert len(oauth_container.accounts.list_for_business(business["business_id"])) == 1
@@ -323,7 +411,7 @@ def test_the_state_store_never_falls_back_to_memory(oauth_container: Container) 
         aio.run(service.authorize(oauth_container, "biz_1", "linkedin"))
 
 
-def test_authorize_and_callback_each_make_one_redis_round_trip(
+def test_authorize_callback_and_confirm_make_one_two_and_one_redis_round_trips(
     api: Any,
     lambda_context: Any,
     business: dict[str, Any],
@@ -338,11 +426,17 @@ def test_authorize_and_callback_each_make_one_redis_round_trip(
         commands.append(str(args[0]))
         return await original(*args, **kwargs)
 
+    # The consume script is sent once per Redis, then called by its digest.
+    aio.run(client.script_load(consume_script))
     client.execute_command = counting  # type: ignore[method-assign]
     started = start(api, lambda_context, business, "x")
     assert commands == ["SET"]
 
     commands.clear()
     query = follow_platform(sandbox_app, started["authorization_url"])
-    api(callback_event("x", query), lambda_context)
+    held = api(callback_event("x", query), lambda_context)
+    assert commands == ["EVALSHA", "SET"]  # spend the state, hold the accounts
+
+    commands.clear()
+    api(confirm_event(business, "x", confirmation_of(held)), lambda_context)
     assert commands == ["GETDEL"]

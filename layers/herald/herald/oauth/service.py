@@ -1,7 +1,9 @@
 """Connecting an account: authorize (make a state, send the person to the platform) and the
-callback (consume the state once, exchange the code, store the accounts with encrypted tokens).
+callback (consume the state once, exchange the code for the accounts and their tokens).
 
-Each step touches Redis exactly once: SET on authorize, GETDEL on the callback.
+A callback that proved its business (it carried the business's key) stores the accounts at once
+(`complete`). One that did not, the browser's, holds them until the business confirms with its
+key (`hold`, then `confirm`; herald.oauth.confirmations says why). Each step touches Redis once.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from herald.errors import HeraldError
 from herald.ids import stable_id
 from herald.oauth.flows import ConnectedIdentity, flow_for, provider_of
 from herald.oauth.pkce import new_verifier, s256_challenge
-from herald.oauth.state import InvalidState, PendingAuthorization
+from herald.oauth.state import PendingAuthorization
 from herald.observability import logger
 
 if TYPE_CHECKING:
@@ -64,6 +66,16 @@ async def authorize(
     return AuthorizationStart(url, container.oauth_states.ttl_seconds)
 
 
+@dataclass(frozen=True)
+class Held:
+    """Accounts a callback exchanged, waiting for their business's confirmation."""
+
+    business_id: str
+    confirmation: str
+    accounts: list[Account]
+    expires_in: int
+
+
 async def complete(
     container: Container,
     provider_name: str,
@@ -73,14 +85,45 @@ async def complete(
     error: str | None = None,
     expected_business: str | None = None,
 ) -> list[Account]:
-    """Finish a connection. The state is spent whatever happens next: a failed exchange is
-    retried by starting again, never by replaying a callback."""
+    """Finish a connection for a caller that proved its business, or for Herald's own tools
+    (tests, the local stack): the accounts are stored at once."""
+    pending, accounts = await _exchange(
+        container, provider_name, state, code, error, expected_business
+    )
+    return await run_in_threadpool(_store, container, pending.business_id, accounts)
+
+
+async def hold(
+    container: Container, provider_name: str, *, state: str, code: str | None, error: str | None
+) -> Held:
+    """Finish the platform's side for a browser: nothing is stored until `confirm`."""
+    pending, accounts = await _exchange(container, provider_name, state, code, error, None)
+    store = container.oauth_confirmations
+    confirmation = await store.hold(pending.business_id, pending.provider, accounts)
+    return Held(pending.business_id, confirmation, accounts, store.ttl_seconds)
+
+
+async def confirm(
+    container: Container, business_id: str, provider_name: str, confirmation: str
+) -> list[Account]:
+    """Store the accounts a callback held, if `business_id` is the business that started it."""
     provider = provider_of(provider_name)
-    pending = await container.oauth_states.consume(state)
-    if pending.provider != provider:
-        raise InvalidState("the OAuth state was issued for another platform")
-    if expected_business is not None and pending.business_id != expected_business:
-        raise InvalidState("the OAuth state belongs to another business")
+    accounts = await container.oauth_confirmations.take(business_id, provider, confirmation)
+    return await run_in_threadpool(_store, container, business_id, accounts)
+
+
+async def _exchange(
+    container: Container,
+    provider_name: str,
+    state: str,
+    code: str | None,
+    error: str | None,
+    expected_business: str | None,
+) -> tuple[PendingAuthorization, list[Account]]:
+    """Spend the state and exchange the code. A failed exchange is retried by starting again,
+    never by replaying a callback."""
+    provider = provider_of(provider_name)
+    pending = await container.oauth_states.consume(state, provider, expected_business)
     if error:
         raise AuthorizationDenied(f"{provider} reported {error!r}: the connection was not approved")
     if not code:
@@ -89,40 +132,34 @@ async def complete(
     identities = await flow.exchange(
         code=code, redirect_uri=pending.redirect_uri, code_verifier=pending.code_verifier
     )
-    stored = await run_in_threadpool(_store, container, pending.business_id, identities)
+    return pending, [_account(container, pending.business_id, i) for i in identities]
+
+
+def _account(container: Container, business_id: str, identity: ConnectedIdentity) -> Account:
+    vault = container.vault
+    tokens = identity.tokens
+    return Account(
+        account_id=account_id_for(business_id, identity.platform, identity.external_id),
+        business_id=business_id,
+        platform=identity.platform,
+        external_id=identity.external_id,
+        display_name=identity.display_name,
+        status=AccountStatus.CONNECTED,
+        scopes=tokens.scopes,
+        access_token_enc=vault.encrypt(tokens.access_token),
+        refresh_token_enc=vault.encrypt_optional(tokens.refresh_token),
+        token_expires_at=isoformat(tokens.expires_at) if tokens.expires_at else None,
+        refresh_token_expires_at=(
+            isoformat(tokens.refresh_expires_at) if tokens.refresh_expires_at else None
+        ),
+        details=identity.details,
+    )
+
+
+def _store(container: Container, business_id: str, accounts: list[Account]) -> list[Account]:
+    stored = [container.accounts.upsert(account) for account in accounts]
     logger.info(
         "accounts connected",
-        extra={
-            "business_id": pending.business_id,
-            "provider": provider,
-            "account_ids": [a.account_id for a in stored],
-        },
+        extra={"business_id": business_id, "account_ids": [a.account_id for a in stored]},
     )
-    return stored
-
-
-def _store(
-    container: Container, business_id: str, identities: list[ConnectedIdentity]
-) -> list[Account]:
-    vault = container.vault
-    stored: list[Account] = []
-    for identity in identities:
-        tokens = identity.tokens
-        account = Account(
-            account_id=account_id_for(business_id, identity.platform, identity.external_id),
-            business_id=business_id,
-            platform=identity.platform,
-            external_id=identity.external_id,
-            display_name=identity.display_name,
-            status=AccountStatus.CONNECTED,
-            scopes=tokens.scopes,
-            access_token_enc=vault.encrypt(tokens.access_token),
-            refresh_token_enc=vault.encrypt_optional(tokens.refresh_token),
-            token_expires_at=isoformat(tokens.expires_at) if tokens.expires_at else None,
-            refresh_token_expires_at=(
-                isoformat(tokens.refresh_expires_at) if tokens.refresh_expires_at else None
-            ),
-            details=identity.details,
-        )
-        stored.append(container.accounts.upsert(account))
     return stored
