@@ -31,6 +31,7 @@ function required(name) {
 let browser
 let page
 const stamp = Date.now().toString(36)
+const blocked = []
 
 before(async () => {
   mkdirSync(SHOTS, { recursive: true })
@@ -50,6 +51,10 @@ before(async () => {
   const context = await browser.newContext({ viewport: WIDE, timezoneId: ZONE, locale: 'en-GB' })
   page = await context.newPage()
   page.setDefaultTimeout(15000)
+  // The API serves the page with a Content-Security-Policy; Chromium reports what it blocks here.
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) blocked.push(message.text())
+  })
 })
 
 after(async () => {
@@ -390,4 +395,8 @@ test('the calendar renders a month of 500 posts', { skip: !PERF_KEY }, async () 
   await perfPage.screenshot({ path: `${SHOTS}calendar-500-1280.png` })
   await context.close()
   assert.ok(figures.events_in_dom > 0)
+})
+
+test('nothing the dashboard does is blocked by its Content-Security-Policy', () => {
+  assert.deepEqual(blocked, [])
 })

@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from herald import __version__
 from herald import container as composition
 from herald.api import problems, ratelimit
+from herald.api.headers import SecurityHeaders
 from herald.api.limits import BodyLimit
 from herald.api.routes import accounts, analytics, health, me, oauth, posts, publish, schedule
 from herald.container import Container
@@ -75,6 +76,7 @@ def create_app(container: Container | None = None, **fastapi_kwargs: Any) -> Fas
         limit=lambda: (container or composition.get_container()).settings.max_body_bytes,
     )
     app.add_middleware(CatchAll)
+    app.add_middleware(SecurityHeaders)  # outermost: a 500 from CatchAll gets them too
     return app
 
 

@@ -1,0 +1,67 @@
+"""Every answer carries the security headers: the dashboard's page a Content-Security-Policy that
+allows only its own scripts and API calls, the API's answers no-store, and none of it framed or
+sniffed. Errors included."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from herald.api.app import DASHBOARD_DIR
+from tests.fakes.api_stack import ApiCaller, Tenant, make_tenant
+
+
+@pytest.fixture
+def owner(oauth_container: Any, sandbox_app: object) -> Tenant:
+    return make_tenant(oauth_container, sandbox_app, "Owner Bakery")
+
+
+def _common(headers: Any) -> None:
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["strict-transport-security"].startswith("max-age=")
+
+
+@pytest.mark.parametrize(
+    ("path", "authenticated"),
+    [
+        ("/api/v1/me", True),
+        ("/api/v1/me", False),  # a 401 problem
+        ("/api/v1/posts/post_missing", True),  # a 404 problem
+        ("/api/v1/accounts", True),
+    ],
+)
+def test_api_answers_are_never_cached_and_never_framed(
+    api_call: ApiCaller, owner: Tenant, path: str, authenticated: bool
+) -> None:
+    response = api_call("GET", path, headers=owner.headers if authenticated else {})
+
+    _common(response.headers)
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_health_carries_the_common_headers(api_call: ApiCaller) -> None:
+    _common(api_call("GET", "/health").headers)
+
+
+@pytest.mark.skipif(
+    not (DASHBOARD_DIR / "index.html").is_file(), reason="the dashboard is not built"
+)
+def test_the_dashboard_page_allows_only_its_own_scripts_styles_and_api(
+    api_call: ApiCaller,
+) -> None:
+    response = api_call("GET", "/app/")
+
+    assert response.status_code == 200
+    _common(response.headers)
+    policy = dict(
+        part.strip().split(" ", 1)
+        for part in response.headers["content-security-policy"].split(";")
+    )
+    assert policy["script-src"] == "'self'"
+    assert policy["style-src"] == "'self'"
+    assert policy["connect-src"] == "'self'"
+    assert policy["frame-ancestors"] == "'none'"
+    assert policy["object-src"] == "'none'"
