@@ -9,8 +9,10 @@ single-use. Two publishers that both see an expiring X token:
     B: re-read (v2, fresh) -> use A's token; rt1 is never presented again
 
 Without the lock B would present rt1 after A spent it, and X would answer by ending the grant.
-The write is also conditional on the version read, so even a lock that expired mid-refresh
-cannot let a stale refresh overwrite a newer token.
+The lock outlives any Lambda that can hold it (the longest runs 60 s), so it only ever expires
+for a holder that died. The token write is conditional on the version read, so a stale refresh
+cannot overwrite a newer token; and a refused refresh marks the account needs_reauth only if no
+newer tokens were written meanwhile (if they were, the refusal was of a token already replaced).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
@@ -41,7 +44,10 @@ SWEEP_WINDOW = timedelta(hours=24)
 # A token nobody can refresh is flagged needs_reauth this long before it ends: the sweep runs
 # hourly, so two hours guarantees one sweep sees it while it still works.
 REAUTH_NOTICE = timedelta(hours=2)
-LOCK_SECONDS = 20.0  # longer than one platform call (10 s timeout) plus the write
+# Longer than the longest function timeout (the worker's 60 s): a live holder never loses it.
+# A dead holder's lock blocks refreshes of that account for this long; waiters give up after
+# LOCK_WAIT_SECONDS with a transient error, and their post is retried.
+LOCK_SECONDS = 70.0
 LOCK_WAIT_SECONDS = 15.0
 LOCK_POLL_SECONDS = 0.02
 
@@ -164,9 +170,17 @@ async def _refresh(container: Container, account: Account) -> Account:
     try:
         tokens = await flow.refresh(refresh_token)
     except PlatformError as exc:
-        if exc.kind is ErrorKind.AUTH_REVOKED:
-            raise await _needs_reauth(container, account, exc.reason()) from exc
-        raise
+        if exc.kind is not ErrorKind.AUTH_REVOKED:
+            raise
+        try:
+            error = await _needs_reauth(container, account, exc.reason(), if_unchanged=True)
+        except Conflict:
+            # Newer tokens were written while this refresh ran (a reconnect, or a refresh whose
+            # lock this one outlived): the refusal was of a token already replaced. Use them.
+            return await run_in_threadpool(
+                container.accounts.get, account.business_id, account.account_id, consistent=True
+            )
+        raise error from exc
 
     def write() -> Account:
         vault = container.vault
@@ -199,11 +213,16 @@ async def _refresh(container: Container, account: Account) -> Account:
     return refreshed
 
 
-async def _needs_reauth(container: Container, account: Account, reason: str) -> PlatformError:
-    """Flag the account for a person and announce it; returns the error for the caller."""
+async def _needs_reauth(
+    container: Container, account: Account, reason: str, *, if_unchanged: bool = False
+) -> PlatformError:
+    """Flag the account for a person and announce it; returns the error for the caller. With
+    `if_unchanged`, Conflict if the account's tokens changed since `account` was read."""
     try:
         await run_in_threadpool(
-            container.accounts.mark_status,
+            partial(
+                container.accounts.mark_status, if_version=account.version if if_unchanged else None
+            ),
             account.business_id,
             account.account_id,
             AccountStatus.NEEDS_REAUTH,

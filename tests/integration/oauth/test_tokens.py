@@ -4,6 +4,7 @@ the platform refuses, and the hourly sweep."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,8 +15,9 @@ from herald.clock import FrozenClock, parse_iso
 from herald.container import Container
 from herald.errors import NotFound
 from herald.local.sandbox.state import SandboxState
+from herald.local.template import load_template
 from herald.platforms.base import ErrorKind, PlatformError
-from herald.tokens import credentials_for, lock_key, refresh_sweep
+from herald.tokens import LOCK_SECONDS, credentials_for, lock_key, refresh_sweep
 from tests.fakes.oauth import (
     connect,
     topic_reader,
@@ -223,3 +225,51 @@ def test_the_sweep_refreshes_tokens_ending_within_a_day_and_leaves_the_rest(
     assert sandbox.calls["x.refresh"] == 1
     stored = oauth_container.accounts.get(business["business_id"], x.account_id)
     assert stored.version == x.version + 1
+
+
+def test_a_refusal_of_a_token_already_replaced_uses_the_new_one_and_flags_nothing(
+    oauth_container: Container,
+    sandbox_app: Any,
+    business: dict[str, Any],
+    oauth_clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    account = connect(oauth_container, sandbox_app, business["business_id"], "x")[0]
+    until_expiry(oauth_clock, account, 60)
+    vault = oauth_container.vault
+
+    class OvertakenFlow:
+        """Another run (one whose lock this refresh outlived, or a reconnect) writes fresh
+        tokens while X refuses this run's now-spent refresh token."""
+
+        async def refresh(self, refresh_token: str) -> Any:
+            oauth_container.accounts.update_tokens(
+                account,
+                access_token_enc=vault.encrypt("the-newer-token"),
+                refresh_token_enc=vault.encrypt("the-newer-refresh-token"),
+                token_expires_at=(oauth_clock.now() + timedelta(hours=2)).isoformat(),
+                refresh_token_expires_at=None,
+            )
+            raise PlatformError("x", ErrorKind.AUTH_REVOKED, "invalid_request: token was used")
+
+    async def overtaken(container: Any, provider: str) -> OvertakenFlow:
+        return OvertakenFlow()
+
+    monkeypatch.setattr("herald.tokens.flow_for", overtaken)
+
+    creds = aio.run(credentials_for(oauth_container, business["business_id"], account.account_id))
+
+    assert creds.access_token == "the-newer-token"
+    stored = oauth_container.accounts.get(business["business_id"], account.account_id)
+    assert stored.status is AccountStatus.CONNECTED
+
+
+def test_the_refresh_lock_outlives_any_function_that_can_hold_it() -> None:
+    template = load_template()
+    timeouts = [template["Globals"]["Function"]["Timeout"]] + [
+        r["Properties"].get("Timeout", 0)
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Serverless::Function"
+    ]
+
+    assert max(timeouts) < LOCK_SECONDS

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 from botocore.exceptions import ClientError
 
 from herald.accounts import Account, AccountStatus
@@ -170,16 +170,27 @@ class AccountRepository:
             raise
 
     def mark_status(
-        self, business_id: str, account_id: str, status: AccountStatus, reason: str | None
+        self,
+        business_id: str,
+        account_id: str,
+        status: AccountStatus,
+        reason: str | None,
+        *,
+        if_version: int | None = None,
     ) -> Account:
+        """Set the status; with `if_version`, only if no token write came after that version
+        (Conflict otherwise: the account has newer tokens than the ones that failed)."""
         sets = "SET #status = :status, status_reason = :reason, updated_at = :now"
         # An account that needs a person is no longer the hourly sweep's business.
         remove = " REMOVE exp_pk, exp_sk" if status is AccountStatus.NEEDS_REAUTH else ""
+        condition: ConditionBase = Attr("pk").exists()
+        if if_version is not None:
+            condition = condition & Attr("version").eq(if_version)
         try:
             result = self._table.update_item(
                 Key=self._key(business_id, account_id),
                 UpdateExpression=sets + remove,
-                ConditionExpression=Attr("pk").exists(),
+                ConditionExpression=condition,
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
                     ":status": status.value,
@@ -187,9 +198,12 @@ class AccountRepository:
                     ":now": isoformat(self._clock.now()),
                 },
                 ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
             if _conditional_failed(exc):
+                if exc.response.get("Item"):
+                    raise Conflict(f"account {account_id} has newer tokens") from exc
                 raise NotFound(f"account {account_id} not found") from exc
             raise
         return from_item(result["Attributes"])
