@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -290,6 +292,31 @@ def test_a_cursor_from_another_business_is_refused(
     assert (
         call("GET", f"/api/v1/schedule/{owner['business_id']}", query={"cursor": "%%%"})[0] == 422
     )
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda key: {**key, "cal_sk": 5},  # a number where the index holds a string
+        lambda key: {**key, "extra": "x"},  # a key the index does not have
+        lambda key: {k: v for k, v in key.items() if k != "sk"},  # the table's key missing
+        lambda key: {**key, "pk": "BUSINESS#biz_someone_else"},
+    ],
+)
+def test_an_edited_cursor_is_a_422_not_a_dynamodb_error(
+    call: Any, owner: dict[str, Any], tamper: Any
+) -> None:
+    for d in (2, 3):
+        _make(call, owner, f"2026-06-0{d}T09:00:00Z")
+    path = f"/api/v1/schedule/{owner['business_id']}"
+    cursor = call("GET", path, query={"limit": "1"})[1]["next_cursor"]
+    key = json.loads(base64.urlsafe_b64decode(cursor))
+    edited = base64.urlsafe_b64encode(json.dumps(tamper(key)).encode()).decode()
+
+    status, body, _ = call("GET", path, query={"cursor": edited})
+
+    assert status == 422
+    assert body["errors"][0]["field"] == "cursor"
 
 
 # --- reschedule, edit, cancel --------------------------------------------------------------

@@ -77,6 +77,9 @@ def post_from_item(item: dict[str, Any]) -> Post:
     return engine_post_from_item(item)
 
 
+_CURSOR_KEYS = ("pk", "sk", "cal_pk", "cal_sk")
+
+
 def encode_cursor(key: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
 
@@ -86,8 +89,17 @@ def decode_cursor(cursor: str, business_id: str) -> dict[str, Any]:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("invalid cursor", [FieldError("cursor", "not a cursor")]) from exc
-    # A cursor is only ever valid for the business that received it.
-    if not isinstance(key, dict) or key.get("cal_pk") != business_pk(business_id):
+    # A cursor is only ever valid for the business that received it, and holds exactly the
+    # index's and the table's keys as strings: anything else would reach DynamoDB as a
+    # ValidationException (a 500), not as the client's mistake.
+    mine = business_pk(business_id)
+    if (
+        not isinstance(key, dict)
+        or set(key) != set(_CURSOR_KEYS)
+        or not all(isinstance(v, str) and 0 < len(v) <= 256 for v in key.values())
+        or key["pk"] != mine
+        or key["cal_pk"] != mine
+    ):
         raise InvalidInput("invalid cursor", [FieldError("cursor", "not a cursor")])
     return key
 
@@ -185,7 +197,7 @@ class ScheduleRepository:
                 if len(items) == limit:
                     # Stop at the item itself, not at DynamoDB's page end: the filter may have
                     # consumed part of that page, and the rest must come on the next call.
-                    last = {k: item[k] for k in ("pk", "sk", "cal_pk", "cal_sk")}
+                    last = {k: item[k] for k in _CURSOR_KEYS}
                     return Page([post_from_item(i) for i in items], encode_cursor(last))
             last_key = response.get("LastEvaluatedKey")
             if not last_key:
