@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from herald.accounts import AccountStatus
 from herald.container import Container
 from herald.local.sandbox.state import SandboxState
@@ -185,3 +187,35 @@ def test_no_token_reaches_a_log_line_or_a_response(
     assert "accounts connected" in logged
     for token in [*sandbox.tokens, *sandbox.refresh_tokens]:
         assert token not in everything
+
+
+def test_a_platform_answer_missing_its_documented_fields_sends_the_person_back_with_an_error(
+    api: Any,
+    lambda_context: Any,
+    business: dict[str, Any],
+    sandbox_app: Any,
+    oauth_container: Container,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    back = follow_platform(
+        sandbox_app, start(api, lambda_context, business, "linkedin")["authorization_url"]
+    )
+
+    class Forgetful:
+        uses_pkce = False
+
+        async def exchange(self, **_: Any) -> Any:
+            return {}["sub"]  # userinfo answered 200 without `sub`
+
+    async def forgetful(container: Any, provider: str) -> Forgetful:
+        return Forgetful()
+
+    monkeypatch.setattr("herald.oauth.service.flow_for", forgetful)
+
+    response = api(callback_event("linkedin", back), lambda_context)
+
+    assert response["statusCode"] == 302
+    assert (header(response, "location") or "").endswith(
+        "?error=token_exchange_failed&platform=linkedin"
+    )
+    assert account_items(oauth_container) == []

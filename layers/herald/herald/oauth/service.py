@@ -17,10 +17,11 @@ from herald.accounts import Account, AccountStatus
 from herald.clock import isoformat
 from herald.errors import HeraldError
 from herald.ids import stable_id
-from herald.oauth.flows import ConnectedIdentity, flow_for, provider_of
+from herald.oauth.flows import PROVIDER_PLATFORM, ConnectedIdentity, flow_for, provider_of
 from herald.oauth.pkce import new_verifier, s256_challenge
 from herald.oauth.state import PendingAuthorization
 from herald.observability import logger
+from herald.platforms.base import ErrorKind, PlatformError
 
 if TYPE_CHECKING:
     from herald.container import Container
@@ -129,9 +130,19 @@ async def _exchange(
     if not code:
         raise AuthorizationDenied(f"{provider} sent no authorization code")
     flow = await flow_for(container, provider)
-    identities = await flow.exchange(
-        code=code, redirect_uri=pending.redirect_uri, code_verifier=pending.code_verifier
-    )
+    try:
+        identities = await flow.exchange(
+            code=code, redirect_uri=pending.redirect_uri, code_verifier=pending.code_verifier
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        # A 200 without the fields the platform documents: the person is sent back with
+        # token_exchange_failed, as for any refused exchange, not with a 500.
+        raise PlatformError(
+            PROVIDER_PLATFORM[provider],
+            ErrorKind.PLATFORM_ERROR,
+            f"{provider} answered the exchange without what its documentation promises "
+            f"({type(exc).__name__}: {exc})",
+        ) from exc
     return pending, [_account(container, pending.business_id, i) for i in identities]
 
 
