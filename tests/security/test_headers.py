@@ -65,3 +65,18 @@ def test_the_dashboard_page_allows_only_its_own_scripts_styles_and_api(
     assert policy["connect-src"] == "'self'"
     assert policy["frame-ancestors"] == "'none'"
     assert policy["object-src"] == "'none'"
+
+
+@pytest.mark.skipif(
+    not (DASHBOARD_DIR / "docs" / "swagger-ui-bundle.js").is_file(),
+    reason="the dashboard (which brings Swagger UI's files) is not built",
+)
+def test_the_docs_page_loads_swagger_ui_from_this_origin_only(api_call: ApiCaller) -> None:
+    page = api_call("GET", "/docs")
+    script = api_call("GET", "/app/docs/swagger-ui-bundle.js")
+
+    assert page.status_code == 200
+    assert '"/app/docs/swagger-ui-bundle.js"' in page.text
+    assert "https://" not in page.text  # nothing from a CDN
+    assert script.status_code == 200
+    assert "javascript" in script.headers["content-type"]

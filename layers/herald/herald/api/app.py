@@ -55,7 +55,7 @@ def create_app(container: Container | None = None, **fastapi_kwargs: Any) -> Fas
             "`application/problem+json` (RFC 9457)."
         ),
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None if _SWAGGER_UI else "/docs",
         redoc_url=None,
         **fastapi_kwargs,
     )
@@ -71,6 +71,8 @@ def create_app(container: Container | None = None, **fastapi_kwargs: Any) -> Fas
     app.include_router(analytics.router, prefix="/api/v1")
     ratelimit.install(app)
     _mount_dashboard(app)
+    if _SWAGGER_UI:
+        _serve_docs(app)
     app.add_middleware(
         BodyLimit,
         limit=lambda: (container or composition.get_container()).settings.max_body_bytes,
@@ -81,6 +83,26 @@ def create_app(container: Container | None = None, **fastapi_kwargs: Any) -> Fas
 
 
 DASHBOARD_DIR = Path(__file__).parent / "static"
+# Swagger UI's files, copied from the locked npm package by the dashboard's build. Without them
+# (no dashboard built), /docs is FastAPI's own page, which loads Swagger UI from a CDN.
+_SWAGGER_UI = (DASHBOARD_DIR / "docs" / "swagger-ui-bundle.js").is_file()
+
+
+def _serve_docs(app: FastAPI) -> None:
+    """/docs with Swagger UI from this origin: a page where people paste their API key loads
+    no script whose content a third party controls."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from starlette.responses import HTMLResponse
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Herald API",
+            swagger_js_url="/app/docs/swagger-ui-bundle.js",
+            swagger_css_url="/app/docs/swagger-ui.css",
+            swagger_favicon_url="data:,",
+        )
 
 
 def _mount_dashboard(app: FastAPI) -> None:
