@@ -61,7 +61,7 @@ chromium:
 	@if command -v npm >/dev/null && ! test -x /usr/bin/chromium; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi
 
-test: venv sam-venv redis dashboard/node_modules/.package-lock.json chromium
+test: venv sam-venv redis dashboard chromium
 	SAM_CLI_TELEMETRY=0 $(PY) -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 test-fast: venv redis
