@@ -345,6 +345,25 @@ async def test_a_dropped_answer_is_ambiguous_and_find_recent_finds_the_post(
     assert found.platform_post_id == post["id"]
 
 
+@pytest.mark.parametrize("surface", ["linkedin", "x"])
+async def test_find_recent_finds_a_post_more_than_a_page_back(
+    surface: str,
+    state: SandboxState,
+    surfaces: dict[str, tuple[Publisher, Credentials]],
+) -> None:
+    # A dead run's post, then a busy account's next 120 before anyone looks.
+    publisher, creds = surfaces[surface]
+    since = datetime.now(UTC) - timedelta(seconds=5)
+    mine = await publisher.publish(creds, Content(text="the one a dead run posted"), Progress())
+    for n in range(120):
+        await publisher.publish(creds, Content(text=f"busy {n}"), Progress())
+
+    found = await publisher.find_recent(creds, Content(text="the one a dead run posted"), since)
+
+    assert found is not None
+    assert found.platform_post_id == mine.platform_post_id
+
+
 async def test_a_timeout_fault_keeps_the_post_and_answers_late(
     state: SandboxState, http: httpx.AsyncClient, x: XPublisher, x_creds: Credentials
 ) -> None:

@@ -262,3 +262,30 @@ async def test_find_recent_returns_none_when_nothing_matches(
     platform.on("GET", "/rest/posts", httpx.Response(200, json={"elements": []}))
 
     assert await publisher.find_recent(MEMBER, Content(text="Hi"), NOW) is None
+
+
+async def test_find_recent_pages_back_until_the_posts_are_older_than_the_window(
+    platform: FakePlatform, publisher: LinkedInPublisher
+) -> None:
+    since = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    ms = int(since.timestamp() * 1000)
+    newer = [
+        {"id": f"urn:li:share:{900 + i}", "commentary": f"other {i}", "publishedAt": ms + 60_000}
+        for i in range(50)
+    ]
+    platform.on(
+        "GET",
+        "/rest/posts",
+        httpx.Response(200, json={"elements": newer}),
+        httpx.Response(200, json={"elements": [
+            {"id": "urn:li:share:7", "commentary": "mine", "publishedAt": ms + 1_000},
+            {"id": "urn:li:share:1", "commentary": "older", "publishedAt": ms - 1_000},
+        ]}),
+        httpx.Response(500),  # never asked: the second page reached past the window
+    )  # fmt: skip
+
+    found = await publisher.find_recent(MEMBER, Content(text="mine"), since)
+
+    assert found is not None
+    assert found.platform_post_id == "urn:li:share:7"
+    assert [r.url.params["start"] for r in platform.requests] == ["0", "50"]

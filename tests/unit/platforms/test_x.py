@@ -264,3 +264,29 @@ async def test_find_recent_returns_none_for_a_partial_thread(
     ]}))  # fmt: skip
 
     assert await publisher.find_recent(CREDS, Content(thread=("one", "two")), NOW) is None
+
+
+async def test_find_recent_pages_back_through_a_busy_timeline(
+    platform: FakePlatform, publisher: XPublisher
+) -> None:
+    # More than a page of other tweets went out after the one a dead run posted.
+    newer = [{"id": str(500 + i), "text": f"other {i}"} for i in range(100)]
+    platform.on(
+        "GET",
+        "/2/users/2244994945/tweets",
+        httpx.Response(
+            200, json={"data": newer, "meta": {"result_count": 100, "next_token": "p2"}}
+        ),
+        httpx.Response(
+            200, json={"data": [{"id": "42", "text": "mine"}], "meta": {"result_count": 1}}
+        ),
+    )
+
+    found = await publisher.find_recent(CREDS, Content(text="mine"), NOW)
+
+    assert found is not None
+    assert found.platform_post_id == "42"
+    first, second = platform.requests
+    assert "pagination_token" not in first.url.params
+    assert second.url.params["pagination_token"] == "p2"
+    assert second.url.params["start_time"] == first.url.params["start_time"]

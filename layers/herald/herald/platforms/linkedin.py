@@ -48,6 +48,10 @@ def post_url(urn: str) -> str:
     return f"https://www.linkedin.com/feed/update/{urn}/"
 
 
+RECONCILE_PAGES = 10
+RECONCILE_PAGE_SIZE = 50
+
+
 class LinkedInPublisher:
     platform: PlatformName = "linkedin"
 
@@ -149,22 +153,34 @@ class LinkedInPublisher:
         self, creds: Credentials, content: Content, since: datetime
     ) -> Published | None:
         author = self._author(creds)
-        # The author is a URN inside a query parameter: Rest.li 2.0 wants it percent-encoded whole.
-        url = f"{self._base}/rest/posts?author={quote(author, safe='')}&q=author&count=20"
         headers = self._headers(creds) | {"X-RestLi-Method": "FINDER"}
-        response = await errors.send(self._http, "linkedin", "GET", url, headers=headers)
-        if response.status_code != 200:
-            raise self.error(response)
         wanted = content.text.strip()
         cutoff = since.timestamp() * 1000
-        for element in errors.json_body(response).get("elements", []):
-            created = element.get("publishedAt") or element.get("createdAt") or 0
-            if created < cutoff:
-                continue
-            commentary = unescape_little_text(str(element.get("commentary", ""))).strip()
-            if commentary == wanted and element.get("id"):
-                urn = str(element["id"])
-                return Published(urn, post_url(urn), (urn,))
+        # Newest first: page back (a busy account can post more than a page between the claim
+        # and the look) until the posts are older than the window, within a bound.
+        for page in range(RECONCILE_PAGES):
+            start = page * RECONCILE_PAGE_SIZE
+            # The author is a URN in a query parameter: Rest.li 2.0 wants it percent-encoded whole.
+            url = (
+                f"{self._base}/rest/posts?author={quote(author, safe='')}&q=author"
+                f"&count={RECONCILE_PAGE_SIZE}&start={start}"
+            )
+            response = await errors.send(self._http, "linkedin", "GET", url, headers=headers)
+            if response.status_code != 200:
+                raise self.error(response)
+            elements = errors.json_body(response).get("elements", [])
+            older = False
+            for element in elements:
+                created = element.get("publishedAt") or element.get("createdAt") or 0
+                if created < cutoff:
+                    older = True
+                    continue
+                commentary = unescape_little_text(str(element.get("commentary", ""))).strip()
+                if commentary == wanted and element.get("id"):
+                    urn = str(element["id"])
+                    return Published(urn, post_url(urn), (urn,))
+            if older or len(elements) < RECONCILE_PAGE_SIZE:
+                break
         return None
 
     def error(self, response: httpx.Response) -> PlatformError:

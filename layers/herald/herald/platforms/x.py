@@ -34,6 +34,9 @@ def _comparable(text: str) -> str:
     return _SPACE.sub(" ", _URL.sub("", html.unescape(text))).strip()
 
 
+RECONCILE_PAGES = 10  # of 100 tweets
+
+
 class XPublisher:
     platform: PlatformName = "x"
 
@@ -112,13 +115,23 @@ class XPublisher:
             "tweet.fields": "created_at,text",
         }
         url = f"{self._base}/2/users/{creds.external_id}/tweets"
-        response = await errors.send(
-            self._http, "x", "GET", url, headers=self._auth(creds), params=params
-        )
-        if response.status_code != 200:
-            raise self.error(response)
+        # A busy account can post more than a page between the claim and the look: follow
+        # next_token back to start_time, within a bound.
+        pages: list[dict[str, Any]] = []
+        for _ in range(RECONCILE_PAGES):
+            response = await errors.send(
+                self._http, "x", "GET", url, headers=self._auth(creds), params=params
+            )
+            if response.status_code != 200:
+                raise self.error(response)
+            body = errors.json_body(response)
+            pages.extend(t for t in body.get("data", []) if isinstance(t, dict))
+            next_token = (body.get("meta") or {}).get("next_token")
+            if not next_token:
+                break
+            params["pagination_token"] = str(next_token)
         # Newest first from X; a thread went out oldest first.
-        tweets = list(reversed(errors.json_body(response).get("data", [])))
+        tweets = list(reversed(pages))
         wanted = [_comparable(part) for part in content.parts]
         found: list[str] = []
         for tweet in tweets:

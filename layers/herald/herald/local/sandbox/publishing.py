@@ -155,7 +155,9 @@ async def linkedin_posts_by_author(request: Request) -> Response:
         return linkedin_error(400, "only the author finder is supported here")
     author = request.query_params.get("author", "")
     count = int(request.query_params.get("count", "10"))
-    mine = sorted(posts_of(state, "linkedin", author), key=lambda p: -p["created_at"])[:count]
+    start = int(request.query_params.get("start", "0"))
+    everything = sorted(posts_of(state, "linkedin", author), key=lambda p: -p["created_at"])
+    mine = everything[start : start + count]
     elements = [
         {
             "id": p["id"],
@@ -167,7 +169,9 @@ async def linkedin_posts_by_author(request: Request) -> Response:
         }
         for p in mine
     ]
-    return JSONResponse({"elements": elements, "paging": {"start": 0, "count": count}})
+    return JSONResponse(
+        {"elements": elements, "paging": {"start": start, "count": count, "total": len(everything)}}
+    )
 
 
 @router.post("/rest/images")
@@ -325,6 +329,8 @@ async def x_user_tweets(user_id: str, request: Request) -> Response:
     since = request.query_params.get("start_time")
     cutoff = datetime.fromisoformat(since.replace("Z", "+00:00")).timestamp() if since else 0.0
     limit = int(request.query_params.get("max_results", "10"))
+    # X's pagination token is opaque; here it is the offset of the next page.
+    offset = int(request.query_params.get("pagination_token") or 0)
     mine = [p for p in posts_of(state, "x", user_id) if p["created_at"] >= cutoff]
     mine.sort(key=lambda p: (p["created_at"], int(p["id"])), reverse=True)
     data = [
@@ -333,13 +339,12 @@ async def x_user_tweets(user_id: str, request: Request) -> Response:
             "text": as_read_back(p["text"], bool(p["image"])),
             "created_at": p["created_iso"],
         }
-        for p in mine[:limit]
+        for p in mine[offset : offset + limit]
     ]
-    return JSONResponse(
-        {"data": data, "meta": {"result_count": len(data)}}
-        if data
-        else {"meta": {"result_count": 0}}
-    )
+    meta: dict[str, Any] = {"result_count": len(data)}
+    if offset + limit < len(mine):
+        meta["next_token"] = str(offset + limit)
+    return JSONResponse({"data": data, "meta": meta} if data else {"meta": meta})
 
 
 # --- sandbox controls ------------------------------------------------------------------------
