@@ -345,20 +345,27 @@ async def test_a_dropped_answer_is_ambiguous_and_find_recent_finds_the_post(
     assert found.platform_post_id == post["id"]
 
 
-@pytest.mark.parametrize("surface", ["linkedin", "x"])
+@pytest.mark.parametrize("surface", ["linkedin", "x", "facebook", "instagram"])
 async def test_find_recent_finds_a_post_more_than_a_page_back(
     surface: str,
     state: SandboxState,
+    http: httpx.AsyncClient,
     surfaces: dict[str, tuple[Publisher, Credentials]],
 ) -> None:
     # A dead run's post, then a busy account's next 120 before anyone looks.
+    await http.post("/_sandbox/config", json={"ig_quota_total": 1000})
     publisher, creds = surfaces[surface]
     since = datetime.now(UTC) - timedelta(seconds=5)
-    mine = await publisher.publish(creds, Content(text="the one a dead run posted"), Progress())
+    image = IMAGE if surface == "instagram" else None
+    mine = await publisher.publish(
+        creds, Content(text="the one a dead run posted", image_url=image), Progress()
+    )
     for n in range(120):
-        await publisher.publish(creds, Content(text=f"busy {n}"), Progress())
+        await publisher.publish(creds, Content(text=f"busy {n}", image_url=image), Progress())
 
-    found = await publisher.find_recent(creds, Content(text="the one a dead run posted"), since)
+    found = await publisher.find_recent(
+        creds, Content(text="the one a dead run posted", image_url=image), since
+    )
 
     assert found is not None
     assert found.platform_post_id == mine.platform_post_id

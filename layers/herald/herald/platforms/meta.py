@@ -8,7 +8,7 @@ parameter) so they never end up in a URL a proxy or a log line might keep.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -102,6 +102,9 @@ def graph_error(platform: PlatformName, response: httpx.Response) -> PlatformErr
     return made(ErrorKind.PLATFORM_ERROR)
 
 
+RECONCILE_PAGES = 10
+
+
 class _Graph:
     def __init__(self, http: httpx.AsyncClient, graph_base: str, version: str) -> None:
         self._http = http
@@ -129,6 +132,24 @@ class _Graph:
         if response.status_code != 200:
             raise graph_error(platform, response)
         return errors.json_body(response)
+
+    async def listed(
+        self, platform: PlatformName, creds: Credentials, path: str, params: dict[str, str]
+    ) -> AsyncIterator[dict[str, Any]]:
+        """A Graph edge's items, newest first, following its `after` cursor for at most
+        RECONCILE_PAGES pages: a busy account can post more than a page between a dead run's
+        claim and the look."""
+        for _ in range(RECONCILE_PAGES):
+            body = await self.call(platform, creds, "GET", path, params=params)
+            data = body.get("data")
+            for item in data if isinstance(data, list) else []:
+                if isinstance(item, dict):
+                    yield item
+            paging = body.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            if not paging.get("next") or not after:
+                return
+            params = {**params, "after": str(after)}
 
 
 class FacebookPublisher:
@@ -168,9 +189,7 @@ class FacebookPublisher:
             "fields": "id,message,created_time,permalink_url",
             "limit": "25",
         }
-        body = await self._graph.call("facebook", creds, "GET", f"{page_id}/posts", params=params)
-        data = body.get("data")
-        for post in data if isinstance(data, list) else []:
+        async for post in self._graph.listed("facebook", creds, f"{page_id}/posts", params):
             if str(post.get("message", "")).strip() == content.text.strip() and post.get("id"):
                 url = str(post.get("permalink_url") or facebook_url(str(post["id"])))
                 return Published(str(post["id"]), url, (str(post["id"]),))
@@ -319,15 +338,9 @@ class InstagramPublisher:
     async def find_recent(
         self, creds: Credentials, content: Content, since: datetime
     ) -> Published | None:
-        body = await self._graph.call(
-            "instagram",
-            creds,
-            "GET",
-            f"{creds.external_id}/media",
-            params={"fields": "id,caption,timestamp,permalink", "limit": "25"},
-        )
-        data = body.get("data")
-        for media in data if isinstance(data, list) else []:
+        params = {"fields": "id,caption,timestamp,permalink", "limit": "25"}
+        path = f"{creds.external_id}/media"
+        async for media in self._graph.listed("instagram", creds, path, params):
             stamp = str(media.get("timestamp") or "")
             try:
                 when = parse_iso(stamp)  # Graph writes 2026-11-25T12:00:00+0000

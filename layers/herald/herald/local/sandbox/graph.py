@@ -142,6 +142,20 @@ async def facebook_photos(version: str, page_id: str, request: Request) -> Respo
     return await page_post(request, page_id, "photos")
 
 
+def graph_page(request: Request, given: dict[str, str], items: list[Any]) -> dict[str, Any]:
+    """One page of an edge, with Graph's cursor paging (the cursor is the next offset here)."""
+    limit = int(given.get("limit", 25))
+    offset = int(given.get("after") or 0)
+    page: dict[str, Any] = {"data": items[offset : offset + limit]}
+    if offset + limit < len(items):
+        after = str(offset + limit)
+        page["paging"] = {
+            "cursors": {"before": str(offset), "after": after},
+            "next": str(request.url.include_query_params(after=after)),
+        }
+    return page
+
+
 @router.get("/{version:sandbox_graph_version}/{page_id}/posts")
 async def facebook_posts(version: str, page_id: str, request: Request) -> Response:
     state, given = sandbox(request), await params(request)
@@ -157,9 +171,9 @@ async def facebook_posts(version: str, page_id: str, request: Request) -> Respon
             "created_time": graph_time(p["created_at"]),
             "permalink_url": p["url"],
         }
-        for p in mine[: int(given.get("limit", 25))]
+        for p in mine
     ]
-    return JSONResponse({"data": data})
+    return JSONResponse(graph_page(request, given, data))
 
 
 # --- Instagram -----------------------------------------------------------------------------
@@ -219,9 +233,9 @@ async def instagram_media_list(version: str, ig_id: str, request: Request) -> Re
             "timestamp": graph_time(p["created_at"]),
             "permalink": p["url"],
         }
-        for p in mine[: int(given.get("limit", 25))]
+        for p in mine
     ]
-    return JSONResponse({"data": data})
+    return JSONResponse(graph_page(request, given, data))
 
 
 @router.post("/{version:sandbox_graph_version}/{ig_id}/media_publish")
