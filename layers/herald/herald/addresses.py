@@ -35,13 +35,20 @@ def is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
+def is_address(host: str) -> bool:
+    """An IP address (IPv6 with or without its brackets) rather than a name."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
 def literal_host_is_private(url: str) -> bool:
     """True when the URL's host is `localhost` or an address that is not public: what can be
     refused when a post is created, before any lookup."""
     host = (urlsplit(url).hostname or "").rstrip(".").lower()
     if host == "localhost" or host.endswith(".localhost"):
         return True
-    try:
-        return not is_public(host)
-    except ValueError:  # a name, judged when it is fetched
-        return False
+    # A name is judged when it is fetched, by the addresses it resolves to.
+    return is_address(host) and not is_public(host)

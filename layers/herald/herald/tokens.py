@@ -135,7 +135,7 @@ async def refresh_locked(container: Container, account: Account, margin: timedel
         sleep=LOCK_POLL_SECONDS,
         blocking_timeout=LOCK_WAIT_SECONDS,
     )
-    async with redis_errors("locked for a token refresh"):
+    async with redis_errors("the token cannot be locked for its refresh"):
         acquired = await lock.acquire()
     if not acquired:
         raise PlatformError(

@@ -336,13 +336,37 @@ async def test_a_confirmed_instagram_post_is_not_published_again(
     assert platform.sent("POST", "/v24.0/1789/media") == []
 
 
+async def test_instagram_find_recent_stops_at_the_first_media_older_than_the_window(
+    platform: FakePlatform, instagram: InstagramPublisher
+) -> None:
+    paging = {"cursors": {"after": "c2"}, "next": "https://graph.test/v24.0/1789/media?after=c2"}
+    platform.on(
+        "GET",
+        "/v24.0/1789/media",
+        httpx.Response(200, json={"data": [
+            {"id": "m9", "caption": "other", "timestamp": "2026-11-25T12:00:09+0000"},
+            {"id": "m1", "caption": "c", "timestamp": "2026-11-25T11:59:00+0000"},
+        ], "paging": paging}),
+        httpx.Response(500),  # the next page is never asked for
+    )  # fmt: skip
+
+    found = await instagram.find_recent(
+        IG, Content(text="c", image_url="https://cdn.test/p.jpg"),
+        datetime(2026, 11, 25, 12, tzinfo=UTC),
+    )  # fmt: skip
+
+    assert found is None
+    assert len(platform.requests) == 1
+
+
 async def test_instagram_find_recent_matches_caption_after_since(
     platform: FakePlatform, instagram: InstagramPublisher
 ) -> None:
+    # Newest first, as Graph lists media.
     platform.on("GET", "/v24.0/1789/media", httpx.Response(200, json={"data": [
-        {"id": "m0", "caption": "c", "timestamp": "2026-11-25T11:00:00+0000"},
         {"id": "m2", "caption": "c", "timestamp": "2026-11-25T12:00:05+0000",
          "permalink": "https://www.instagram.com/p/Xyz/"},
+        {"id": "m0", "caption": "c", "timestamp": "2026-11-25T11:00:00+0000"},
     ]}))  # fmt: skip
 
     found = await instagram.find_recent(

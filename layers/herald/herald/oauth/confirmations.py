@@ -47,7 +47,7 @@ class ConfirmationStore:
     async def hold(self, business_id: str, provider: str, accounts: list[Account]) -> str:
         confirmation = secrets.token_urlsafe(32)
         value = json.dumps([asdict(a) for a in accounts], separators=(",", ":"))
-        async with redis_errors("saved"):
+        async with redis_errors("the connected accounts cannot be held"):
             key = _key(business_id, provider, confirmation)
             await self._redis.set(key, value, ex=self.ttl_seconds, nx=True)
         return confirmation
@@ -55,7 +55,7 @@ class ConfirmationStore:
     async def take(self, business_id: str, provider: str, confirmation: str) -> list[Account]:
         if not _ID_SHAPE.match(confirmation or ""):
             raise InvalidConfirmation("the confirmation is malformed")
-        async with redis_errors("checked"):
+        async with redis_errors("the connection cannot be confirmed"):
             raw = await self._redis.getdel(_key(business_id, provider, confirmation))
         if raw is None:
             raise InvalidConfirmation(

@@ -3,7 +3,8 @@ callback (consume the state once, exchange the code for the accounts and their t
 
 A callback that proved its business (it carried the business's key) stores the accounts at once
 (`complete`). One that did not, the browser's, holds them until the business confirms with its
-key (`hold`, then `confirm`; herald.oauth.confirmations says why). Each step touches Redis once.
+key (`hold`, then `confirm`; herald.oauth.confirmations says why). Redis round trips: one to
+authorize, two on the callback (spend the state, hold the accounts), one to confirm.
 """
 
 from __future__ import annotations
@@ -71,7 +72,6 @@ async def authorize(
 class Held:
     """Accounts a callback exchanged, waiting for their business's confirmation."""
 
-    business_id: str
     confirmation: str
     accounts: list[Account]
     expires_in: int
@@ -101,7 +101,7 @@ async def hold(
     pending, accounts = await _exchange(container, provider_name, state, code, error, None)
     store = container.oauth_confirmations
     confirmation = await store.hold(pending.business_id, pending.provider, accounts)
-    return Held(pending.business_id, confirmation, accounts, store.ttl_seconds)
+    return Held(confirmation, accounts, store.ttl_seconds)
 
 
 async def confirm(

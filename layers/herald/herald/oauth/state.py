@@ -61,8 +61,9 @@ class PendingAuthorization:
 
 
 @asynccontextmanager
-async def redis_errors(action: str) -> AsyncIterator[None]:
-    """Translate the Redis client's failures into DependencyUnavailable (a 503)."""
+async def redis_errors(consequence: str) -> AsyncIterator[None]:
+    """Translate the Redis client's failures into DependencyUnavailable (a 503) that says what
+    could not be done: "Redis is unreachable, so <consequence>; try again shortly"."""
     try:
         yield
     except Exception as exc:
@@ -70,7 +71,7 @@ async def redis_errors(action: str) -> AsyncIterator[None]:
 
         if isinstance(exc, RedisError | OSError):
             raise DependencyUnavailable(
-                f"Redis is unreachable, so the OAuth state cannot be {action}; try again shortly",
+                f"Redis is unreachable, so {consequence}; try again shortly",
                 component="redis",
             ) from exc
         raise
@@ -85,7 +86,7 @@ class StateStore:
     async def create(self, pending: PendingAuthorization) -> str:
         state = secrets.token_urlsafe(32)
         value = json.dumps(asdict(pending), separators=(",", ":"))
-        async with redis_errors("saved"):
+        async with redis_errors("the OAuth state cannot be saved"):
             await self._redis.set(KEY_PREFIX + state, value, ex=self.ttl_seconds, nx=True)
         return state
 
@@ -96,7 +97,7 @@ class StateStore:
         another platform or (if `business_id` is given) another business."""
         if not _STATE_SHAPE.match(state or ""):
             raise InvalidState("the OAuth state is malformed")
-        async with redis_errors("checked"):
+        async with redis_errors("the OAuth state cannot be checked"):
             args = [provider, business_id or ""]
             reply = await self._consume(keys=[KEY_PREFIX + state], args=args)
         verdict = reply[0].encode() if isinstance(reply[0], str) else reply[0]

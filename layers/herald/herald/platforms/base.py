@@ -95,6 +95,12 @@ class Progress:
             await self.record(list(self.part_ids))
 
 
+# How many pages of an account's posts `find_recent` reads at most. A busy account can post more
+# than a page between a dead run's claim and the look (the soak's accounts did); the bound keeps
+# one reconciliation from walking a whole history.
+RECONCILE_PAGES = 10
+
+
 class Publisher(Protocol):
     platform: PlatformName
 
@@ -106,5 +112,6 @@ class Publisher(Protocol):
         self, creds: Credentials, content: Content, since: datetime
     ) -> Published | None:
         """Look for `content` among the account's posts since `since` (reconciliation after an
-        ambiguous outcome); None when not found or the platform offers no way to look."""
+        ambiguous outcome), paging back through the window for at most RECONCILE_PAGES pages;
+        None when not found or the platform offers no way to look."""
         ...

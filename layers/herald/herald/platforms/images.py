@@ -20,7 +20,6 @@ think the post may be out. Instagram is not fetched here: Meta's servers fetch i
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from herald.accounts import PlatformName
-from herald.addresses import is_public
+from herald.addresses import is_address, is_public
 from herald.platforms import errors
 from herald.platforms.base import ErrorKind, PlatformError
 
@@ -110,7 +109,7 @@ class ImageFetcher:
         try:
             addresses = (
                 [host.strip("[]")]
-                if _is_address(host)
+                if is_address(host)
                 else await self.resolve(host, url.port or (443 if url.scheme == "https" else 80))
             )
         except OSError as exc:  # a lookup that failed now may answer on the next try
@@ -159,14 +158,6 @@ class ImageFetcher:
 
 async def _in_memory(response: httpx.Response) -> AsyncIterator[bytes]:
     yield response.content
-
-
-def _is_address(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
 
 
 def _invalid(platform: PlatformName, reason: str) -> PlatformError:

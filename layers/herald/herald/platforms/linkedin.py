@@ -16,7 +16,14 @@ import httpx
 
 from herald.accounts import Credentials, PlatformName
 from herald.platforms import errors
-from herald.platforms.base import Content, ErrorKind, PlatformError, Progress, Published
+from herald.platforms.base import (
+    RECONCILE_PAGES,
+    Content,
+    ErrorKind,
+    PlatformError,
+    Progress,
+    Published,
+)
 from herald.platforms.images import ImageFetcher
 
 # "little" text reserves these; unescaped, LinkedIn answers 201 and silently cuts the post at
@@ -48,7 +55,6 @@ def post_url(urn: str) -> str:
     return f"https://www.linkedin.com/feed/update/{urn}/"
 
 
-RECONCILE_PAGES = 10
 RECONCILE_PAGE_SIZE = 50
 
 
@@ -156,8 +162,7 @@ class LinkedInPublisher:
         headers = self._headers(creds) | {"X-RestLi-Method": "FINDER"}
         wanted = content.text.strip()
         cutoff = since.timestamp() * 1000
-        # Newest first: page back (a busy account can post more than a page between the claim
-        # and the look) until the posts are older than the window, within a bound.
+        # Newest first: page back until the posts are older than the window (base.RECONCILE_PAGES).
         for page in range(RECONCILE_PAGES):
             start = page * RECONCILE_PAGE_SIZE
             # The author is a URN in a query parameter: Rest.li 2.0 wants it percent-encoded whole.

@@ -8,7 +8,8 @@ parameter) so they never end up in a URL a proxy or a log line might keep.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import aclosing
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,14 @@ import httpx
 from herald.accounts import Credentials, PlatformName
 from herald.clock import parse_iso
 from herald.platforms import errors
-from herald.platforms.base import Content, ErrorKind, PlatformError, Progress, Published
+from herald.platforms.base import (
+    RECONCILE_PAGES,
+    Content,
+    ErrorKind,
+    PlatformError,
+    Progress,
+    Published,
+)
 
 # https://developers.facebook.com/docs/graph-api/overview/rate-limiting: 4 app, 17 user, 32 page,
 # 613 "calls within one hour exceeded", 800xx the business-use-case family (80001 Pages,
@@ -102,9 +110,6 @@ def graph_error(platform: PlatformName, response: httpx.Response) -> PlatformErr
     return made(ErrorKind.PLATFORM_ERROR)
 
 
-RECONCILE_PAGES = 10
-
-
 class _Graph:
     def __init__(self, http: httpx.AsyncClient, graph_base: str, version: str) -> None:
         self._http = http
@@ -135,10 +140,9 @@ class _Graph:
 
     async def listed(
         self, platform: PlatformName, creds: Credentials, path: str, params: dict[str, str]
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncGenerator[dict[str, Any]]:
         """A Graph edge's items, newest first, following its `after` cursor for at most
-        RECONCILE_PAGES pages: a busy account can post more than a page between a dead run's
-        claim and the look."""
+        RECONCILE_PAGES pages."""
         for _ in range(RECONCILE_PAGES):
             body = await self.call(platform, creds, "GET", path, params=params)
             data = body.get("data")
@@ -189,10 +193,12 @@ class FacebookPublisher:
             "fields": "id,message,created_time,permalink_url",
             "limit": "25",
         }
-        async for post in self._graph.listed("facebook", creds, f"{page_id}/posts", params):
-            if str(post.get("message", "")).strip() == content.text.strip() and post.get("id"):
-                url = str(post.get("permalink_url") or facebook_url(str(post["id"])))
-                return Published(str(post["id"]), url, (str(post["id"]),))
+        posts = self._graph.listed("facebook", creds, f"{page_id}/posts", params)
+        async with aclosing(posts):
+            async for post in posts:
+                if str(post.get("message", "")).strip() == content.text.strip() and post.get("id"):
+                    url = str(post.get("permalink_url") or facebook_url(str(post["id"])))
+                    return Published(str(post["id"]), url, (str(post["id"]),))
         return None
 
 
@@ -340,15 +346,19 @@ class InstagramPublisher:
     ) -> Published | None:
         params = {"fields": "id,caption,timestamp,permalink", "limit": "25"}
         path = f"{creds.external_id}/media"
-        async for media in self._graph.listed("instagram", creds, path, params):
-            stamp = str(media.get("timestamp") or "")
-            try:
-                when = parse_iso(stamp)  # Graph writes 2026-11-25T12:00:00+0000
-            except ValueError:
-                continue
-            if when < since:
-                continue
-            if str(media.get("caption", "")).strip() == content.text.strip() and media.get("id"):
-                url = str(media.get("permalink") or "https://www.instagram.com/")
-                return Published(str(media["id"]), url, (str(media["id"]),))
+        media_list = self._graph.listed("instagram", creds, path, params)
+        async with aclosing(media_list):  # leaving early must not leave the pager suspended
+            async for media in media_list:
+                stamp = str(media.get("timestamp") or "")
+                try:
+                    when = parse_iso(stamp)  # Graph writes 2026-11-25T12:00:00+0000
+                except ValueError:
+                    continue
+                if when < since:
+                    break  # newest first: everything after this is older still
+                if str(media.get("caption", "")).strip() == content.text.strip() and media.get(
+                    "id"
+                ):
+                    url = str(media.get("permalink") or "https://www.instagram.com/")
+                    return Published(str(media["id"]), url, (str(media["id"]),))
         return None

@@ -16,7 +16,14 @@ import httpx
 
 from herald.accounts import Credentials, PlatformName
 from herald.platforms import errors
-from herald.platforms.base import Content, ErrorKind, PlatformError, Progress, Published
+from herald.platforms.base import (
+    RECONCILE_PAGES,
+    Content,
+    ErrorKind,
+    PlatformError,
+    Progress,
+    Published,
+)
 from herald.platforms.images import ImageFetcher
 
 _URL = re.compile(r"https?://\S+")
@@ -32,9 +39,6 @@ def _comparable(text: str) -> str:
     """Text as X gives it back, reduced to what survives the round trip: X HTML-escapes `& < >`,
     rewrites every URL to t.co and appends a t.co link for attached media."""
     return _SPACE.sub(" ", _URL.sub("", html.unescape(text))).strip()
-
-
-RECONCILE_PAGES = 10  # of 100 tweets
 
 
 class XPublisher:
@@ -115,8 +119,7 @@ class XPublisher:
             "tweet.fields": "created_at,text",
         }
         url = f"{self._base}/2/users/{creds.external_id}/tweets"
-        # A busy account can post more than a page between the claim and the look: follow
-        # next_token back to start_time, within a bound.
+        # Follow next_token back to start_time (base.RECONCILE_PAGES says why, and how far).
         pages: list[dict[str, Any]] = []
         for _ in range(RECONCILE_PAGES):
             response = await errors.send(
