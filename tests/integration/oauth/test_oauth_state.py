@@ -69,6 +69,12 @@ def test_the_state_is_stored_in_redis_for_ten_minutes(
     assert len(state_of(started["authorization_url"])) == 43  # 256 bits
 
 
+def _held(api: Any, ctx: Any, business: dict[str, Any], sandbox_app: Any) -> str:
+    """A keyless callback's confirmation: the accounts it exchanged, held for the business."""
+    query = _connect_query(api, ctx, business, sandbox_app)
+    return confirmation_of(api(callback_event("x", query), ctx))
+
+
 def test_a_reused_state_is_a_400_and_changes_nothing(
     api: Any,
     lambda_context: Any,
@@ -176,8 +182,7 @@ def test_another_business_cannot_confirm_an_account_it_did_not_start_connecting(
     oauth_container: Container,
 ) -> None:
     # A business sends its consent link to someone; the account they connect is held for it.
-    query = _connect_query(api, lambda_context, business, sandbox_app)
-    confirmation = confirmation_of(api(callback_event("x", query), lambda_context))
+    confirmation = _held(api, lambda_context, business, sandbox_app)
 
     theirs = api(confirm_event(other_business, "x", confirmation), lambda_context)
 
@@ -195,8 +200,7 @@ def test_a_confirmation_is_single_use_and_for_its_own_platform(
     sandbox_app: Any,
     oauth_container: Container,
 ) -> None:
-    query = _connect_query(api, lambda_context, business, sandbox_app)
-    confirmation = confirmation_of(api(callback_event("x", query), lambda_context))
+    confirmation = _held(api, lambda_context, business, sandbox_app)
 
     elsewhere = api(confirm_event(business, "linkedin", confirmation), lambda_context)
     first = api(confirm_event(business, "x", confirmation), lambda_context)
@@ -214,8 +218,7 @@ def test_a_confirmation_expires_with_the_state_lifetime(
     oauth_container: Container,
     redis_sync: redis.Redis,
 ) -> None:
-    query = _connect_query(api, lambda_context, business, sandbox_app)
-    confirmation = confirmation_of(api(callback_event("x", query), lambda_context))
+    confirmation = _held(api, lambda_context, business, sandbox_app)
     key = f"oauth:confirm:{business['business_id']}:x:{confirmation}"
     assert 590 <= (redis_sync.ttl(key) or 0) <= 600
     redis_sync.pexpire(key, 1)
@@ -370,6 +373,7 @@ def _dead_redis(container: Container) -> None:
     )
     container.__dict__["redis"] = dead
     container.__dict__.pop("oauth_states", None)
+    container.__dict__.pop("oauth_confirmations", None)
 
 
 def test_authorize_is_a_503_naming_redis_when_redis_is_down(
@@ -403,6 +407,28 @@ def test_the_callback_is_a_503_when_redis_is_down_and_stores_nothing(
     assert response["statusCode"] == 503
     assert response_json(response)["component"] == "redis"
     assert account_items(oauth_container) == []
+
+
+def test_a_confirm_is_a_503_when_redis_is_down_and_the_confirmation_outlives_it(
+    api: Any,
+    lambda_context: Any,
+    business: dict[str, Any],
+    sandbox_app: Any,
+    oauth_container: Container,
+) -> None:
+    confirmation = _held(api, lambda_context, business, sandbox_app)
+    live = oauth_container.__dict__["redis"]
+    _dead_redis(oauth_container)
+
+    response = api(confirm_event(business, "x", confirmation), lambda_context)
+
+    assert response["statusCode"] == 503
+    assert "the connection cannot be confirmed" in response_json(response)["detail"]
+    assert account_items(oauth_container) == []
+    # Redis back: the held accounts are still there to confirm.
+    oauth_container.__dict__["redis"] = live
+    oauth_container.__dict__.pop("oauth_confirmations", None)
+    assert api(confirm_event(business, "x", confirmation), lambda_context)["statusCode"] == 200
 
 
 def test_the_state_store_never_falls_back_to_memory(oauth_container: Container) -> None:
