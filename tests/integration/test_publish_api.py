@@ -202,11 +202,11 @@ def test_an_image_url_into_the_vpc_is_refused_before_anything_is_stored_or_fetch
     assert all(p.calls == 0 for p in publishers.values())
 
 
-@pytest.mark.parametrize("route", ["twitter", "linkedin"])
-def test_a_link_on_a_platform_that_takes_links_in_the_text_is_refused_not_dropped(
+@pytest.mark.parametrize("route", ["twitter", "linkedin", "multi"])
+def test_a_link_on_a_post_with_no_facebook_target_is_refused_not_dropped(
     call: Any, business: dict[str, Any], app_container: Container, route: str
 ) -> None:
-    account = "acc_x" if route == "twitter" else "acc_li"
+    account = "acc_li" if route == "linkedin" else "acc_x"
     body = {"account_ids": [account], "text": "New hours", "link": "https://bakery.test/hours"}
 
     response = call("POST", f"/api/v1/publish/{route}", business, body)

@@ -211,6 +211,23 @@ def _make(call: Any, owner: dict[str, Any], when: str, account: str = "linkedin"
     return post_id
 
 
+def test_scheduling_a_link_with_no_facebook_target_is_refused_and_stores_nothing(
+    call: Any, owner: dict[str, Any]
+) -> None:
+    body = {
+        "account_ids": [owner["linkedin"]],
+        "text": "New hours",
+        "link": "https://bakery.test/hours",
+        "scheduled_for": "2026-06-02T09:00:00Z",
+    }
+
+    status, problem, _ = call("POST", "/api/v1/schedule", body)
+
+    assert status == 422
+    assert [(e["field"], e["code"]) for e in problem["errors"]] == [("link", "no_facebook_target")]
+    assert call("GET", f"/api/v1/schedule/{owner['business_id']}")[1]["items"] == []
+
+
 def test_the_calendar_lists_newest_first_or_by_time(call: Any, owner: dict[str, Any]) -> None:
     ids = [_make(call, owner, f"2026-06-0{d}T09:00:00Z") for d in (3, 2, 4)]
     path = f"/api/v1/schedule/{owner['business_id']}"

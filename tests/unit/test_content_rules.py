@@ -198,6 +198,20 @@ def test_the_sandbox_setting_allows_an_image_on_a_private_address(settings: Sett
     assert validate(content, [("", "linkedin")], local) == []
 
 
+def test_a_link_with_no_facebook_target_is_refused_not_dropped(settings: Settings) -> None:
+    content = Content(text="New hours", link="https://bakery.test/hours")
+
+    problems = validate(content, [("a", "linkedin"), ("b", "x")], settings)
+
+    assert fields(problems) == [("link", "no_facebook_target")]
+
+
+def test_a_link_goes_to_the_facebook_targets_among_others(settings: Settings) -> None:
+    content = Content(text="New hours", link="https://bakery.test/hours")
+
+    assert validate(content, [("a", "linkedin"), ("b", "facebook")], settings) == []
+
+
 def test_all_problems_across_targets_come_back_together(settings: Settings) -> None:
     content = Content(text="x" * 3001)
     problems = validate(

@@ -107,10 +107,16 @@ def _is_web_url(value: str) -> bool:
 def validate(
     content: Content, platforms: Sequence[tuple[str, PlatformName]], settings: Settings
 ) -> list[FieldError]:
-    """Every rule broken by `content` for each (target label, platform), in target order."""
+    """Every rule broken by `content` for each (target label, platform), in target order, then
+    those of the post as a whole."""
     problems: list[FieldError] = []
     for label, platform in platforms:
         problems.extend(_for_target(content, label, platform, settings))
+    if content.link is not None and platforms and all(p != "facebook" for _, p in platforms):
+        # Only a Facebook Page post has a link of its own: accepted and dropped, it would vanish
+        # from the post without a word.
+        why = "only a Facebook Page post has a link field: put the URL in the text"
+        problems.append(FieldError("link", why, "no_facebook_target"))
     return problems
 
 

@@ -45,7 +45,7 @@ class _PublishBody(BaseModel):
         None,
         max_length=2048,
         description="A Facebook Page post's link attachment; the other platforms take links in "
-        "the text, and their own routes refuse this field.",
+        "the text, so a post with no Facebook Page among its targets is refused with one.",
     )
 
     @field_validator("account_ids")
@@ -59,15 +59,7 @@ class _PublishBody(BaseModel):
         return Content(text=self.text, image_url=self.image_url, link=self.link)
 
 
-def _link_goes_in_the_text(value: str | None) -> str | None:
-    # Accepted and dropped, a link would vanish from the post without a word.
-    if value is not None:
-        raise ValueError("only a Facebook Page post has a link field: put the URL in the text")
-    return value
-
-
 class LinkedInPublish(_PublishBody):
-    _no_link = field_validator("link")(_link_goes_in_the_text)
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -85,9 +77,16 @@ class _ThreadBody(_PublishBody):
         description="Tweets posted as a reply chain; replaces `text` when given.",
     )
 
+    def content(self) -> Content:
+        return Content(
+            text=self.text,
+            thread=tuple(self.thread or ()),
+            image_url=self.image_url,
+            link=self.link,
+        )
+
 
 class TwitterPublish(_ThreadBody):
-    _no_link = field_validator("link")(_link_goes_in_the_text)
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -96,9 +95,6 @@ class TwitterPublish(_ThreadBody):
             ]
         }
     )
-
-    def content(self) -> Content:
-        return Content(text=self.text, thread=tuple(self.thread or ()), image_url=self.image_url)
 
 
 class MetaPublish(_PublishBody):
@@ -127,14 +123,6 @@ class MultiPublish(_ThreadBody):
             ]
         }
     )
-
-    def content(self) -> Content:
-        return Content(
-            text=self.text,
-            thread=tuple(self.thread or ()),
-            image_url=self.image_url,
-            link=self.link,
-        )
 
 
 _ANY: frozenset[PlatformName] = frozenset({"linkedin", "x", "facebook", "instagram"})
