@@ -20,6 +20,7 @@ from herald.container import Container
 from herald.errors import DependencyUnavailable
 from herald.local.sandbox.state import SandboxState
 from herald.oauth import service
+from herald.oauth.confirmations import ConfirmationStore
 from herald.oauth.state import _CONSUME as consume_script
 from herald.oauth.state import InvalidState
 from herald.settings import Settings
@@ -429,6 +430,27 @@ def test_a_confirm_is_a_503_when_redis_is_down_and_the_confirmation_outlives_it(
     oauth_container.__dict__["redis"] = live
     oauth_container.__dict__.pop("oauth_confirmations", None)
     assert api(confirm_event(business, "x", confirmation), lambda_context)["statusCode"] == 200
+
+
+def test_a_callback_whose_accounts_cannot_be_held_is_a_503_and_stores_nothing(
+    api: Any,
+    lambda_context: Any,
+    business: dict[str, Any],
+    sandbox_app: Any,
+    oauth_container: Container,
+) -> None:
+    # Redis answers the state's check, then goes away before the accounts are held.
+    query = _connect_query(api, lambda_context, business, sandbox_app)
+    dead = aioredis.Redis.from_url(
+        "redis://127.0.0.1:1/0", socket_connect_timeout=0.05, socket_timeout=0.05
+    )
+    oauth_container.__dict__["oauth_confirmations"] = ConfirmationStore(dead, 600)
+
+    response = api(callback_event("x", query), lambda_context)
+
+    assert response["statusCode"] == 503
+    assert "the connected accounts cannot be held" in response_json(response)["detail"]
+    assert account_items(oauth_container) == []
 
 
 def test_the_state_store_never_falls_back_to_memory(oauth_container: Container) -> None:
