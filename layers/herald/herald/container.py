@@ -96,7 +96,20 @@ class Container:
     def publishers(self) -> dict[PlatformName, Publisher]:
         from herald.platforms.registry import build_publishers
 
+        self.platform_version_warnings  # noqa: B018 - checked once, as the publishers are built
         return build_publishers(self.settings, self.http)
+
+    @cached_property
+    def platform_version_warnings(self) -> list[str]:
+        """The configured LinkedIn and Graph versions, checked against their documented end
+        once per instance: a warning and a PlatformVersionAgeing metric for each one near it."""
+        from herald.platforms import versions
+        from herald.platforms.version_warnings import announce
+
+        today = self.clock.now().date()
+        s = self.settings
+        found = versions.statuses(s.linkedin_version, s.meta_graph_version, today)
+        return announce(found, today, s.service_name)
 
     @cached_property
     def http(self) -> httpx.AsyncClient:
