@@ -107,7 +107,7 @@ def test_current_versions_announce_nothing(capsys: pytest.CaptureFixture[str]) -
 
 
 def test_the_container_checks_the_versions_when_it_builds_the_publishers() -> None:
-    settings = Settings(HERALD_ENV="test", linkedin_version="202511")  # type: ignore[call-arg]
+    settings = Settings(HERALD_ENV="test", linkedin_version="202511")
     clock = FrozenClock(datetime(2026, 12, 3, 9, 0, tzinfo=UTC))
     container = Container(settings, clock=clock)
 
