@@ -29,6 +29,7 @@ from herald.local.template import LocalResources
 from herald.oauth import service
 from herald.settings import Settings
 from tests.conftest import LIVE_REDIS_TIMEOUT, REDIS_URL
+from tests.fakes.images import FakeImageProbe
 from tests.fakes.lambda_events import http_event
 
 SANDBOX = "http://sandbox.test"
@@ -89,7 +90,11 @@ def oauth_container(
     oauth_clock: FrozenClock,
 ) -> Iterator[Container]:
     built = Container(
-        oauth_settings, boto_session=aws, http=sandbox_client(sandbox_app), clock=oauth_clock
+        oauth_settings,
+        boto_session=aws,
+        http=sandbox_client(sandbox_app),
+        clock=oauth_clock,
+        image_probe=FakeImageProbe(),
     )
     composition.set_container(built)
     yield built
