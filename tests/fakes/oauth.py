@@ -29,7 +29,6 @@ from herald.local.template import LocalResources
 from herald.oauth import service
 from herald.settings import Settings
 from tests.conftest import LIVE_REDIS_TIMEOUT, REDIS_URL
-from tests.fakes.images import FakeImageProbe
 from tests.fakes.lambda_events import http_event
 
 SANDBOX = "http://sandbox.test"
@@ -94,7 +93,6 @@ def oauth_container(
         boto_session=aws,
         http=sandbox_client(sandbox_app),
         clock=oauth_clock,
-        image_probe=FakeImageProbe(),
     )
     composition.set_container(built)
     yield built

@@ -57,3 +57,17 @@ def gif(width: int = 320, height: int = 320, frames: int = 1) -> bytes:
         out.append(b"\x02\x02\x44\x01\x00")  # LZW: clear, pixel 0, end
     out.append(b"\x3b")
     return b"".join(out)
+
+
+def image_for(name: str, query: dict[str, str]) -> tuple[bytes, str]:
+    """The image `/_sandbox/images/{name}?{query}` serves, and its content type."""
+
+    def number(key: str, default: int) -> int:
+        value = query.get(key, "")
+        return int(value) if value.isdigit() else default
+
+    if name.endswith((".jpg", ".jpeg")):
+        return jpeg(number("w", 1080), number("h", 1080), number("pad", 0)), "image/jpeg"
+    if name.endswith(".gif"):
+        return gif(number("w", 320), number("h", 320), number("frames", 1)), "image/gif"
+    return PNG, "image/png"
