@@ -325,7 +325,7 @@ def _check_size(what: str, size: int, limit: int) -> None:
         raise PlatformError(
             "x",
             ErrorKind.INVALID_CONTENT,
-            f"X takes {what} up to {limit // MB} MB; image_url is {size / MB:.1f} MB",
+            f"X takes {what} up to {limit // MB} MB; image_url is {size / MB:.2f} MB",
             platform_code="media_too_large",
         )
 
