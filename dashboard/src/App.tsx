@@ -1,6 +1,6 @@
 import { Suspense, lazy, useCallback, useEffect, useState } from 'react'
-import { api, getKey, setKey } from './lib/api'
-import type { Account, Me } from './lib/api'
+import { api, getKey, isOAuthPlatform, setKey } from './lib/api'
+import type { Account, Me, OAuthPlatform } from './lib/api'
 import { Accounts } from './components/Accounts'
 import { Compose } from './components/Compose'
 import { SignIn } from './components/SignIn'
@@ -24,6 +24,24 @@ const CONNECT_ERRORS: Record<string, string> = {
 
 function connectError(code: string): string {
   return CONNECT_ERRORS[code] ?? 'the connection failed'
+}
+
+interface Held {
+  platform: OAuthPlatform
+  confirmation: string
+}
+
+function readHeld(): Held | null {
+  try {
+    const held = JSON.parse(sessionStorage.getItem(PENDING) ?? 'null') as Partial<Held> | null
+    if (held && isOAuthPlatform(held.platform) && typeof held.confirmation === 'string') {
+      return { platform: held.platform, confirmation: held.confirmation }
+    }
+  } catch {
+    // not ours: dropped below
+  }
+  sessionStorage.removeItem(PENDING)
+  return null
 }
 
 function initialTab(): Tab {
@@ -59,17 +77,22 @@ export function App() {
   }, [toasts])
 
   // Coming back from a platform's consent page: /app?confirm=...&platform=... or ?error=...
+  // Anyone can craft such a link: only a platform Herald connects is taken from it, and the
+  // confirmation goes in the request's body, never in its path.
   useEffect(() => {
     const q = new URLSearchParams(window.location.search)
     if (!q.has('confirm') && !q.has('error') && !q.has('connected')) return
-    const platform = q.get('platform') ?? ''
+    const platform = q.get('platform')
     window.history.replaceState(null, '', window.location.pathname + '#accounts')
     setTab('accounts')
-    if (q.get('error')) {
+    if (!isOAuthPlatform(platform)) {
+      toasts.fail('Account not connected', 'This link does not come from a platform Herald connects.')
+    } else if (q.get('error')) {
       toasts.fail('Account not connected', `${platform}: ${connectError(q.get('error')!)}`)
     } else if (q.get('confirm')) {
       // Held by the API until this business's key confirms it (after signing in, if need be).
-      sessionStorage.setItem(PENDING, JSON.stringify({ platform, confirmation: q.get('confirm') }))
+      const held: Held = { platform, confirmation: q.get('confirm')! }
+      sessionStorage.setItem(PENDING, JSON.stringify(held))
       setPending((n) => n + 1)
     } else {
       const n = (q.get('connected') ?? '').split(',').filter(Boolean).length
@@ -78,10 +101,10 @@ export function App() {
   }, [toasts])
 
   useEffect(() => {
-    const held = sessionStorage.getItem(PENDING)
+    const held = readHeld()
     if (!me || !held) return
     sessionStorage.removeItem(PENDING)
-    const { platform, confirmation } = JSON.parse(held) as { platform: string; confirmation: string }
+    const { platform, confirmation } = held
     api.confirm(platform, confirmation).then(
       (done) => {
         const n = done.connected.length

@@ -1,9 +1,9 @@
 import { useState } from 'react'
 import { api } from '../lib/api'
-import type { Account } from '../lib/api'
+import type { Account, OAuthPlatform } from '../lib/api'
 import { useToasts } from './Toasts'
 
-const CONNECT: { platform: string; label: string }[] = [
+const CONNECT: { platform: OAuthPlatform; label: string }[] = [
   { platform: 'linkedin', label: 'LinkedIn' },
   { platform: 'x', label: 'X' },
   { platform: 'meta', label: 'Facebook & Instagram' },
@@ -16,7 +16,7 @@ export const PLATFORM_NAMES: Record<string, string> = {
   instagram: 'Instagram',
 }
 
-function oauthPlatform(platform: string): string {
+function oauthPlatform(platform: Account['platform']): OAuthPlatform {
   return platform === 'facebook' || platform === 'instagram' ? 'meta' : platform
 }
 
@@ -30,7 +30,7 @@ export function Accounts({
   const toasts = useToasts()
   const [busy, setBusy] = useState<string | null>(null)
 
-  async function connect(platform: string) {
+  async function connect(platform: OAuthPlatform) {
     setBusy(platform)
     try {
       const { authorization_url } = await api.authorize(platform)

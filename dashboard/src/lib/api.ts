@@ -11,6 +11,35 @@ export function setKey(key: string | null): void {
   else sessionStorage.removeItem(KEY)
 }
 
+// The OAuth providers the API connects through (`/oauth/{platform}/...`); a Meta login connects
+// Facebook Pages and their Instagram accounts.
+export const OAUTH_PLATFORMS = ['linkedin', 'x', 'meta'] as const
+export type OAuthPlatform = (typeof OAUTH_PLATFORMS)[number]
+
+export function isOAuthPlatform(value: unknown): value is OAuthPlatform {
+  return typeof value === 'string' && (OAUTH_PLATFORMS as readonly string[]).includes(value)
+}
+
+/** A value that cannot be one path segment, or a platform Herald does not connect. */
+export class BadPathValue extends Error {}
+
+/**
+ * One path segment, percent-encoded (`/`, `?`, `#` and `%` included). `encodeURIComponent`
+ * leaves `.` alone and the URL parser folds `.` and `..` segments away, so those and an empty
+ * segment are refused: a value that arrived in a link never sends a request to another route.
+ */
+export function segment(value: string): string {
+  if (value === '' || value === '.' || value === '..') {
+    throw new BadPathValue(`not a path segment: ${JSON.stringify(value)}`)
+  }
+  return encodeURIComponent(value)
+}
+
+/** A path whose every interpolated value is one encoded segment: path`/posts/${id}`. */
+export function path(strings: TemplateStringsArray, ...values: string[]): string {
+  return strings.reduce((out, s, i) => out + s + (i < values.length ? segment(values[i]) : ''), '')
+}
+
 export interface Account {
   account_id: string
   platform: 'linkedin' | 'x' | 'facebook' | 'instagram'
@@ -77,24 +106,33 @@ export async function request<T>(
   return parsed as T
 }
 
+function known(platform: string): OAuthPlatform {
+  if (!isOAuthPlatform(platform)) {
+    throw new BadPathValue(`not a platform Herald connects: ${JSON.stringify(platform)}`)
+  }
+  return platform
+}
+
 export const api = {
-  me: () => request<Me>('GET', '/me'),
-  accounts: () => request<{ accounts: Account[] }>('GET', '/accounts').then((r) => r.accounts),
-  authorize: (platform: string) =>
-    request<{ authorization_url: string }>('GET', `/oauth/${platform}/authorize`),
-  confirm: (platform: string, confirmation: string) =>
-    request<{ connected: { account_id: string }[] }>('POST', `/oauth/${platform}/confirm`, {
-      confirmation,
-    }),
-  disconnect: (id: string) => request('DELETE', `/accounts/${encodeURIComponent(id)}`),
-  publish: (body: Record<string, unknown>) =>
+  me: async () => request<Me>('GET', '/me'),
+  accounts: async () => request<{ accounts: Account[] }>('GET', '/accounts').then((r) => r.accounts),
+  authorize: async (platform: OAuthPlatform) =>
+    request<{ authorization_url: string }>('GET', path`/oauth/${known(platform)}/authorize`),
+  confirm: async (platform: OAuthPlatform, confirmation: string) =>
+    request<{ connected: { account_id: string }[] }>(
+      'POST',
+      path`/oauth/${known(platform)}/confirm`,
+      { confirmation },
+    ),
+  disconnect: async (id: string) => request('DELETE', path`/accounts/${id}`),
+  publish: async (body: Record<string, unknown>) =>
     request<PostOut>('POST', '/publish/multi', body, true),
-  post: (id: string) => request<PostOut>('GET', `/posts/${id}`),
-  retry: (id: string) => request<PostOut>('POST', `/posts/${id}/retry`, undefined, true),
-  schedule: (body: Record<string, unknown>) => request<PostOut>('POST', '/schedule', body),
-  reschedule: (id: string, body: Record<string, unknown>) =>
-    request<PostOut>('PUT', `/schedule/${id}`, body),
-  cancel: (id: string) => request<PostOut>('DELETE', `/schedule/${id}`),
+  post: async (id: string) => request<PostOut>('GET', path`/posts/${id}`),
+  retry: async (id: string) => request<PostOut>('POST', path`/posts/${id}/retry`, undefined, true),
+  schedule: async (body: Record<string, unknown>) => request<PostOut>('POST', '/schedule', body),
+  reschedule: async (id: string, body: Record<string, unknown>) =>
+    request<PostOut>('PUT', path`/schedule/${id}`, body),
+  cancel: async (id: string) => request<PostOut>('DELETE', path`/schedule/${id}`),
   async calendar(
     businessId: string,
     params: { from?: string; to?: string; status?: string[]; platform?: string },
@@ -111,7 +149,7 @@ export const api = {
       if (cursor) q.set('cursor', cursor)
       const r: { items: PostOut[]; next_cursor: string | null } = await request(
         'GET',
-        `/schedule/${encodeURIComponent(businessId)}?${q}`,
+        `${path`/schedule/${businessId}`}?${q}`,
       )
       items.push(...r.items)
       cursor = r.next_cursor
