@@ -141,6 +141,12 @@ def test_the_printed_demo_key_is_ready_to_paste(stack: RunningStack) -> None:
     assert body["name"] == "Demo Business"
 
 
+def test_the_banner_shows_the_generous_local_rate_limits(stack: RunningStack) -> None:
+    line = next(line for line in stack.output if "rate limits" in line)
+
+    assert "publish 1000/hour, OAuth 60/minute" in line
+
+
 def test_a_wrong_key_is_a_401_problem(stack: RunningStack) -> None:
     status, body = get(stack.api_url + "/api/v1/me", {"Authorization": "Bearer hrld_" + "x" * 43})
 

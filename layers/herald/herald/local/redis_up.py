@@ -17,10 +17,15 @@ import redis
 
 
 def answers(url: str) -> bool:
+    # A read timeout too: a program on the port that accepts and never answers (not a Redis)
+    # would otherwise hold the ping, and whoever waits on it, for good.
+    client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=1.0)
     try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
+        return bool(client.ping())
     except redis.RedisError:
         return False
+    finally:
+        client.close()
 
 
 def _wait(url: str, seconds: float = 10.0) -> bool:
