@@ -17,7 +17,8 @@ const BASE = required('HERALD_URL')
 const KEY = required('HERALD_API_KEY')
 const SANDBOX = required('SANDBOX_URL')
 const PERF_KEY = process.env.HERALD_PERF_KEY
-const SHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url))
+// Ignored by git: a test run leaves the working tree as it found it.
+const SHOTS = fileURLToPath(new URL('../test-results/screenshots/', import.meta.url))
 const ZONE = 'Europe/Paris'
 const WIDE = { width: 1280, height: 900 }
 const NARROW = { width: 390, height: 844 }

@@ -1,7 +1,7 @@
 """The dashboard: its unit tests (vitest) and its browser tests (headless Chromium driven by
 Playwright from Node) against the local stack with the platform sandbox, started here on free
-ports. The browser tests save screenshots in dashboard/screenshots/ and print the calendar's
-time to first render with 500 posts (`DASHBOARD_PERF {...}`)."""
+ports. The browser tests save screenshots in dashboard/test-results/screenshots/ (ignored by git)
+and print the calendar's time to first render with 500 posts (`DASHBOARD_PERF {...}`)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ pytestmark = [
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = ROOT / "dashboard"
+SCREENSHOTS = DASHBOARD / "test-results" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
@@ -116,8 +117,27 @@ def test_the_unit_tests_pass(built: None) -> None:
     assert run.returncode == 0, run.stdout + run.stderr
 
 
-def test_the_browser_tests_pass_against_the_local_stack(built: None, stack: dict[str, str]) -> None:
+def git_status() -> str | None:
+    """The working tree's changes as git lists them; None outside a git checkout."""
+    if shutil.which("git") is None:
+        return None
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return status.stdout if status.returncode == 0 else None
+
+
+@pytest.fixture(scope="module")
+def browser_run(
+    built: None, stack: dict[str, str]
+) -> tuple[subprocess.CompletedProcess[str], str | None, str | None]:
+    """The browser tests' run, with the working tree's status before and after it."""
     assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: `make test` installs it"
+    before = git_status()
     run = subprocess.run(
         ["node", "--test", "--test-concurrency=1", "browser/"],
         cwd=DASHBOARD,
@@ -126,8 +146,27 @@ def test_the_browser_tests_pass_against_the_local_stack(built: None, stack: dict
         text=True,
         timeout=240,
     )
+    return run, before, git_status()
+
+
+def test_the_browser_tests_pass_against_the_local_stack(
+    browser_run: tuple[subprocess.CompletedProcess[str], str | None, str | None],
+) -> None:
+    run, _, _ = browser_run
     for line in run.stdout.splitlines():
         if "DASHBOARD_PERF" in line:
             print(line.lstrip("# "))
 
     assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
+
+
+def test_the_browser_run_leaves_the_working_tree_as_it_found_it(
+    browser_run: tuple[subprocess.CompletedProcess[str], str | None, str | None],
+) -> None:
+    _, before, after = browser_run
+    if before is None:
+        pytest.skip("not a git checkout")
+
+    # Its screenshots are written, and git does not see them.
+    assert list(SCREENSHOTS.glob("*-390.png")), "no screenshot was saved"
+    assert after == before
