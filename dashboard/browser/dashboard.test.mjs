@@ -84,6 +84,48 @@ async function shoot(name) {
   assert.ok(overflow <= 1, `${name} scrolls sideways at 390 px (${overflow} px)`)
 }
 
+/** Runs `check` with the page 390 px wide, then puts it back. */
+async function atNarrow(check) {
+  await page.setViewportSize(NARROW)
+  await page.waitForTimeout(150)
+  try {
+    return await check()
+  } finally {
+    await page.setViewportSize(WIDE)
+  }
+}
+
+// What a person must never read in an error: ids, error kinds, API field names, status codes.
+const RAW = /\b(acc|post|biz)_[0-9a-z]{8,}|auth_revoked|rate_limited|invalid_content|platform_error|error_kind|scheduled_for|image_url|\(\d{3}\)|Unauthorized|Invalid input/
+
+async function assertPlain(locator) {
+  const text = await locator.innerText()
+  assert.doesNotMatch(text, RAW, `not plain language: ${text}`)
+  return text
+}
+
+async function me() {
+  return (await api('GET', '/me')).body
+}
+
+/** The business's posts whose text contains `needle`, from the calendar route. */
+async function postsWith(needle) {
+  const { business_id } = await me()
+  const found = await api('GET', `/schedule/${business_id}?order=desc&limit=100`)
+  return found.body.items.filter((p) => (p.content.text || '').includes(needle))
+}
+
+/** The next spring-forward day in Paris (the last Sunday of March), as YYYY-MM-DD. */
+function nextParisGap() {
+  const now = new Date()
+  for (const year of [now.getUTCFullYear(), now.getUTCFullYear() + 1]) {
+    const day = new Date(Date.UTC(year, 2, 31))
+    day.setUTCDate(31 - day.getUTCDay())
+    if (day.getTime() > now.getTime() + 86400e3) return day.toISOString().slice(0, 10)
+  }
+  throw new Error('no gap ahead')
+}
+
 async function dismissToasts() {
   for (const close of await page.getByRole('button', { name: 'Dismiss' }).all()) {
     await close.click().catch(() => {})
@@ -129,26 +171,79 @@ function addDays(yyyyMmDd, days) {
 const today = parisDate(new Date().toISOString())
 const state = {}
 
-test('a wrong key is refused with the API problem, then the right key signs in', async () => {
+test('a wrong key is refused in plain words, and signing in with the right one clears that error', async () => {
   await page.goto(`${BASE}/app/`)
   await shoot('signin')
   await page.getByLabel('API key').fill('hrld_' + 'x'.repeat(43))
   await page.getByRole('button', { name: 'Sign in' }).click()
   const toast = page.locator('.toast-error')
   await toast.waitFor()
-  assert.match(await toast.innerText(), /Unauthorized/)
-  assert.doesNotMatch(await toast.innerText(), /Traceback|File "/)
-  await dismissToasts()
+  const said = await assertPlain(toast)
+  assert.match(said, /Your API key was not accepted/)
+  assert.match(said, /pasted the whole key/)
+  assert.doesNotMatch(said, /Traceback|File "/)
+  await shoot('signin-refused')
 
+  // The error is left on screen: signing in must take it away.
   await page.getByLabel('API key').fill(KEY)
   await page.getByRole('button', { name: 'Sign in' }).click()
   await page.locator('header nav').waitFor()
+  assert.equal(await page.locator('.toast-error').count(), 0, 'the stale error toast is gone')
   const stored = await page.evaluate(() => [
     sessionStorage.getItem('herald.apiKey'),
     localStorage.length,
     document.cookie,
   ])
   assert.deepEqual(stored, [KEY, 0, ''])
+})
+
+test('with nothing connected yet, each empty page leads to the next step', async () => {
+  await tab('Compose')
+  const targets = page.locator('[data-empty="targets"]')
+  await targets.waitFor()
+  assert.match(await targets.innerText(), /none is connected yet/)
+  await shoot('compose-empty')
+
+  await tab('Calendar')
+  const calendar = page.locator('[data-empty="calendar"]')
+  await calendar.waitFor()
+  assert.match(await calendar.innerText(), /Nothing is planned .*schedule it/)
+  await shoot('calendar-empty')
+  await calendar.getByRole('button', { name: 'Write a post' }).click()
+  await targets.waitFor()
+  await targets.getByRole('button', { name: 'Connect an account' }).click()
+
+  const accounts = page.locator('[data-empty="accounts"]')
+  await accounts.waitFor()
+  assert.match(await accounts.innerText(), /Connect the accounts Herald should publish to/)
+  await shoot('accounts-empty')
+})
+
+test('a crafted connect link cannot send the confirm request anywhere else', async () => {
+  const sent = []
+  const record = (request) => {
+    if (request.url().includes('/api/v1/')) sent.push(`${request.method()} ${new URL(request.url()).pathname}`)
+  }
+  page.on('request', record)
+  try {
+    for (const platform of ['../../schedule', 'x/../../accounts', '..', 'instagram']) {
+      const link = `${BASE}/app/?${new URLSearchParams({ confirm: 'c0ffee', platform })}`
+      await page.goto(link)
+      const toast = page.locator('.toast-error', { hasText: 'Account not connected' })
+      await toast.waitFor()
+      assert.match(await toast.innerText(), /does not come from a platform Herald connects/)
+      await dismissToasts()
+    }
+  } finally {
+    page.off('request', record)
+  }
+  // Nothing but the page's own reads: no POST at all, and nothing outside the routes it loads.
+  assert.deepEqual(
+    sent.filter((r) => !/^GET \/api\/v1\/(me|accounts)$/.test(r)),
+    [],
+    `unexpected requests: ${sent.join(', ')}`,
+  )
+  assert.deepEqual(await page.evaluate(() => sessionStorage.getItem('herald.pendingConnection')), null)
 })
 
 test('connecting X goes through the platform and comes back to the dashboard', async () => {
@@ -174,7 +269,9 @@ test('an account another business started connecting is not stored under this on
   const started = await api('GET', '/oauth/linkedin/authorize', undefined, PERF_KEY)
   await page.goto(started.body.authorization_url)
   await page.waitForURL(/\/app\/#accounts$/)
-  await page.locator('.toast-error', { hasText: 'Invalid confirmation' }).waitFor()
+  const refused = page.locator('.toast-error', { hasText: 'The account was not connected' })
+  await refused.waitFor()
+  assert.match(await assertPlain(refused), /started by another business: connect the account again/)
   assert.equal((await api('GET', '/accounts')).body.accounts.length, mine)
   const theirs = (await api('GET', '/accounts', undefined, PERF_KEY)).body.accounts
   assert.deepEqual(theirs.filter((a) => a.platform === 'linkedin'), [])
@@ -204,6 +301,9 @@ test('publishing now shows each target and a link to the published post', async 
   await link.waitFor()
   assert.match(await link.getAttribute('href'), /^https:\/\/x\.com\/.+\/status\/\d+/)
   await page.locator('.toast-ok', { hasText: 'Published' }).waitFor()
+  // Published: the form is ready for the next post, with the same targets still picked.
+  assert.equal(await page.locator('textarea[name=text]').inputValue(), '')
+  assert.equal(await page.locator(`input[name=target][value="${state.x}"]`).isChecked(), true)
   await shoot('compose-published')
   await dismissToasts()
 })
@@ -219,8 +319,11 @@ test('a post refused by the platform shows the reason', async () => {
   await page.getByRole('button', { name: 'Publish now' }).click()
   const failed = page.locator(`[data-outcome="${state.x}"].failed`)
   await failed.waitFor()
-  assert.match(await failed.innerText(), /failed: .*duplicate/i)
+  const said = await assertPlain(failed)
+  assert.match(said, /X refused the post because the same text was posted recently: change the text and publish again/)
   await page.locator('.toast-error', { hasText: 'Published to 0 of 1' }).waitFor()
+  // Refused everywhere, the post stays in the form to be changed and sent again.
+  assert.equal(await page.locator('textarea[name=text]').inputValue(), `This one is refused (${stamp})`)
   await shoot('compose-failed')
   await dismissToasts()
 })
@@ -234,12 +337,34 @@ test('scheduling in a chosen zone stores that wall time', async () => {
   await page.getByRole('button', { name: 'Schedule', exact: true }).click()
   const toast = page.locator('.toast-ok', { hasText: 'Scheduled' })
   await toast.waitFor()
-  state.postId = (await toast.innerText()).match(/post_[0-9a-z]{26}/)[0]
+  assert.match(await toast.innerText(), /10:00 \(Europe\/Paris\)/)
+  assert.doesNotMatch(await toast.innerText(), /post_/)
+  assert.equal(await page.locator('textarea[name=text]').inputValue(), '', 'the form is cleared')
+  const [scheduled] = await postsWith(`Scheduled loaves (${stamp})`)
+  state.postId = scheduled.post_id
   const { body } = await api('GET', `/posts/${state.postId}`)
   assert.equal(body.status, 'pending')
   assert.equal(parisDate(body.scheduled_for), day)
   assert.equal(parisTime(body.scheduled_for), '10:00')
   await dismissToasts()
+})
+
+test('a time in the daylight-saving gap cannot be scheduled, and the next valid one is offered', async () => {
+  const gap = nextParisGap()
+  await page.locator('textarea[name=text]').fill(`Never at 02:30 (${stamp})`)
+  await page.locator('input[name=scheduled_for]').fill(`${gap}T02:30`)
+  const warning = page.locator('[data-dst-gap]')
+  await warning.waitFor()
+  assert.match(await warning.innerText(), /does not exist in Europe\/Paris/)
+  const schedule = page.getByRole('button', { name: 'Schedule', exact: true })
+  assert.equal(await schedule.isDisabled(), true, 'Schedule is disabled in the gap')
+  await shoot('compose-dst-gap')
+
+  await warning.getByRole('button', { name: /^Use .*03:00 instead$/ }).click()
+  assert.equal(await page.locator('input[name=scheduled_for]').inputValue(), `${gap}T03:00`)
+  assert.equal(await warning.count(), 0)
+  assert.equal(await schedule.isDisabled(), false)
+  await page.locator('textarea[name=text]').fill('')
 })
 
 test('the scheduled post is on the calendar, and dragging it to another day moves it', async () => {
@@ -268,7 +393,9 @@ test('a move the API refuses snaps back and says why', async () => {
   await drag(event, cells.nth(index - 1))
   const toast = page.locator('.toast-error')
   await toast.waitFor()
-  assert.match(await toast.innerText(), /in the past/)
+  const said = await assertPlain(toast)
+  assert.match(said, /Some details need changing/)
+  assert.match(said, /Date and time: the time is in the past/)
   const { body } = await api('GET', `/posts/${state.postId}`)
   assert.equal(parisDate(body.scheduled_for), addDays(today, 3))
   // Back in its own day's cell.
@@ -278,12 +405,48 @@ test('a move the API refuses snaps back and says why', async () => {
   await dismissToasts()
 })
 
-test('the week view shows the posts of the week', async () => {
+/** Whether the week view shows its first post whole, in the hours it scrolled to. */
+async function firstPostInView() {
+  return page.evaluate(() => {
+    const content = document.querySelector('.rbc-time-content')
+    const view = content.getBoundingClientRect()
+    const first = [...content.querySelectorAll('.rbc-event')]
+      .map((e) => e.getBoundingClientRect())
+      .sort((a, b) => a.top - b.top)[0]
+    return { inView: first.top >= view.top && first.bottom <= view.bottom, top: first.top - view.top }
+  })
+}
+
+test('the week view opens on the first post of the week', async () => {
+  // A late post in a week of its own: at 07:00, where the view would open, it is out of sight.
+  const nextWeek = addDays(today, 14)
+  const late = await api('POST', '/schedule', {
+    account_ids: [state.x],
+    text: `Late loaves (${stamp})`,
+    scheduled_for: `${nextWeek}T21:30:00`,
+    timezone: ZONE,
+  })
+  assert.equal(late.status, 201, JSON.stringify(late.body))
+  state.latePostId = late.body.post_id
+
   await page.locator('.segmented').getByRole('tab', { name: 'Week' }).click()
   await page.locator('.rbc-time-view').waitFor()
   await page.locator('.rbc-event').first().waitFor()
+  await page.waitForTimeout(200)
+  let first = await firstPostInView()
+  assert.ok(first.inView, `this week's first post is in view (${first.top} px)`)
   await shoot('calendar-week')
+
+  await page.locator('.rbc-toolbar').getByRole('button', { name: 'Next' }).click()
+  await page.locator('.rbc-toolbar').getByRole('button', { name: 'Next' }).click()
+  await page.locator('.rbc-event', { hasText: `Late loaves (${stamp})` }).waitFor()
+  await page.waitForTimeout(200)
+  first = await firstPostInView()
+  assert.ok(first.inView, `the 21:30 post is in view (${first.top} px from the top)`)
+  await shoot('calendar-week-late')
+  await page.locator('.rbc-toolbar').getByRole('button', { name: 'Today' }).click()
   await page.locator('.segmented').getByRole('tab', { name: 'Month' }).click()
+  assert.equal((await api('DELETE', `/schedule/${state.latePostId}`)).status, 200)
 })
 
 test('clicking a pending post opens it, and cancelling it cancels it', async () => {
@@ -302,17 +465,67 @@ test('clicking a pending post opens it, and cancelling it cancels it', async () 
 test('the list view filters by status and shows a failed post with its reason', async () => {
   await page.locator('.segmented').getByRole('tab', { name: 'List' }).click()
   await page.locator('select[name=status]').selectOption('failed')
-  const row = page.locator('table.list tbody tr', { hasText: `This one is refused (${stamp})` })
+  const row = page.locator('.post-list li', { hasText: `This one is refused (${stamp})` })
   await row.waitFor()
-  assert.equal(await page.locator('table.list tbody tr', { hasText: 'Fresh sourdough' }).count(), 0)
+  assert.equal(await page.locator('.post-list li', { hasText: 'Fresh sourdough' }).count(), 0)
   await page.locator('select[name=platform]').selectOption('x')
   await row.waitFor()
   await shoot('calendar-list')
   await row.click()
   const reason = page.getByRole('dialog').locator('.reason')
   await reason.waitFor()
-  assert.match(await reason.innerText(), /duplicate/i)
+  const said = await assertPlain(reason)
+  assert.match(said, /same text was posted recently: change the text/)
+  await shoot('post-dialog-failed')
   await page.getByRole('dialog').getByRole('button', { name: 'Close', exact: true }).last().click()
+})
+
+test('the list view fits a 390 px screen: nothing is cut or scrolls sideways', async () => {
+  await page.locator('select[name=status]').selectOption('')
+  await page.locator('select[name=platform]').selectOption('')
+  await page.locator('.post-list li').nth(1).waitFor()
+  const clipped = await atNarrow(() =>
+    page.evaluate(() => {
+      const width = document.documentElement.clientWidth
+      const out = []
+      for (const row of document.querySelectorAll('.post-row')) {
+        if (row.getBoundingClientRect().right > width + 1) out.push(`row past the edge: ${row.innerText}`)
+        for (const part of row.querySelectorAll('.post-when, .pill, .post-platforms, .post-published')) {
+          if (part.scrollWidth > part.clientWidth + 1 || part.getBoundingClientRect().right > width + 1) {
+            out.push(`cut: ${part.innerText}`)
+          }
+        }
+      }
+      return out
+    }),
+  )
+  assert.deepEqual(clipped, [])
+  await shoot('calendar-list-all')
+})
+
+test('a published post says when it was published', async () => {
+  await page.locator('select[name=status]').selectOption('published')
+  const row = page.locator('.post-list li', { hasText: `Fresh sourdough at 7 (${stamp})` })
+  await row.waitFor()
+  assert.match(await row.innerText(), /Published .*\d{2}:\d{2}/)
+  await row.click()
+  const published = page.getByRole('dialog').locator('[data-published-at]')
+  await published.waitFor()
+  const [post] = await postsWith(`Fresh sourdough at 7 (${stamp})`)
+  assert.equal(await published.getAttribute('data-published-at'), post.published_at)
+  assert.match(await published.innerText(), /\d{2}:\d{2}/)
+  await shoot('post-dialog-published')
+  await page.getByRole('dialog').getByRole('button', { name: 'Close', exact: true }).last().click()
+})
+
+test('a list filtered down to nothing offers to show every post again', async () => {
+  await page.locator('select[name=status]').selectOption('missed')
+  const empty = page.locator('[data-empty="list"]')
+  await empty.waitFor()
+  assert.match(await empty.innerText(), /matches these filters/)
+  await empty.getByRole('button', { name: 'Show every post' }).click()
+  await page.locator('.post-list li').first().waitFor()
+  assert.equal(await page.locator('select[name=status]').inputValue(), '')
 })
 
 test('an account that needs reconnecting says so and reconnects', async () => {
@@ -327,6 +540,8 @@ test('an account that needs reconnecting says so and reconnects', async () => {
   await tab('Accounts')
   const card = page.locator(`[data-account="${state.x}"]`)
   await card.getByText('Needs reconnecting').waitFor()
+  const why = await assertPlain(card.locator('.account-why'))
+  assert.match(why, /X no longer accepts Herald's access .*: reconnect it/)
   await shoot('accounts-needs-reauth')
   await card.getByRole('button', { name: 'Reconnect' }).click()
   await page.waitForURL(/\/app\/#accounts$/)

@@ -5,25 +5,32 @@ import { Accounts } from './components/Accounts'
 import { Compose } from './components/Compose'
 import { SignIn } from './components/SignIn'
 import { useToasts } from './components/Toasts'
+import { TABS } from './lib/nav'
+import type { Tab } from './lib/nav'
+import { platformName } from './lib/plain'
 
 // The calendar (react-big-calendar, date-fns) is its own chunk: sign-in and compose load first.
 const CalendarView = lazy(() => import('./components/CalendarView'))
 
-type Tab = 'accounts' | 'compose' | 'calendar'
-const TABS: Tab[] = ['accounts', 'compose', 'calendar']
 
 const PENDING = 'herald.pendingConnection'
 
 // The codes the API's callback sends back; anything else in the address bar is not shown.
-const CONNECT_ERRORS: Record<string, string> = {
-  access_denied: 'the connection was not approved',
-  no_pages: 'no Facebook Page was shared with Herald',
-  token_exchange_failed: 'the platform refused to complete the connection',
-  platform_unavailable: 'the platform did not answer; try again shortly',
+const CONNECT_ERRORS: Record<string, (p: string) => string> = {
+  access_denied: (p) => `The connection was not approved on ${p}: connect again and approve it.`,
+  no_pages: () =>
+    'No Facebook Page was shared with Herald: connect again and pick at least one Page (Instagram accounts come with their Page).',
+  token_exchange_failed: (p) => `${p} refused to complete the connection: connect again in a few minutes.`,
+  platform_unavailable: (p) => `${p} did not answer: connect again in a few minutes.`,
 }
 
-function connectError(code: string): string {
-  return CONNECT_ERRORS[code] ?? 'the connection failed'
+function connectError(code: string, platform: OAuthPlatform): string {
+  const name = platformName(platform)
+  return (CONNECT_ERRORS[code] ?? ((p: string) => `The connection to ${p} failed: connect again.`))(name)
+}
+
+function connected(n: number, platform: OAuthPlatform): string {
+  return `${n} ${platformName(platform)} account${n === 1 ? '' : 's'}`
 }
 
 interface Held {
@@ -59,10 +66,16 @@ export function App() {
   const [pending, setPending] = useState(0)
 
   const loadAccounts = useCallback(() => {
-    api.accounts().then(setAccounts, (e) => {
-      setAccounts([])
-      toasts.error(e)
-    })
+    api.accounts().then(
+      (found) => {
+        toasts.know(found)
+        setAccounts(found)
+      },
+      (e) => {
+        setAccounts([])
+        toasts.error(e)
+      },
+    )
   }, [toasts])
 
   useEffect(() => {
@@ -86,9 +99,12 @@ export function App() {
     window.history.replaceState(null, '', window.location.pathname + '#accounts')
     setTab('accounts')
     if (!isOAuthPlatform(platform)) {
-      toasts.fail('Account not connected', 'This link does not come from a platform Herald connects.')
+      toasts.fail(
+        'Account not connected',
+        'This link does not come from a platform Herald connects: connect the account from this page.',
+      )
     } else if (q.get('error')) {
-      toasts.fail('Account not connected', `${platform}: ${connectError(q.get('error')!)}`)
+      toasts.fail('Account not connected', connectError(q.get('error')!, platform))
     } else if (q.get('confirm')) {
       // Held by the API until this business's key confirms it (after signing in, if need be).
       const held: Held = { platform, confirmation: q.get('confirm')! }
@@ -96,7 +112,7 @@ export function App() {
       setPending((n) => n + 1)
     } else {
       const n = (q.get('connected') ?? '').split(',').filter(Boolean).length
-      toasts.ok('Account connected', `${n} ${platform} account${n === 1 ? '' : 's'}`)
+      toasts.ok('Account connected', connected(n, platform))
     }
   }, [toasts])
 
@@ -107,8 +123,7 @@ export function App() {
     const { platform, confirmation } = held
     api.confirm(platform, confirmation).then(
       (done) => {
-        const n = done.connected.length
-        toasts.ok('Account connected', `${n} ${platform} account${n === 1 ? '' : 's'}`)
+        toasts.ok('Account connected', connected(done.connected.length, platform))
         loadAccounts()
       },
       (e) => toasts.error(e),
@@ -147,6 +162,7 @@ export function App() {
             onClick={() => {
               setKey(null)
               setMe(null)
+              toasts.clear()
             }}
           >
             Sign out
@@ -154,13 +170,18 @@ export function App() {
         </span>
       </header>
       <main>
-        {tab === 'accounts' && <Accounts accounts={accounts} reload={loadAccounts} />}
+        {tab === 'accounts' && <Accounts accounts={accounts} reload={loadAccounts} go={go} />}
         {tab === 'compose' && (
-          <Compose accounts={accounts ?? []} onScheduled={() => setVersion((v) => v + 1)} />
+          <Compose
+            accounts={accounts ?? []}
+            loading={accounts === null}
+            onScheduled={() => setVersion((v) => v + 1)}
+            go={go}
+          />
         )}
         {tab === 'calendar' && (
           <Suspense fallback={<p className="muted">Loading calendar…</p>}>
-            <CalendarView businessId={me.business_id} accounts={accounts ?? []} version={version} />
+            <CalendarView businessId={me.business_id} accounts={accounts ?? []} version={version} go={go} />
           </Suspense>
         )}
       </main>

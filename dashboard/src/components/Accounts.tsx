@@ -1,6 +1,8 @@
 import { useState } from 'react'
 import { api } from '../lib/api'
 import type { Account, OAuthPlatform } from '../lib/api'
+import type { Go } from '../lib/nav'
+import { accountMessage, platformName } from '../lib/plain'
 import { useToasts } from './Toasts'
 
 const CONNECT: { platform: OAuthPlatform; label: string }[] = [
@@ -9,13 +11,6 @@ const CONNECT: { platform: OAuthPlatform; label: string }[] = [
   { platform: 'meta', label: 'Facebook & Instagram' },
 ]
 
-export const PLATFORM_NAMES: Record<string, string> = {
-  linkedin: 'LinkedIn',
-  x: 'X',
-  facebook: 'Facebook',
-  instagram: 'Instagram',
-}
-
 function oauthPlatform(platform: Account['platform']): OAuthPlatform {
   return platform === 'facebook' || platform === 'instagram' ? 'meta' : platform
 }
@@ -23,9 +18,11 @@ function oauthPlatform(platform: Account['platform']): OAuthPlatform {
 export function Accounts({
   accounts,
   reload,
+  go,
 }: {
   accounts: Account[] | null
   reload: () => void
+  go: Go
 }) {
   const toasts = useToasts()
   const [busy, setBusy] = useState<string | null>(null)
@@ -52,6 +49,8 @@ export function Accounts({
     }
   }
 
+  const ready = (accounts ?? []).some((a) => a.status !== 'needs_reauth')
+
   return (
     <section>
       <div className="row wrap">
@@ -65,37 +64,56 @@ export function Accounts({
         </div>
       </div>
       {accounts === null && <p className="muted">Loading…</p>}
-      {accounts?.length === 0 && <p className="muted">No account connected yet.</p>}
+      {accounts?.length === 0 && (
+        <div className="card empty" data-empty="accounts">
+          <strong>No account connected yet</strong>
+          <p>
+            Connect the accounts Herald should publish to: each button above opens the platform, where you approve
+            Herald, and brings you back here. Then write your first post in Compose.
+          </p>
+        </div>
+      )}
       <ul className="accounts">
-        {accounts?.map((a) => (
-          <li key={a.account_id} className={`card account status-${a.status}`} data-account={a.account_id}>
-            <div>
-              <span className={`badge p-${a.platform}`}>{PLATFORM_NAMES[a.platform] ?? a.platform}</span>{' '}
-              <strong>{a.display_name}</strong>
-              <div className="muted small">{a.account_id}</div>
-            </div>
-            <div className="account-status">
-              {a.status === 'needs_reauth' ? (
-                <>
-                  <span className="status bad">Needs reconnecting</span>
-                  {a.status_reason && <span className="small">{a.status_reason}</span>}
-                  <button onClick={() => connect(oauthPlatform(a.platform))}>Reconnect</button>
-                </>
-              ) : a.status === 'expiring' ? (
-                <>
-                  <span className="status warn">Expiring soon</span>
-                  <button onClick={() => connect(oauthPlatform(a.platform))}>Reconnect</button>
-                </>
-              ) : (
-                <span className="status good">Connected</span>
-              )}
-              <button className="link" onClick={() => disconnect(a)}>
-                Disconnect
-              </button>
-            </div>
-          </li>
-        ))}
+        {accounts?.map((a) => {
+          const why = accountMessage(a)
+          return (
+            <li key={a.account_id} className={`card account status-${a.status}`} data-account={a.account_id}>
+              <div>
+                <span className={`badge p-${a.platform}`}>{platformName(a.platform)}</span>{' '}
+                <strong>{a.display_name}</strong>
+                <div className="muted small">{a.account_id}</div>
+              </div>
+              <div className="account-status">
+                {a.status === 'needs_reauth' ? (
+                  <>
+                    <span className="status bad">Needs reconnecting</span>
+                    <button onClick={() => connect(oauthPlatform(a.platform))}>Reconnect</button>
+                  </>
+                ) : a.status === 'expiring' ? (
+                  <>
+                    <span className="status warn">Expiring soon</span>
+                    <button onClick={() => connect(oauthPlatform(a.platform))}>Reconnect</button>
+                  </>
+                ) : (
+                  <span className="status good">Connected</span>
+                )}
+                <button className="link" onClick={() => disconnect(a)}>
+                  Disconnect
+                </button>
+              </div>
+              {why && <p className="small account-why">{why}</p>}
+            </li>
+          )
+        })}
       </ul>
+      {ready && (
+        <p className="muted next-step">
+          Ready to publish:{' '}
+          <button className="link" onClick={() => go('compose')}>
+            write a post
+          </button>
+        </p>
+      )}
     </section>
   )
 }

@@ -9,9 +9,10 @@ import 'react-big-calendar/lib/css/react-big-calendar.css'
 import 'react-big-calendar/lib/addons/dragAndDrop/styles.css'
 import { api } from '../lib/api'
 import type { Account, PostOut } from '../lib/api'
+import type { Go } from '../lib/nav'
+import { platformName, statusLabel } from '../lib/plain'
 import { browserZone, toWallTime } from '../lib/tz'
-import { PLATFORM_NAMES } from './Accounts'
-import { PostDialog } from './PostDialog'
+import { PostDialog, when } from './PostDialog'
 import { useToasts } from './Toasts'
 
 const localizer = dateFnsLocalizer({
@@ -50,13 +51,16 @@ export function postTime(p: PostOut): Date {
   return new Date(p.scheduled_for ?? p.published_at ?? p.created_at)
 }
 
+function platformsOf(p: PostOut): string {
+  return [...new Set(p.targets.map((t) => platformName(t.platform)))].join(', ')
+}
+
 function toEvent(p: PostOut): Ev {
   const start = postTime(p)
-  const names = [...new Set(p.targets.map((t) => PLATFORM_NAMES[t.platform] ?? t.platform))]
   const text = p.content.text || p.content.thread[0] || '(image)'
   // Half an hour long, but never past midnight: a post is an instant, not a two-day event.
   const end = new Date(Math.min(addMinutes(start, 30).getTime(), endOfDay(start).getTime()))
-  return { id: p.post_id, title: `${names.join(', ')}: ${text}`, start, end, post: p }
+  return { id: p.post_id, title: `${platformsOf(p)}: ${text}`, start, end, post: p }
 }
 
 function range(date: Date, view: View): { from: Date; to: Date } {
@@ -79,24 +83,32 @@ const FORMATS = {
 }
 const MORNING = new Date(1970, 0, 1, 7, 0)
 
+// How far above the week's first post the week view opens, so the post is not on the edge.
+const SCROLL_MARGIN_PX = 48
+
 export default function CalendarView({
   businessId,
   accounts,
   version,
+  go,
 }: {
   businessId: string
   accounts: Account[]
   version: number
+  go: Go
 }) {
   const toasts = useToasts()
   const [mode, setMode] = useState<Mode>('month')
   const [date, setDate] = useState(() => new Date())
   const [posts, setPosts] = useState<PostOut[] | null>(null)
+  // Which range `posts` holds: the week view scrolls only once its own week's posts are in.
+  const [loadedFrom, setLoadedFrom] = useState<string | null>(null)
   const [open, setOpen] = useState<PostOut | null>(null)
   const [statusFilter, setStatusFilter] = useState<string>('')
   const [platformFilter, setPlatformFilter] = useState<string>('')
   const [reload, setReload] = useState(0)
   const firstRender = useRef(true)
+  const scrolledFor = useRef<string | null>(null)
   const view: View = mode === 'week' ? 'week' : 'month'
 
   const load = useCallback(async () => {
@@ -120,8 +132,10 @@ export default function CalendarView({
       const items = pages.flat()
       performance.mark('calendar-data')
       setPosts(items)
+      setLoadedFrom(from.toISOString())
     } catch (error) {
       setPosts([])
+      setLoadedFrom(null)
       toasts.error(error)
     }
   }, [businessId, date, view, mode, statusFilter, platformFilter, toasts])
@@ -145,6 +159,24 @@ export default function CalendarView({
   }, [posts])
 
   const events = useMemo(() => (posts ?? []).map(toEvent), [posts])
+
+  // The week view opens on its first post (the calendar's own scrollToTime only applies when
+  // it mounts, before the posts arrive): once per week shown, when its posts are in.
+  useEffect(() => {
+    const week = startOfWeek(date, { weekStartsOn: 1 }).toISOString()
+    if (mode !== 'week' || loadedFrom !== week || scrolledFor.current === week) return
+    const frame = requestAnimationFrame(() => {
+      const content = document.querySelector<HTMLElement>('.rbc-time-content')
+      if (!content) return
+      scrolledFor.current = week
+      const top = content.getBoundingClientRect().top
+      const offsets = [...content.querySelectorAll<HTMLElement>('.rbc-event')].map(
+        (e) => e.getBoundingClientRect().top - top + content.scrollTop,
+      )
+      if (offsets.length) content.scrollTop = Math.max(0, Math.min(...offsets) - SCROLL_MARGIN_PX)
+    })
+    return () => cancelAnimationFrame(frame)
+  }, [mode, date, posts, loadedFrom])
 
   async function move({ event, start }: EventInteractionArgs<Ev>) {
     const when = new Date(start)
@@ -200,7 +232,7 @@ export default function CalendarView({
       <div className="legend">
         {['pending', 'published', 'partially_published', 'failed', 'cancelled'].map((s) => (
           <span key={s} className={`ev-${s} legend-item`}>
-            {s.replace('_', ' ')}
+            {statusLabel(s)}
           </span>
         ))}
       </div>
@@ -219,7 +251,9 @@ export default function CalendarView({
               <select name="status" value={statusFilter} onChange={(e) => setStatusFilter(e.target.value)}>
                 <option value="">all</option>
                 {STATUSES.map((s) => (
-                  <option key={s}>{s}</option>
+                  <option key={s} value={s}>
+                    {statusLabel(s)}
+                  </option>
                 ))}
               </select>
             </label>
@@ -227,40 +261,57 @@ export default function CalendarView({
               Platform{' '}
               <select name="platform" value={platformFilter} onChange={(e) => setPlatformFilter(e.target.value)}>
                 <option value="">all</option>
-                {Object.entries(PLATFORM_NAMES).map(([k, v]) => (
+                {['linkedin', 'x', 'facebook', 'instagram'].map((k) => (
                   <option key={k} value={k}>
-                    {v}
+                    {platformName(k)}
                   </option>
                 ))}
               </select>
             </label>
           </div>
-          <table className="list">
-            <thead>
-              <tr>
-                <th>When</th>
-                <th>Status</th>
-                <th>Platforms</th>
-                <th>Text</th>
-              </tr>
-            </thead>
-            <tbody>
-              {listed.map((p) => (
-                <tr key={p.post_id} onClick={() => setOpen(p)} data-post={p.post_id}>
-                  <td>{postTime(p).toLocaleString()}</td>
-                  <td>
-                    <span className={`ev-${p.status} pill`}>{p.status}</span>
-                  </td>
-                  <td>{[...new Set(p.targets.map((t) => PLATFORM_NAMES[t.platform]))].join(', ')}</td>
-                  <td className="clip">{p.content.text || p.content.thread[0]}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {posts !== null && listed.length === 0 && <p className="muted">No post matches.</p>}
+          <ul className="post-list" aria-label="Posts">
+            {listed.map((p) => (
+              <li key={p.post_id} data-post={p.post_id}>
+                <button className="post-row" onClick={() => setOpen(p)}>
+                  <span className="post-when">{when(postTime(p).toISOString())}</span>
+                  <span className={`ev-${p.status} pill`}>{statusLabel(p.status)}</span>
+                  <span className="post-platforms muted">{platformsOf(p)}</span>
+                  <span className="post-text">{p.content.text || p.content.thread[0] || '(image)'}</span>
+                  {p.published_at && (
+                    <span className="post-published muted small">Published {when(p.published_at)}</span>
+                  )}
+                </button>
+              </li>
+            ))}
+          </ul>
+          {posts !== null && listed.length === 0 && (
+            <div className="card empty" data-empty="list">
+              {statusFilter || platformFilter ? (
+                <>
+                  <p>No post in {format(date, 'MMMM yyyy')} matches these filters.</p>
+                  <button
+                    className="secondary"
+                    onClick={() => {
+                      setStatusFilter('')
+                      setPlatformFilter('')
+                    }}
+                  >
+                    Show every post
+                  </button>
+                </>
+              ) : (
+                <EmptyMonth date={date} go={go} />
+              )}
+            </div>
+          )}
         </div>
       ) : (
         <div className="cal-wrap">
+          {posts !== null && posts.length === 0 && (
+            <div className="empty cal-empty" data-empty="calendar">
+              <EmptyMonth date={date} go={go} week={mode === 'week'} />
+            </div>
+          )}
           <DnDCalendar
             localizer={localizer}
             events={events}
@@ -294,5 +345,15 @@ export default function CalendarView({
         />
       )}
     </section>
+  )
+}
+
+function EmptyMonth({ date, go, week = false }: { date: Date; go: Go; week?: boolean }) {
+  const period = week ? 'this week' : `in ${format(date, 'MMMM yyyy')}`
+  return (
+    <>
+      <p>Nothing is planned {period}. Write a post and schedule it: it shows here, and goes out on its own.</p>
+      <button onClick={() => go('compose')}>Write a post</button>
+    </>
   )
 }

@@ -3,18 +3,73 @@ import { api } from '../lib/api'
 import type { Account, PostOut } from '../lib/api'
 import { countFor } from '../lib/counters'
 import type { Platform } from '../lib/counters'
-import { browserZone, fromWallTime, toWallTime } from '../lib/tz'
-import { PLATFORM_NAMES } from './Accounts'
+import type { Go } from '../lib/nav'
+import { namesFrom, platformName, targetMessage } from '../lib/plain'
+import { browserZone, fromWallTime, nextValidWallTime, toWallTime } from '../lib/tz'
 import { useToasts } from './Toasts'
 import { ZoneSelect } from './ZoneSelect'
 
-type Progress = Record<string, { state: 'publishing' | 'published' | 'failed' | 'other'; url?: string | null; reason?: string | null; status?: string }>
+interface Outcome {
+  state: 'publishing' | 'published' | 'failed' | 'other'
+  url?: string | null
+  reason?: string | null
+  status?: string
+}
+type Progress = Record<string, Outcome>
 
 function defaultWall(zone: string): string {
   return toWallTime(new Date(Date.now() + 60 * 60 * 1000), zone)
 }
 
-export function Compose({ accounts, onScheduled }: { accounts: Account[]; onScheduled: () => void }) {
+/** "Sun 29 Mar, 03:00": a wall time as a person reads it, whatever zone it is in. */
+export function wallLabel(wall: string): string {
+  const [date, time] = wall.split('T')
+  const day = new Date(`${date}T12:00:00Z`)
+  const named = day.toLocaleDateString(undefined, {
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    timeZone: 'UTC',
+  })
+  return `${named}, ${time.slice(0, 5)}`
+}
+
+/** The date-and-time input's warning in a daylight-saving gap, with the time to use instead. */
+export function GapWarning({
+  wall,
+  zone,
+  onUse,
+}: {
+  wall: string
+  zone: string
+  onUse: (wall: string) => void
+}) {
+  const next = nextValidWallTime(wall, zone)
+  return (
+    <div className="gap-warning small" role="status" data-dst-gap>
+      <p className="bad">
+        {wallLabel(wall)} does not exist in {zone}: the clocks jump forward over it that night.
+      </p>
+      {next && (
+        <button className="secondary" onClick={() => onUse(next)}>
+          Use {wallLabel(next)} instead
+        </button>
+      )}
+    </div>
+  )
+}
+
+export function Compose({
+  accounts,
+  loading = false,
+  onScheduled,
+  go,
+}: {
+  accounts: Account[]
+  loading?: boolean
+  onScheduled: () => void
+  go: Go
+}) {
   const toasts = useToasts()
   const usable = accounts.filter((a) => a.status !== 'needs_reauth')
   const [thread, setThread] = useState(false)
@@ -35,7 +90,8 @@ export function Compose({ accounts, onScheduled }: { accounts: Account[]; onSche
     [platforms.join(), texts.join('\u0000'), imageUrl],
   )
   const blocked = counts.some((c) => c.over || c.notes.length > 0) || targets.length === 0
-  const instant = fromWallTime(wall, zone)
+  // A wall time in a daylight-saving gap never happens: Schedule waits for one that does.
+  const instant = wall ? fromWallTime(wall, zone) : null
 
   function body(): Record<string, unknown> {
     const b: Record<string, unknown> = {
@@ -45,6 +101,13 @@ export function Compose({ accounts, onScheduled }: { accounts: Account[]; onSche
     if (thread && platforms.includes('x')) b.thread = parts
     if (imageUrl.trim()) b.image_url = imageUrl.trim()
     return b
+  }
+
+  /** What was sent leaves the form; the targets stay picked for the next post. */
+  function clearForm() {
+    setThread(false)
+    setParts([''])
+    setImageUrl('')
   }
 
   function toggle(id: string) {
@@ -60,19 +123,24 @@ export function Compose({ accounts, onScheduled }: { accounts: Account[]; onSche
     )
     try {
       const post: PostOut = await api.publish(body())
+      const names = namesFrom(accounts)
       const next: Progress = {}
       for (const t of post.targets) {
+        const reason = targetMessage(t, names)
         next[t.account_id] = {
-          state: t.status === 'published' ? 'published' : t.status === 'failed' ? 'failed' : 'other',
+          state: t.status === 'published' ? 'published' : reason ? 'failed' : 'other',
           url: t.url,
-          reason: t.last_error,
+          reason,
           status: t.status,
         }
       }
       setProgress(next)
       const ok = post.targets.filter((t) => t.status === 'published').length
       if (ok === post.targets.length) toasts.ok('Published', `${ok} of ${post.targets.length} targets`)
-      else toasts.fail(`Published to ${ok} of ${post.targets.length}`, 'Each target shows its reason.')
+      else toasts.fail(`Published to ${ok} of ${post.targets.length}`, 'Each target below says why, and what to do.')
+      // Out on at least one account, the post is done here (the others retry from the
+      // calendar); refused everywhere, it stays in the form to be fixed and sent again.
+      if (ok > 0) clearForm()
     } catch (error) {
       setProgress(null)
       toasts.error(error)
@@ -84,8 +152,10 @@ export function Compose({ accounts, onScheduled }: { accounts: Account[]; onSche
   async function schedule() {
     setBusy(true)
     try {
-      const post = await api.schedule({ ...body(), scheduled_for: `${wall}:00`, timezone: zone })
-      toasts.ok('Scheduled', `${wall.replace('T', ' ')} ${zone} (${post.post_id})`)
+      await api.schedule({ ...body(), scheduled_for: `${wall}:00`, timezone: zone })
+      toasts.ok('Scheduled', `${wallLabel(wall)} (${zone})`)
+      clearForm()
+      setWall(defaultWall(zone))
       onScheduled()
     } catch (error) {
       toasts.error(error)
@@ -101,7 +171,18 @@ export function Compose({ accounts, onScheduled }: { accounts: Account[]; onSche
         <div>
           <fieldset>
             <legend>Targets</legend>
-            {usable.length === 0 && <p className="muted">Connect an account first.</p>}
+            {!loading && usable.length === 0 && (
+              <div className="empty" data-empty="targets">
+                <p>
+                  {accounts.length === 0
+                    ? 'Herald publishes to the accounts you connect, and none is connected yet.'
+                    : 'Every connected account needs reconnecting before it can publish again.'}
+                </p>
+                <button onClick={() => go('accounts')}>
+                  {accounts.length === 0 ? 'Connect an account' : 'Reconnect on Accounts'}
+                </button>
+              </div>
+            )}
             <div className="targets">
               {usable.map((a) => (
                 <label key={a.account_id} className="check">
@@ -112,7 +193,7 @@ export function Compose({ accounts, onScheduled }: { accounts: Account[]; onSche
                     checked={selected.includes(a.account_id)}
                     onChange={() => toggle(a.account_id)}
                   />
-                  <span className={`badge p-${a.platform}`}>{PLATFORM_NAMES[a.platform]}</span> {a.display_name}
+                  <span className={`badge p-${a.platform}`}>{platformName(a.platform)}</span> {a.display_name}
                 </label>
               ))}
             </div>
@@ -202,12 +283,14 @@ export function Compose({ accounts, onScheduled }: { accounts: Account[]; onSche
                 <ZoneSelect value={zone} onChange={setZone} />
               </label>
             </div>
-            <p className="muted small">
-              {instant
-                ? `= ${instant.toLocaleString()} in your browser's zone (${browserZone()})`
-                : 'That time does not exist in this zone (a daylight-saving gap).'}
-            </p>
-            <button onClick={schedule} disabled={busy || blocked || !wall}>
+            {instant ? (
+              <p className="muted small">
+                = {instant.toLocaleString()} in your browser's zone ({browserZone()})
+              </p>
+            ) : (
+              wall && <GapWarning wall={wall} zone={zone} onUse={setWall} />
+            )}
+            <button onClick={schedule} disabled={busy || blocked || !instant}>
               Schedule
             </button>
           </fieldset>
@@ -218,7 +301,7 @@ export function Compose({ accounts, onScheduled }: { accounts: Account[]; onSche
           {platforms.length === 0 && <p className="muted">Pick a target to see its preview.</p>}
           {platforms.map((p) => (
             <div key={p} className={`preview card p-${p}`} data-preview={p}>
-              <div className={`badge p-${p}`}>{PLATFORM_NAMES[p]}</div>
+              <div className={`badge p-${p}`}>{platformName(p)}</div>
               {(p === 'x' && thread ? parts : [texts.join('\n\n')]).map((t, i) => (
                 <p key={i} className="preview-text">
                   {t || <span className="muted">(empty)</span>}
@@ -236,8 +319,8 @@ export function Compose({ accounts, onScheduled }: { accounts: Account[]; onSche
                   const a = accounts.find((x) => x.account_id === id)
                   return (
                     <li key={id} className={`outcome ${p.state}`} data-outcome={id}>
-                      <span className={`badge p-${a?.platform}`}>{PLATFORM_NAMES[a?.platform ?? ''] ?? ''}</span>{' '}
-                      {a?.display_name ?? id}:{' '}
+                      <span className={`badge p-${a?.platform}`}>{platformName(a?.platform)}</span>{' '}
+                      {a?.display_name ?? 'An account'}:{' '}
                       {p.state === 'publishing' && <span className="spinner">publishing…</span>}
                       {p.state === 'published' &&
                         (p.url ? (
@@ -247,8 +330,8 @@ export function Compose({ accounts, onScheduled }: { accounts: Account[]; onSche
                         ) : (
                           'published'
                         ))}
-                      {p.state === 'failed' && <span className="bad">failed: {p.reason ?? 'no reason given'}</span>}
-                      {p.state === 'other' && <span>{p.status}</span>}
+                      {p.state === 'failed' && <span className="bad reason">{p.reason}</span>}
+                      {p.state === 'other' && <span>{p.status === 'publishing' ? 'still publishing' : 'queued'}</span>}
                     </li>
                   )
                 })}

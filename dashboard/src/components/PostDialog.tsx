@@ -1,10 +1,23 @@
 import { useEffect, useState } from 'react'
 import { api } from '../lib/api'
 import type { Account, PostOut } from '../lib/api'
-import { browserZone, toWallTime } from '../lib/tz'
-import { PLATFORM_NAMES } from './Accounts'
+import { namesFrom, platformName, postMessage, statusLabel, targetMessage } from '../lib/plain'
+import { browserZone, fromWallTime, toWallTime } from '../lib/tz'
+import { GapWarning } from './Compose'
 import { useToasts } from './Toasts'
 import { ZoneSelect } from './ZoneSelect'
+
+/** "Tue 3 Dec 2026, 09:10": an instant in the browser's zone. */
+export function when(iso: string): string {
+  return new Date(iso).toLocaleString(undefined, {
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+  })
+}
 
 export function PostDialog({
   post,
@@ -26,6 +39,9 @@ export function PostDialog({
   )
   const [text, setText] = useState(post.content.text)
   const [busy, setBusy] = useState(false)
+  const names = namesFrom(accounts)
+  const about = postMessage(post)
+  const exists = !wall || fromWallTime(wall, zone) !== null
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => e.key === 'Escape' && onClose()
@@ -63,14 +79,27 @@ export function PostDialog({
       >
         <div className="row">
           <h3>
-            Post <span className={`ev-${post.status} pill`}>{post.status}</span>
+            Post <span className={`ev-${post.status} pill`}>{statusLabel(post.status)}</span>
           </h3>
           <button className="link" aria-label="Close" onClick={onClose}>
             ×
           </button>
         </div>
-        <p className="muted small">{post.post_id}</p>
-        {post.status_reason && <p className="bad">{post.status_reason}</p>}
+        <dl className="times small">
+          {post.scheduled_for && (
+            <>
+              <dt>Scheduled for</dt>
+              <dd>{when(post.scheduled_for)}</dd>
+            </>
+          )}
+          {post.published_at && (
+            <>
+              <dt>Published</dt>
+              <dd data-published-at={post.published_at}>{when(post.published_at)}</dd>
+            </>
+          )}
+        </dl>
+        {about && <p className="bad">{about}</p>}
         {editable ? (
           <>
             <label className="block">
@@ -92,6 +121,7 @@ export function PostDialog({
                 <ZoneSelect value={zone} onChange={setZone} />
               </label>
             </div>
+            {!exists && <GapWarning wall={wall} zone={zone} onUse={setWall} />}
           </>
         ) : (
           <p className="preview-text">{post.content.text || post.content.thread.join('\n\n')}</p>
@@ -99,11 +129,13 @@ export function PostDialog({
         <h4>Targets</h4>
         <ul className="targets-out">
           {post.targets.map((t) => {
-            const a = accounts.find((x) => x.account_id === t.account_id)
+            const a = names.account(t.account_id)
+            const reason = targetMessage(t, names)
             return (
               <li key={t.account_id} data-target={t.account_id}>
-                <span className={`badge p-${t.platform}`}>{PLATFORM_NAMES[t.platform]}</span>{' '}
-                {a?.display_name ?? t.account_id}: <strong>{t.status}</strong>
+                <span className={`badge p-${t.platform}`}>{platformName(t.platform)}</span>{' '}
+                {a?.display_name ?? 'A disconnected account'}: <strong>{statusLabel(t.status)}</strong>
+                {t.published_at && <span className="muted small"> {when(t.published_at)}</span>}
                 {t.url && (
                   <>
                     {' '}
@@ -112,7 +144,7 @@ export function PostDialog({
                     </a>
                   </>
                 )}
-                {t.last_error && <div className="bad small reason">{t.last_error}</div>}
+                {reason && <div className="bad small reason">{reason}</div>}
               </li>
             )
           })}
@@ -120,7 +152,7 @@ export function PostDialog({
         <div className="row wrap gap actions">
           {editable && (
             <>
-              <button onClick={save} disabled={busy || !wall}>
+              <button onClick={save} disabled={busy || !wall || !exists}>
                 Save
               </button>
               <button

@@ -14,7 +14,10 @@ export function SignIn({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
     setBusy(true)
     setKey(key.trim())
     try {
-      onSignedIn(await api.me())
+      const me = await api.me()
+      // A wrong key's error, or the last session's, is over now.
+      toasts.clear()
+      onSignedIn(me)
     } catch (error) {
       setKey(null)
       toasts.error(error)

@@ -1,6 +1,8 @@
 import { createContext, useCallback, useContext, useMemo, useRef, useState } from 'react'
 import type { ReactNode } from 'react'
-import { renderProblem } from '../lib/problem'
+import type { Account } from '../lib/api'
+import { NO_NAMES, explain, namesFrom } from '../lib/plain'
+import type { Names } from '../lib/plain'
 
 interface Toast {
   id: number
@@ -12,11 +14,17 @@ interface Toast {
 
 interface Toaster {
   ok: (title: string, detail?: string) => void
+  /** Any error, said in plain words (accounts by name, never an id). */
   error: (error: unknown) => void
   fail: (title: string, detail?: string) => void
+  /** Every toast goes: a new session starts without the last one's errors. */
+  clear: () => void
+  /** The accounts errors may name. */
+  know: (accounts: Account[]) => void
 }
 
-const Ctx = createContext<Toaster>({ ok: () => {}, error: () => {}, fail: () => {} })
+const noop = () => {}
+const Ctx = createContext<Toaster>({ ok: noop, error: noop, fail: noop, clear: noop, know: noop })
 
 export function useToasts(): Toaster {
   return useContext(Ctx)
@@ -25,6 +33,7 @@ export function useToasts(): Toaster {
 export function ToastProvider({ children }: { children: ReactNode }) {
   const [toasts, setToasts] = useState<Toast[]>([])
   const next = useRef(1)
+  const names = useRef<Names>(NO_NAMES)
   const dismiss = useCallback((id: number) => setToasts((t) => t.filter((x) => x.id !== id)), [])
   const push = useCallback(
     (toast: Omit<Toast, 'id'>) => {
@@ -38,8 +47,12 @@ export function ToastProvider({ children }: { children: ReactNode }) {
   const api = useMemo<Toaster>(
     () => ({
       ok: (title, detail) => push({ kind: 'ok', title, detail, fields: [] }),
-      error: (error) => push({ kind: 'error', ...renderProblem(error) }),
+      error: (error) => push({ kind: 'error', ...explain(error, names.current) }),
       fail: (title, detail) => push({ kind: 'error', title, detail, fields: [] }),
+      clear: () => setToasts([]),
+      know: (accounts) => {
+        names.current = namesFrom(accounts)
+      },
     }),
     [push],
   )

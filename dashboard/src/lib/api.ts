@@ -56,6 +56,7 @@ export interface TargetOut {
   url: string | null
   last_error: string | null
   error_kind: string | null
+  published_at?: string | null
 }
 
 export interface PostOut {
@@ -102,7 +103,14 @@ export async function request<T>(
   if (accept207 && parsed && typeof parsed === 'object' && 'post_id' in parsed) {
     return parsed as T
   }
-  if (!response.ok) throw new ApiError(response.status, asProblem(response.status, parsed))
+  if (!response.ok) {
+    const retryAfter = Number(response.headers.get('Retry-After'))
+    throw new ApiError(
+      response.status,
+      asProblem(response.status, parsed),
+      Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+    )
+  }
   return parsed as T
 }
 

@@ -1,4 +1,4 @@
-// RFC 9457 problem details from the API, turned into what a person can read and act on.
+// RFC 9457 problem details from the API, read defensively: `plain.ts` says them to a person.
 
 export interface FieldProblem {
   field?: string
@@ -19,15 +19,11 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly problem: Problem,
+    /** Seconds, from the answer's Retry-After header. */
+    readonly retryAfter?: number,
   ) {
     super(problem.title || `HTTP ${status}`)
   }
-}
-
-export interface Rendered {
-  title: string
-  detail?: string
-  fields: string[]
 }
 
 const FALLBACK: Record<number, string> = {
@@ -59,17 +55,4 @@ export function asProblem(status: number, body: unknown): Problem {
     if (problem.title || problem.detail) return problem
   }
   return { status, title: FALLBACK[status] ?? `Request failed (${status})` }
-}
-
-export function renderProblem(error: unknown): Rendered {
-  if (error instanceof ApiError) {
-    const p = error.problem
-    const fields = (p.errors ?? []).map((e) =>
-      e.field ? `${e.field}: ${e.message ?? e.code ?? 'invalid'}` : (e.message ?? e.code ?? ''),
-    )
-    const title = p.title ?? FALLBACK[error.status] ?? `Request failed (${error.status})`
-    return { title, detail: p.detail, fields: fields.filter(Boolean) }
-  }
-  if (error instanceof TypeError) return { title: FALLBACK[0], fields: [] }
-  return { title: 'Something went wrong', fields: [] }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { fromWallTime, offsetLabel, offsetMinutes, toWallTime } from './tz'
+import { fromWallTime, nextValidWallTime, offsetLabel, offsetMinutes, toWallTime } from './tz'
 
 describe('time-zone conversion', () => {
   it('turns a Paris wall time into the UTC instant', () => {
@@ -42,5 +42,17 @@ describe('time-zone conversion', () => {
 
   it('refuses what is not a wall time', () => {
     expect(fromWallTime('tomorrow', 'UTC')).toBeNull()
+  })
+
+  it('offers the first quarter hour after a spring-forward gap, as the API does', () => {
+    expect(nextValidWallTime('2026-03-29T02:30', 'Europe/Paris')).toBe('2026-03-29T03:00')
+    expect(nextValidWallTime('2026-03-08T02:10', 'America/New_York')).toBe('2026-03-08T03:00')
+    // Lord Howe moves its clocks by half an hour.
+    expect(nextValidWallTime('2026-10-04T02:10', 'Australia/Lord_Howe')).toBe('2026-10-04T02:30')
+  })
+
+  it('keeps a wall time that exists', () => {
+    expect(nextValidWallTime('2026-03-29T01:45', 'Europe/Paris')).toBe('2026-03-29T01:45')
+    expect(nextValidWallTime('2026-10-25T02:30', 'Europe/Paris')).toBe('2026-10-25T02:30')
   })
 })

@@ -99,3 +99,22 @@ export function offsetLabel(instant: Date, zone: string): string {
   const abs = Math.abs(off)
   return `${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`
 }
+
+/**
+ * The first wall time at or after `wall` that exists in `zone`: `wall` itself, or in a
+ * daylight-saving gap the next quarter hour after it, as the API names it in its 422.
+ */
+export function nextValidWallTime(wall: string, zone: string): string | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(wall)
+  if (!m) return null
+  if (fromWallTime(wall, zone)) return wall.slice(0, 16)
+  const [y, mo, d, h, mi] = m.slice(1).map(Number)
+  const quarter = 15 * 60000
+  const start = Math.floor(Date.UTC(y, mo - 1, d, h, mi) / quarter) * quarter
+  for (let step = 1; step <= 24 * 4; step++) {
+    // A wall time written as if in UTC: only its figures matter here.
+    const probe = new Date(start + step * quarter).toISOString().slice(0, 16)
+    if (fromWallTime(probe, zone)) return probe
+  }
+  return null
+}
