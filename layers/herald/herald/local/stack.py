@@ -447,8 +447,6 @@ class Stack:
         if not self.args.no_demo:
             self.print_demo_key()
         self.phase = "running"
-        if self.stopping.is_set():  # a signal held back while the last piece started
-            return 0
         print("ready", flush=True)
         self.stopping.wait()
         return 0
