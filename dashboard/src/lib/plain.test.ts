@@ -46,6 +46,20 @@ describe("a target's failure", () => {
     expect(message).not.toMatch(RAW)
   })
 
+  it.each([
+    ['platform_contract', 'linkedin', /^LinkedIn no longer accepts the way this Herald talks to it .*whoever runs Herald must update it/],
+    ['credits_exhausted', 'x', /^X refused the post because the app's paid credits are used up: whoever runs Herald must buy more/],
+    ['reply_forbidden', 'x', /^X refused a reply of the thread .*the tweets already out stay out/],
+    ['spam_suspected', 'instagram', /^Instagram held the post as suspected spam: if it is not, tell Instagram/],
+    ['policy_blocked', 'facebook', /^Facebook is blocking this account for a while .*: retry later/],
+  ])('%s on %s says who must act', (kind, platform, expected) => {
+    const message = targetMessage(failed({ platform, error_kind: kind, last_error: `${platform}: ${kind} (999): anything` }), names)!
+
+    expect(message).toMatch(expected)
+    expect(message).not.toMatch(RAW)
+    expect(message).not.toContain(kind)
+  })
+
   it("quotes the platform's own words about refused content, without its ids", () => {
     const message = targetMessage(
       failed({

@@ -121,6 +121,28 @@ export function targetMessage(target: TargetOut, names: Names = NO_NAMES): strin
       return `${p} refused the content${words ? ` (“${words}”)` : ''}: edit the post and publish again.`
     case 'transient':
       return `${p} did not answer, even after several tries: retry in a few minutes.`
+    case 'platform_contract':
+      return (
+        `${p} no longer accepts the way this Herald talks to it (the platform changed its API): ` +
+        'whoever runs Herald must update it (they have been told); retry once they have.'
+      )
+    case 'credits_exhausted':
+      return (
+        `${p} refused the post because the app's paid credits are used up: whoever runs Herald ` +
+        'must buy more in the X developer console (they have been told), then retry.'
+      )
+    case 'reply_forbidden':
+      return (
+        `${p} refused a reply of the thread (it only lets apps reply where they were mentioned): ` +
+        'the tweets already out stay out; post the rest as a new post.'
+      )
+    case 'spam_suspected':
+      return (
+        `${p} held the post as suspected spam: if it is not, tell ${p} through its app, and ` +
+        'change the post before publishing it again.'
+      )
+    case 'policy_blocked':
+      return `${p} is blocking this account for a while over its policies: retry later, and contact ${p} if it lasts.`
     default:
       if (!names.account(target.account_id) && target.error_kind === 'platform_error') {
         return (
