@@ -61,9 +61,16 @@ class Container:
         )
 
     @cached_property
-    def table(self) -> Any:
+    def raw_table(self) -> Any:
         resource = self.boto_session.resource("dynamodb", config=self.boto_config)
         return resource.Table(self.settings.table_name)
+
+    @cached_property
+    def table(self) -> Any:
+        # DynamoDB out of reach is a DependencyUnavailable (a 503) for every repository.
+        from herald.store.guard import GuardedTable
+
+        return GuardedTable(self.raw_table)
 
     @cached_property
     def sqs(self) -> Any:
