@@ -220,3 +220,21 @@ def test_a_table_on_a_port_nothing_listens_on_is_a_503_naming_dynamodb(
     assert response.json()["component"] == "dynamodb"
     assert "DynamoDB" in response.json()["detail"]
 
+
+def test_a_confirm_refused_for_dynamodb_can_be_sent_again_once_it_is_back(
+    api_call: ApiCaller,
+    tenant: Tenant,
+    confirmation: str,
+    oauth_container: Container,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = "/api/v1/oauth/linkedin/confirm"
+    body = {"confirmation": confirmation}
+    with dynamodb_failing(monkeypatch, FAULTS["connection refused"], spare_keys=True):
+        refused = api_call("POST", path, headers=tenant.headers, json=body)
+
+    again = api_call("POST", path, headers=tenant.headers, json=body)
+
+    assert refused.status_code == 503
+    assert again.status_code == 200, again.text
+    assert [a["platform"] for a in again.json()["connected"]] == ["linkedin"]
