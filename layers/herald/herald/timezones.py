@@ -70,6 +70,26 @@ def _offsets(local: datetime) -> set[timedelta]:
 def resolve(scheduled_for: str, timezone: str | None, fold: int | None = None) -> ResolvedTime:
     """Parse and resolve, raising InvalidInput (422) with a field error on any problem."""
     try:
+        return _resolve(scheduled_for, timezone, fold)
+    except OverflowError as exc:
+        # 0001-01-01T00:30+01:00 parses, but its UTC instant is before year 1 (and 9999's last
+        # hour behind UTC is after year 9999): datetime cannot hold it.
+        raise _invalid(OUT_OF_RANGE.format(name="scheduled_for"), "out_of_range") from exc
+
+
+OUT_OF_RANGE = "{name} is outside the years 1 to 9999 once converted to UTC"
+
+
+def to_utc(parsed: datetime, name: str) -> datetime:
+    """An aware datetime in UTC, or a 422 on `name` when UTC cannot hold it."""
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as exc:
+        raise _invalid(OUT_OF_RANGE.format(name=name), "out_of_range", name) from exc
+
+
+def _resolve(scheduled_for: str, timezone: str | None, fold: int | None) -> ResolvedTime:
+    try:
         parsed = datetime.fromisoformat(scheduled_for.strip().replace("Z", "+00:00"))
     except ValueError as exc:
         raise _invalid("scheduled_for is not an ISO 8601 date-time", "invalid_datetime") from exc

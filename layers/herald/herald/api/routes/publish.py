@@ -19,6 +19,7 @@ from starlette.responses import Response
 from herald import content_rules
 from herald.accounts import Account, AccountStatus, PlatformName
 from herald.api.deps import ContainerDep, PrincipalDep
+from herald.api.fields import AccountId, Plain, Text
 from herald.api.idempotent import idempotent
 from herald.api.ratelimit import RateLimit
 from herald.api.routes.posts import PUBLISH_RESPONSES, IdempotencyKey, post_response
@@ -32,16 +33,16 @@ from herald.posts import Post, PostStatus, Target
 
 router = APIRouter(tags=["publish"], dependencies=[RateLimit("publish")])
 
-AccountIds = Annotated[list[str], Field(min_length=1, max_length=20)]
+AccountIds = Annotated[list[AccountId], Field(min_length=1, max_length=20)]
 
 
 class _PublishBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     account_ids: AccountIds
-    text: str = Field("", max_length=70_000)
-    image_url: str | None = Field(None, max_length=2048)
-    link: str | None = Field(
+    text: Text = Field("", max_length=70_000)
+    image_url: Plain | None = Field(None, max_length=2048)
+    link: Plain | None = Field(
         None,
         max_length=2048,
         description="A Facebook Page post's link attachment; the other platforms take links in "
@@ -70,7 +71,7 @@ class LinkedInPublish(_PublishBody):
 
 
 class _ThreadBody(_PublishBody):
-    thread: list[Annotated[str, Field(max_length=5000)]] | None = Field(
+    thread: list[Annotated[Text, Field(max_length=5000)]] | None = Field(
         None,
         min_length=1,
         max_length=25,

@@ -21,6 +21,7 @@ from starlette.responses import Response
 from herald import scheduled_posts
 from herald.accounts import PlatformName
 from herald.api.deps import ContainerDep, PrincipalDep
+from herald.api.fields import AccountId, Plain, Text
 from herald.api.idempotent import idempotent
 from herald.api.ratelimit import RateLimit
 from herald.api.routes.posts import IdempotencyKey, PostId, PostOut
@@ -28,6 +29,7 @@ from herald.api.routes.publish import MultiPublish
 from herald.clock import parse_iso
 from herald.errors import FieldError, InvalidInput, NotFound
 from herald.posts import Post, PostStatus
+from herald.timezones import to_utc
 
 router = APIRouter(tags=["schedule"])
 
@@ -58,8 +60,8 @@ class ScheduleIn(MultiPublish):
         },
     )
 
-    scheduled_for: str = Field(description=_WHEN, max_length=64)
-    timezone: str | None = Field(None, description="IANA zone, e.g. Europe/Paris", max_length=64)
+    scheduled_for: Plain = Field(description=_WHEN, max_length=64)
+    timezone: Plain | None = Field(None, description="IANA zone, e.g. Europe/Paris", max_length=64)
     fold: Literal[0, 1] | None = Field(None, description=_FOLD)
 
 
@@ -77,14 +79,14 @@ class RescheduleIn(BaseModel):
         },
     )
 
-    scheduled_for: str | None = Field(None, description=_WHEN, max_length=64)
-    timezone: str | None = Field(None, max_length=64)
+    scheduled_for: Plain | None = Field(None, description=_WHEN, max_length=64)
+    timezone: Plain | None = Field(None, max_length=64)
     fold: Literal[0, 1] | None = None
-    account_ids: list[str] | None = Field(None, min_length=1, max_length=20)
-    text: str | None = Field(None, max_length=70_000)
-    thread: list[Annotated[str, Field(max_length=5000)]] | None = Field(None, max_length=25)
-    image_url: str | None = Field(None, max_length=2048)
-    link: str | None = Field(None, max_length=2048)
+    account_ids: list[AccountId] | None = Field(None, min_length=1, max_length=20)
+    text: Text | None = Field(None, max_length=70_000)
+    thread: list[Annotated[Text, Field(max_length=5000)]] | None = Field(None, max_length=25)
+    image_url: Plain | None = Field(None, max_length=2048)
+    link: Plain | None = Field(None, max_length=2048)
 
     @field_validator("account_ids")
     @classmethod
@@ -139,7 +141,7 @@ def _instant(value: str | None, name: str) -> datetime | None:
         ) from exc
     if parsed.tzinfo is None:
         raise InvalidInput(f"{name} needs an offset", [FieldError(name, "needs an offset")])
-    return parsed
+    return to_utc(parsed, name)
 
 
 @router.post(
@@ -187,7 +189,12 @@ async def list_schedule(
     business_id: str,
     principal: PrincipalDep,
     container: ContainerDep,
-    status: Annotated[list[PostStatus] | None, Query()] = None,
+    status: Annotated[
+        list[PostStatus] | None,
+        # Each status once at most: a longer list could only repeat one, and DynamoDB's IN
+        # takes 100 values (past that a ValidationException, not the client's 422).
+        Query(max_length=len(PostStatus), description="repeatable; each status once"),
+    ] = None,
     platform: PlatformName | None = None,
     from_: Annotated[str | None, Query(alias="from", description="ISO 8601 with offset")] = None,
     to: Annotated[str | None, Query(description="ISO 8601 with offset, inclusive")] = None,
@@ -203,7 +210,7 @@ async def list_schedule(
         lambda: scheduled_posts.calendar(
             container,
             business_id,
-            statuses=[s.value for s in status] if status else None,
+            statuses=list(dict.fromkeys(s.value for s in status)) if status else None,
             platform=platform,
             start=_instant(from_, "from"),
             end=_instant(to, "to"),
