@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from herald.accounts import Account, AccountStatus
 from herald.clock import isoformat
-from herald.errors import Conflict, FieldError, InvalidInput
+from herald.errors import Conflict, FieldError, InvalidInput, NotFound
 from herald.ids import new_id
 from herald.platforms.base import Content
 from herald.posts import Post, PostStatus, Target
@@ -94,13 +94,28 @@ def schedule(
     account_ids: list[str],
     when: When,
     known: Mapping[str, Account] | None = None,
+    *,
+    post_id: str | None = None,
+    resumed: bool = False,
 ) -> Post:
+    """A new pending post. `post_id`: the id to create it under (its Idempotency-Key's); with
+    `resumed`, an earlier request with the key may have stored it already, and that post is the
+    answer (as it stands now: it may have been edited, queued or published since)."""
+    if resumed and post_id is not None:
+        try:
+            earlier = container.schedule.get(business_id, post_id)
+        except NotFound:
+            pass  # the earlier request ended before storing it
+        else:
+            if earlier.status == PostStatus.PENDING:
+                _dispatch_if_soon(container, earlier)  # in case that request died before it
+            return earlier
     at, zone = _when(container, when)
     targets = build_targets(container, business_id, account_ids, known)
     check_content(container, content, targets)
     now = isoformat(container.clock.now())
     post = Post(
-        post_id=new_id("post"),
+        post_id=post_id or new_id("post"),
         business_id=business_id,
         status=PostStatus.PENDING,
         content=content,

@@ -9,6 +9,7 @@ DELETE /api/v1/schedule/{post_id}        200  pending posts only, else 409
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -28,6 +29,7 @@ from herald.api.routes.posts import IdempotencyKey, PostId, PostOut
 from herald.api.routes.publish import MultiPublish
 from herald.clock import parse_iso
 from herald.errors import FieldError, InvalidInput, NotFound
+from herald.idempotency import Taken
 from herald.posts import Post, PostStatus
 from herald.timezones import to_utc
 
@@ -160,9 +162,13 @@ async def create_schedule(
 ) -> Response:
     when = scheduled_posts.When(body.scheduled_for, body.timezone, body.fold)
 
-    async def produce() -> Response:
+    async def produce(taken: Taken) -> Response:
         post = await run_in_threadpool(
-            scheduled_posts.schedule,
+            partial(
+                scheduled_posts.schedule,
+                post_id=taken.bound_id,
+                resumed=taken.resumed,
+            ),
             container,
             principal.business_id,
             body.content(),
