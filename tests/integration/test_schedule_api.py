@@ -378,16 +378,17 @@ def test_the_content_of_a_pending_post_can_be_edited_under_the_same_rules(
     assert call("GET", f"/api/v1/posts/{post_id}")[1]["content"]["text"] == "New words"
 
 
-def test_editing_or_cancelling_a_queued_post_is_a_409_and_changes_nothing(
+def test_editing_or_cancelling_a_post_the_worker_is_publishing_is_a_409_and_changes_nothing(
     call: Any, owner: dict[str, Any], api_container: Container
 ) -> None:
     post_id = _make(call, owner, "2026-06-01T12:02:00Z")
     scheduling.dispatch_due(api_container)
+    api_container.posts.start(owner["business_id"], post_id, "2026-06-01T12:02:00.000000Z")
     before = api_container.posts.get(owner["business_id"], post_id)
     edit = call("PUT", f"/api/v1/schedule/{post_id}", {"text": "too late"})
     cancel = call("DELETE", f"/api/v1/schedule/{post_id}")
     assert (edit[0], cancel[0]) == (409, 409)
-    assert "is queued" in edit[1]["detail"]
+    assert "is publishing" in edit[1]["detail"]
     assert cancel[1]["status"] == 409
     assert api_container.posts.get(owner["business_id"], post_id) == before
 

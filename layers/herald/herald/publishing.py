@@ -36,6 +36,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import stamina
@@ -45,7 +46,7 @@ from herald.clock import isoformat, parse_iso
 from herald.errors import Conflict, NotFound
 from herald.observability import logger
 from herald.platforms.base import ErrorKind, PlatformError, Progress, Published, Publisher
-from herald.posts import FINAL_POST_STATES, Post, PostStatus, Target, TargetStatus
+from herald.posts import FINAL_POST_STATES, Post, PostStatus, Rescheduled, Target, TargetStatus
 from herald.publishing_policy import (
     PublishOutcome,
     RetryPolicy,
@@ -123,6 +124,7 @@ async def publish_post(
     credentials: CredentialsFor | None = None,
     account_ids: Sequence[str] = (),
     announce: Announce | None = None,
+    scheduled_for: str | None = None,
 ) -> PublishOutcome:
     """Publish every unpublished target of a post; safe to call twice at once or again later.
 
@@ -130,7 +132,10 @@ async def publish_post(
     whatever the reason (a person asked); otherwise only retryable failures are picked up again.
     `account_ids`, when the caller knows the post's targets (the worker, from its message), lets
     the start and every claim be one write. `announce` sends the final event; by default it is
-    published at once and then forgotten (see `_announce_now`).
+    published at once and then forgotten (see `_announce_now`). `scheduled_for`: the time the
+    worker's message is for. The post is read by the write that claims it, so a queued post
+    edited since publishes as edited; one rescheduled since is left alone (`skipped`, no post:
+    the message for its new time publishes it).
     """
     repo = container.posts
     started: Started | None = None
@@ -143,14 +148,21 @@ async def publish_post(
                 list(account_ids),
                 now=_now(container),
                 stale_before=_stale_before(container),
+                scheduled_for=scheduled_for,
             )
         post: Post = (
             started.post
             if started is not None
             else await asyncio.to_thread(
-                repo.start, business_id, post_id, _now(container), reopen=retry_failed
+                partial(repo.start, reopen=retry_failed, scheduled_for=scheduled_for),
+                business_id,
+                post_id,
+                _now(container),
             )
         )
+    except Rescheduled as exc:
+        logger.info("message for a rescheduled post dropped", extra={"post_id": post_id})
+        return PublishOutcome(post_id, None, skipped=exc.detail)
     except Conflict:
         current: Post = await asyncio.to_thread(repo.get, business_id, post_id)
         event_ids: list[str] = []

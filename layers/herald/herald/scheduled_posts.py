@@ -1,4 +1,4 @@
-"""Scheduling a post, editing or cancelling it while it is pending, and the calendar.
+"""Scheduling a post, editing or cancelling it until the worker claims it, and the calendar.
 
 The same content rules as an immediate publish run here, at schedule time, so a post that could
 never go out is refused now (422) rather than failing at its hour. Everything is synchronous
@@ -17,7 +17,7 @@ from herald.clock import isoformat
 from herald.errors import Conflict, FieldError, InvalidInput, NotFound
 from herald.ids import new_id
 from herald.platforms.base import Content
-from herald.posts import Post, PostStatus, Target
+from herald.posts import EDITABLE_POST_STATES, Post, PostStatus, Target
 from herald.store.schedule import DueEntry, Page, due_sk
 from herald.timezones import check_window, resolve
 
@@ -158,11 +158,15 @@ def edit(
     account_ids: list[str] | None = None,
     when: When | None = None,
 ) -> Post:
-    """Reschedule and/or change content or targets of a pending post (409 otherwise)."""
+    """Reschedule and/or change content or targets of a post the worker has not claimed yet
+    (409 otherwise). A queued post keeps its place in the publish queue for a new text or new
+    accounts (the worker reads them when it claims the post); a new time sends it back to
+    pending, and the tick (or, if it is due soon, this call) queues it again for that time."""
     current = container.schedule.get(business_id, post_id)
-    if current.status != PostStatus.PENDING:
+    if current.status not in EDITABLE_POST_STATES:
         raise Conflict(
-            f"post {post_id} is {current.status.value}; only pending posts can be edited",
+            f"post {post_id} is {current.status.value}; only a post that is not publishing yet "
+            "(pending or queued) can be edited",
             post_status=current.status.value,
         )
     updated = current
@@ -172,6 +176,9 @@ def edit(
     if when is not None:
         at, zone = _when(container, when)
         updated = replace(updated, scheduled_for=isoformat(at), timezone=zone)
+        if updated.scheduled_for != current.scheduled_for:
+            # Its message, if the tick sent one, is for the old time: back to the tick.
+            updated = replace(updated, status=PostStatus.PENDING)
     if account_ids is not None:
         updated = replace(updated, targets=build_targets(container, business_id, account_ids))
     if content_changes:
@@ -180,8 +187,8 @@ def edit(
     updated = replace(
         updated, updated_at=isoformat(container.clock.now()), version=current.version + 1
     )
-    container.schedule.update_pending(updated, expected_version=current.version)
-    if when is not None:
+    container.schedule.update_scheduled(updated, expected_version=current.version)
+    if updated.status == PostStatus.PENDING and when is not None:
         _dispatch_if_soon(container, updated)
     return updated
 

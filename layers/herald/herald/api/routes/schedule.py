@@ -2,8 +2,8 @@
 
 POST   /api/v1/schedule                  201  a pending post
 GET    /api/v1/schedule/{business_id}    200  a page of the calendar (another business: 404)
-PUT    /api/v1/schedule/{post_id}        200  pending posts only, else 409
-DELETE /api/v1/schedule/{post_id}        200  pending posts only, else 409
+PUT    /api/v1/schedule/{post_id}        200  until the worker claims it (pending, queued), else 409
+DELETE /api/v1/schedule/{post_id}        200  until the worker claims it (pending, queued), else 409
 """
 
 from __future__ import annotations
@@ -231,7 +231,7 @@ async def list_schedule(
 @router.put(
     "/schedule/{post_id}",
     response_model=ScheduledPostOut,
-    summary="Reschedule or edit a pending post (409 once it is queued or published)",
+    summary="Reschedule or edit a post until the worker starts publishing it (409 after)",
     dependencies=[RateLimit("publish")],
 )
 async def edit_schedule(
@@ -261,7 +261,7 @@ async def edit_schedule(
 @router.delete(
     "/schedule/{post_id}",
     response_model=ScheduledPostOut,
-    summary="Cancel a pending post (409 once it is queued or published)",
+    summary="Cancel a post until the worker starts publishing it (409 after)",
     dependencies=[RateLimit("default")],
 )
 async def cancel_schedule(
