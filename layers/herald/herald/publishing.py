@@ -330,7 +330,7 @@ async def _publish_target(run: _Run, target: Target, claim: Claim | None) -> Tar
             # The dead run may have posted and, without credentials, nothing can look: a
             # person decides. The account still needs reconnecting if the platform said so.
             if exc.kind == ErrorKind.AUTH_REVOKED:
-                await _needs_reauth(run, claimed, exc)
+                await _needs_reauth(run, claimed, exc, announce=False)
             return await _unprovable(run, claimed, _cannot_look(exc.reason()))
         return await _platform_failure(run, claimed, exc, None)
     except Exception as exc:  # noqa: BLE001 - nothing was sent, so nothing is ambiguous
@@ -491,18 +491,27 @@ async def _platform_failure(
     if exc.kind == ErrorKind.AMBIGUOUS and publisher is not None and creds is not None:
         return await _reconcile(run, target, publisher, creds, exc.reason())
     if exc.kind == ErrorKind.AUTH_REVOKED:
-        await _needs_reauth(run, target, exc)
+        # From the platform itself: news to announce. From the credentials: the account was
+        # flagged (and announced) already, by the refresh or an earlier post.
+        await _needs_reauth(run, target, exc, announce=publisher is not None)
     return await _fail(run, target, exc.kind, exc.reason(), exc.retry_after, attempts)
 
 
-async def _needs_reauth(run: _Run, target: Target, exc: PlatformError) -> None:
-    await run.db(
+async def _needs_reauth(run: _Run, target: Target, exc: PlatformError, *, announce: bool) -> None:
+    account = await run.db(
         run.container.accounts.mark_status,
         run.post.business_id,
         target.account_id,
         AccountStatus.NEEDS_REAUTH,
         exc.reason(),
     )
+    if announce:
+        from herald.tokens import announce_needs_reauth
+
+        try:
+            await announce_needs_reauth(run.container, account, exc.reason())
+        except Exception:  # noqa: BLE001 - the account's status is the record; the event a courtesy
+            logger.exception("could not announce account.needs_reauth")
 
 
 async def _fail(
