@@ -24,6 +24,10 @@ class ErrorKind(StrEnum):
     TRANSIENT = "transient"  # 5xx, connection refused before sending: safe to retry
     AMBIGUOUS = "ambiguous"  # a timeout after the request may have arrived: reconcile first
     PLATFORM_ERROR = "platform_error"  # anything else the platform refused
+    # The post's image_url could not be downloaded (Herald fetches it for LinkedIn and X): the
+    # image's failure, not the platform's, and nothing was posted. Not retried: a person fixes
+    # the URL or the image host, then retries the post.
+    IMAGE_UNAVAILABLE = "image_unavailable"
 
     @property
     def retryable(self) -> bool:
