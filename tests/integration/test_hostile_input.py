@@ -274,3 +274,83 @@ def test_account_ids_longer_than_a_key_can_be_are_a_422_in_a_body(
         "edit": (422, {"account_ids.0"}),
     }
     assert len(_posts(api_container)) == 1
+
+
+# --- control characters, threads, dates and zones ---------------------------------------------
+def test_a_nul_or_another_control_character_in_a_post_is_a_422_but_tabs_and_newlines_are_text(
+    call: Any, owner: dict[str, Any], api_container: Container
+) -> None:
+    nul = call("POST", "/api/v1/schedule", _scheduled(owner, text="Fresh\x00bread"))
+    bell = call("POST", "/api/v1/schedule", _scheduled(owner, text="Fresh\x07bread"))
+    c1 = call("POST", "/api/v1/schedule", _scheduled(owner, text="Fresh\x85bread"))
+    lines = call("POST", "/api/v1/schedule", _scheduled(owner, text="Fresh\tbread\r\nat nine"))
+
+    assert [(s, [e["code"] for e in p["errors"]]) for s, p in (nul, bell, c1)] == [
+        (422, ["control_character"])
+    ] * 3
+    assert "NUL" in nul[1]["errors"][0]["message"]
+    assert lines[0] == 201, lines[1]
+    assert len(_posts(api_container)) == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("account_ids", ["acc_\x00"]),
+        ("scheduled_for", "2026-06-02T09:00:00Z\n"),
+        ("timezone", "Europe/Paris\t"),
+        ("image_url", "https://cdn.test/a.png\x00"),
+    ],
+)
+def test_a_control_character_in_an_id_a_time_a_zone_or_a_url_is_a_422(
+    call: Any, owner: dict[str, Any], field: str, value: Any
+) -> None:
+    status, problem = call("POST", "/api/v1/schedule", _scheduled(owner, **{field: value}))
+
+    assert status == 422, problem
+    assert [e["code"] for e in problem["errors"]] == ["control_character"]
+
+
+def test_a_thread_sent_to_a_linkedin_account_says_what_to_do(
+    call: Any, owner: dict[str, Any], api_container: Container
+) -> None:
+    body = {"account_ids": [owner["linkedin"]], "thread": ["1/2 Our story", "2/2 The end"]}
+
+    status, problem = call("POST", "/api/v1/publish/multi", body)
+
+    assert status == 422
+    [thread] = [e for e in problem["errors"] if e["field"] == "thread"]
+    assert thread["code"] == "thread_needs_x"
+    assert "send the post as `text`" in thread["message"]
+    assert _posts(api_container) == []
+
+
+def test_text_and_a_thread_for_x_accounts_only_is_a_422(call: Any, owner: dict[str, Any]) -> None:
+    body = {"account_ids": [owner["x"]], "text": "lost", "thread": ["1/2 Our", "2/2 story"]}
+
+    status, problem = call("POST", "/api/v1/publish/twitter", body)
+
+    assert status == 422
+    assert [(e["field"], e["code"]) for e in problem["errors"]] == [("text", "text_unused")]
+
+
+def test_a_date_without_a_time_is_a_422_not_midnight(call: Any, owner: dict[str, Any]) -> None:
+    status, problem = call(
+        "POST", "/api/v1/schedule", _scheduled(owner, scheduled_for="2026-06-02", timezone="UTC")
+    )
+
+    assert status == 422
+    assert [e["code"] for e in problem["errors"]] == ["missing_time"]
+
+
+def test_est_is_a_422_that_suggests_an_iana_zone(call: Any, owner: dict[str, Any]) -> None:
+    status, problem = call(
+        "POST",
+        "/api/v1/schedule",
+        _scheduled(owner, scheduled_for="2026-06-02T09:00:00", timezone="EST"),
+    )
+
+    assert status == 422
+    [error] = problem["errors"]
+    assert (error["field"], error["code"]) == ("timezone", "ambiguous_timezone")
+    assert "America/New_York" in error["message"]
