@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import redis.asyncio as aioredis
 
     from herald.accounts import PlatformName
+    from herald.auth import VerifiedKeys
     from herald.idempotency import IdempotencyStore
     from herald.oauth.confirmations import ConfirmationStore
     from herald.oauth.state import StateStore
@@ -137,6 +138,12 @@ class Container:
 
         # No clock passed: the policies run on Redis' own clock, the same for every instance.
         return RateLimiter(self.redis, policies_from_settings(self.settings))
+
+    @cached_property
+    def verified_keys(self) -> VerifiedKeys:
+        from herald.auth import VerifiedKeys
+
+        return VerifiedKeys()
 
     @cached_property
     def posts(self) -> PostRepository:

@@ -86,7 +86,13 @@ async def authenticate_limited(
     accounts: Sequence[str] = (),
 ) -> Principal:
     """`herald.auth.authenticate`, with failures counted against the address's budget."""
-    check = partial(authenticate, authorization, container.businesses, accounts=accounts)
+    check = partial(
+        authenticate,
+        authorization,
+        container.businesses,
+        accounts=accounts,
+        verified=container.verified_keys,
+    )
     if not container.settings.rate_limit_enabled:
         return await run_in_threadpool(check)
     limiter = container.ratelimiter
