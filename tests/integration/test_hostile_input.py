@@ -354,3 +354,12 @@ def test_est_is_a_422_that_suggests_an_iana_zone(call: Any, owner: dict[str, Any
     [error] = problem["errors"]
     assert (error["field"], error["code"]) == ("timezone", "ambiguous_timezone")
     assert "America/New_York" in error["message"]
+
+
+def test_a_lone_surrogate_in_a_field_name_is_a_422_that_can_be_sent(
+    call: Any, owner: dict[str, Any]
+) -> None:
+    status, problem = call("POST", "/api/v1/schedule", {**_scheduled(owner), LONE_SURROGATE: 1})
+
+    assert status == 422
+    assert problem["title"] == "Invalid input"
