@@ -15,7 +15,7 @@ from typing import Any
 from herald.accounts import Account, AccountStatus, Credentials, PlatformName
 from herald.errors import Conflict, NotFound
 from herald.platforms.base import Content, ErrorKind, PlatformError, Progress, Published
-from herald.posts import Post, PostStatus, Target, TargetStatus
+from herald.posts import Post, PostStatus, Rescheduled, Target, TargetStatus
 from herald.publishing_policy import event_type_for
 from herald.store.posts import Claim, OwedEvent, Started
 
@@ -55,12 +55,22 @@ class InMemoryPostRepository:
                 raise Conflict("exists")
             self._posts[key] = post
 
-    def start(self, business_id: str, post_id: str, now: str, *, reopen: bool = False) -> Post:
+    def start(
+        self,
+        business_id: str,
+        post_id: str,
+        now: str,
+        *,
+        reopen: bool = False,
+        scheduled_for: str | None = None,
+    ) -> Post:
         allowed = {PostStatus.QUEUED, PostStatus.PUBLISHING}
         if reopen:
             allowed |= {PostStatus.FAILED, PostStatus.PARTIALLY_PUBLISHED}
         post = self.get(business_id, post_id)
         with self._lock:
+            if scheduled_for is not None and post.scheduled_for != scheduled_for:
+                raise Rescheduled(f"post {post_id} was rescheduled")
             if post.status not in allowed:
                 raise Conflict(f"post {post_id} is {post.status.value}")
             self._bump((business_id, post_id), replace(post, status=PostStatus.PUBLISHING), now)
@@ -75,12 +85,15 @@ class InMemoryPostRepository:
         now: str,
         stale_before: str,
         any_failure: bool = False,
+        scheduled_for: str | None = None,
     ) -> Started | None:
         key = (business_id, post_id)
         with self._lock:
             post = self._posts.get(key)
             if post is None:
                 raise NotFound(f"post {post_id} not found")
+            if scheduled_for is not None and post.scheduled_for != scheduled_for:
+                raise Rescheduled(f"post {post_id} was rescheduled")
             if post.status not in (PostStatus.QUEUED, PostStatus.PUBLISHING):
                 raise Conflict(f"post {post_id} is {post.status.value}")
             olds = [post.targets.get(a) for a in account_ids]

@@ -467,3 +467,54 @@ def test_openapi_documents_the_publish_routes_with_examples(
     schema = spec["components"]["schemas"]["TwitterPublish"]
     assert any("thread" in example for example in schema["examples"])
     assert json.dumps(spec)  # serialisable
+
+
+class _Killed(BaseException):
+    """The request's end: no handler of Herald's catches it."""
+
+
+def test_a_retry_whose_request_died_is_resumed_by_its_key_not_refused_or_repeated(
+    app_container: Container, business: dict[str, Any], publishers: dict[str, FakePublisher]
+) -> None:
+    publishers["x"].fail(PlatformError("x", ErrorKind.TRANSIENT, "503"), times=3)
+    first = response_json(
+        _send(
+            app_container,
+            business,
+            "/api/v1/publish/twitter",
+            {"account_ids": ["acc_x"], "text": "hi"},
+        )
+    )
+    path = f"/api/v1/posts/{first['post_id']}/retry"
+    publishers["x"].fail(_Killed(), lands=True)  # X takes the tweet; the request dies
+    with pytest.raises(_Killed):
+        aio.run(_post(app_container, business, path, key="r-1"))
+
+    resumed = aio.run(_post(app_container, business, path, key="r-1"))
+
+    assert resumed.status_code == 202, resumed.text
+    assert resumed.json()["targets"][0]["status"] == "publishing"
+    assert publishers["x"].texts() == ["hi"]
+
+
+def _send(
+    container: Container, business: dict[str, Any], path: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    response = aio.run(_post(container, business, path, body=body))
+    return {"statusCode": response.status_code, "body": response.text}
+
+
+async def _post(
+    container: Container,
+    business: dict[str, Any],
+    path: str,
+    *,
+    key: str | None = None,
+    body: dict[str, Any] | None = None,
+) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {business['api_key']}"}
+    if key:
+        headers["Idempotency-Key"] = key
+    transport = httpx.ASGITransport(app=create_app(container))
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
+        return await client.post(path, json=body, headers=headers)

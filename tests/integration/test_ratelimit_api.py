@@ -106,8 +106,9 @@ def test_over_the_limit_is_a_429_problem_with_retry_after(
     assert response["statusCode"] == 429
     assert header(response, "content-type") == "application/problem+json"
     assert header(response, "Retry-After") == "20"
-    assert header(response, "RateLimit") == '"default";r=0;t=60'
+    assert header(response, "RateLimit") == '"default";r=0;t=20'
     assert header(response, "X-RateLimit-Remaining") == "0"
+    assert header(response, "X-RateLimit-Reset") == "20"
     assert body["status"] == 429
     assert body["policy"] == "default"
 
@@ -236,6 +237,104 @@ def test_a_route_limited_by_its_router_and_by_itself_spends_each_policy_once(
     assert header(response, "RateLimit") == (
         '"publish";r=4;t=12, "default";r=299;t=1, "analytics";r=6;t=9'
     )
+
+
+# --- what a request spends -------------------------------------------------------------------
+def _schedule(
+    api: Any, ctx: Any, business: dict[str, Any], body: dict[str, Any], key: str | None = None
+) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {business['api_key']}"}
+    if key:
+        headers["Idempotency-Key"] = key
+    response: dict[str, Any] = api(
+        http_event("POST", "/api/v1/schedule", headers=headers, body=body), ctx
+    )
+    return response
+
+
+def _left(response: dict[str, Any]) -> dict[str, int]:
+    """Remaining quota per policy, from the draft RateLimit field."""
+    left = {}
+    for item in (header(response, "RateLimit") or "").split(", "):
+        name, remaining, _ = item.split(";")
+        left[name.strip('"')] = int(remaining.removeprefix("r="))
+    return left
+
+
+@pytest.fixture
+def account(container: Container, acme: dict[str, Any]) -> str:
+    from tests.fakes.scheduling import connect_account
+
+    return connect_account(container, acme["business_id"], "linkedin")
+
+
+def _post(account: str, text: str = "Fresh bread") -> dict[str, Any]:
+    return {"account_ids": [account], "text": text, "scheduled_for": "2030-01-01T09:00:00Z"}
+
+
+def test_a_replay_of_an_idempotency_key_spends_no_quota(
+    api: Any, container: Container, acme: dict[str, Any], account: str, lambda_context: Any
+) -> None:
+    _limit(container, rate_limit_publish="3/hour", rate_limit_default="10/minute")
+    container.__dict__["clock"] = _frozen_at("2029-12-31T09:00:00Z")
+    first = _schedule(api, lambda_context, acme, _post(account), key="k-1")
+
+    replays = [_schedule(api, lambda_context, acme, _post(account), key="k-1") for _ in range(5)]
+    another = _schedule(api, lambda_context, acme, _post(account, "Rye"), key="k-2")
+
+    assert first["statusCode"] == 201
+    assert _left(first) == {"publish": 2, "default": 9}
+    assert [(r["statusCode"], header(r, "idempotent-replayed")) for r in replays] == [
+        (201, "true")
+    ] * 5
+    assert [_left(r) for r in replays] == [{"publish": 2, "default": 9}] * 5
+    assert _left(another) == {"publish": 1, "default": 8}
+
+
+def test_a_request_refused_as_invalid_spends_the_ceiling_not_the_publish_quota(
+    api: Any, container: Container, acme: dict[str, Any], account: str, lambda_context: Any
+) -> None:
+    _limit(container, rate_limit_publish="2/hour", rate_limit_default="10/minute")
+    container.__dict__["clock"] = _frozen_at("2029-12-31T09:00:00Z")
+    invalid = [
+        _schedule(api, lambda_context, acme, {**_post(account), "scheduled_for": "soon"}),
+        _schedule(api, lambda_context, acme, {**_post(account), "text": "x" * 3001}),
+        _schedule(api, lambda_context, acme, {**_post(account), "extra": 1}),
+    ]
+
+    valid = [_schedule(api, lambda_context, acme, _post(account, t)) for t in ("a", "b", "c")]
+
+    assert [r["statusCode"] for r in invalid] == [422, 422, 422]
+    assert [_left(r) for r in invalid] == [
+        {"publish": 2, "default": 9},
+        {"publish": 2, "default": 8},
+        {"publish": 2, "default": 7},
+    ]
+    assert [r["statusCode"] for r in valid] == [201, 201, 429]
+
+
+def test_retry_after_and_the_reset_fields_agree_on_a_refusal(
+    api: Any, container: Container, acme: dict[str, Any], account: str, lambda_context: Any
+) -> None:
+    clock = _limit(container, rate_limit_publish="2/hour", rate_limit_default="10/minute")
+    container.__dict__["clock"] = _frozen_at("2029-12-31T09:00:00Z")
+    for text in ("a", "b"):
+        _schedule(api, lambda_context, acme, _post(account, text))
+    clock.advance(100)
+
+    refused = _schedule(api, lambda_context, acme, _post(account, "c"))
+
+    assert refused["statusCode"] == 429
+    # One unit of a 2/hour policy comes back every 1,800 s; 100 have passed.
+    assert header(refused, "Retry-After") == "1700"
+    assert header(refused, "X-RateLimit-Reset") == "1700"
+    assert '"publish";r=0;t=1700' in (header(refused, "RateLimit") or "")
+
+
+def _frozen_at(when: str) -> Any:
+    from herald.clock import FrozenClock, parse_iso
+
+    return FrozenClock(parse_iso(when))
 
 
 # --- Redis stopped and restarted under a running API ----------------------------------------

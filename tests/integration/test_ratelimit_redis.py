@@ -12,7 +12,14 @@ import redis.asyncio as aioredis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from herald.ratelimit import Policy, RateLimiter, parse_policy, policies_from_settings
+from herald.ratelimit import (
+    Decision,
+    Policy,
+    PolicyState,
+    RateLimiter,
+    parse_policy,
+    policies_from_settings,
+)
 from herald.settings import Settings
 from tests.conftest import REDIS_URL
 from tests.fakes.ratelimit_model import TokenBuckets
@@ -311,3 +318,57 @@ async def test_a_dead_redis_is_retried_at_most_once_a_second() -> None:
         assert limiter.degraded
     finally:
         await client.aclose()
+
+
+async def test_a_refund_gives_one_request_back_to_the_named_policies_only(
+    limiter: RateLimiter,
+) -> None:
+    publish, default = PLAN["publish"], PLAN["default"]
+    for _ in range(3):
+        await limiter.hit("b:acme", (publish, default))
+
+    await limiter.refund("b:acme", (publish,))
+    after = await limiter.hit("b:acme", (publish, default))
+
+    assert [s.remaining for s in after.states] == [17, 296]
+
+
+async def test_a_refund_never_fills_a_bucket_past_full(
+    limiter: RateLimiter, redis_client: aioredis.Redis, fake_time: FakeTime
+) -> None:
+    oauth = (PLAN["oauth"],)
+    await limiter.hit("b:acme", oauth)
+    fake_time.advance(3)
+
+    await limiter.refund("b:acme", oauth)
+    await limiter.refund("b:acme", oauth)
+
+    assert await redis_client.hkeys("herald:rl:{b:acme}") == []
+    assert (await limiter.hit("b:acme", oauth)).states[0].remaining == 9
+
+
+async def test_a_refund_while_redis_is_away_is_made_in_process(fake_time: FakeTime) -> None:
+    import redis.asyncio as aioredis
+
+    gone = aioredis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.05)
+    limiter = RateLimiter(gone, PLAN, now_us=fake_time)
+    oauth = (PLAN["oauth"],)
+    try:
+        for _ in range(10):
+            await limiter.hit("b:acme", oauth)
+        await limiter.refund("b:acme", oauth)
+        assert (await limiter.hit("b:acme", oauth)).admitted
+        assert not (await limiter.hit("b:acme", oauth)).admitted
+    finally:
+        await gone.aclose()
+
+
+def test_more_quota_comes_after_one_interval_when_none_is_left() -> None:
+    publish = PLAN["publish"]  # 20/hour: 180 s apart
+    spent = Decision(True, (PolicyState(publish, 0, 3600.0, 0.0),))
+    half = Decision(True, (PolicyState(publish, 10, 1800.0, 0.0),))
+    refused = Decision(False, (PolicyState(publish, 0, 3700.0, 100.0),))
+
+    assert spent.closest.more_in == pytest.approx(180.0)
+    assert half.closest.more_in == pytest.approx(180.0)
+    assert refused.closest.more_in == refused.retry_after == 100.0

@@ -378,16 +378,17 @@ def test_the_content_of_a_pending_post_can_be_edited_under_the_same_rules(
     assert call("GET", f"/api/v1/posts/{post_id}")[1]["content"]["text"] == "New words"
 
 
-def test_editing_or_cancelling_a_queued_post_is_a_409_and_changes_nothing(
+def test_editing_or_cancelling_a_post_the_worker_is_publishing_is_a_409_and_changes_nothing(
     call: Any, owner: dict[str, Any], api_container: Container
 ) -> None:
     post_id = _make(call, owner, "2026-06-01T12:02:00Z")
     scheduling.dispatch_due(api_container)
+    api_container.posts.start(owner["business_id"], post_id, "2026-06-01T12:02:00.000000Z")
     before = api_container.posts.get(owner["business_id"], post_id)
     edit = call("PUT", f"/api/v1/schedule/{post_id}", {"text": "too late"})
     cancel = call("DELETE", f"/api/v1/schedule/{post_id}")
     assert (edit[0], cancel[0]) == (409, 409)
-    assert "is queued" in edit[1]["detail"]
+    assert "is publishing" in edit[1]["detail"]
     assert cancel[1]["status"] == 409
     assert api_container.posts.get(owner["business_id"], post_id) == before
 
@@ -435,13 +436,37 @@ def test_an_issued_key_names_its_business(owner: dict[str, Any]) -> None:
     assert key_business(owner["api_key"]) == owner["business_id"]
 
 
-def test_scheduling_reads_the_key_and_its_accounts_in_one_request(
+def test_a_key_reads_its_accounts_with_it_in_one_request_once_it_has_verified_here(
     call: Any, owner: dict[str, Any], dynamodb_calls: list[str]
 ) -> None:
-    status, _, _ = call("POST", "/api/v1/schedule", _schedule(owner, "2026-06-02T09:00:00Z"))
+    first, _, _ = call("POST", "/api/v1/schedule", _schedule(owner, "2026-06-02T09:00:00Z"))
+    on_a_cold_instance = list(dynamodb_calls)
+    dynamodb_calls.clear()
 
-    assert status == 201
+    second, _, _ = call("POST", "/api/v1/schedule", _schedule(owner, "2026-06-02T10:00:00Z"))
+
+    assert (first, second) == (201, 201)
+    assert on_a_cold_instance == ["GetItem", "BatchGetItem", "PutItem"]
     assert dynamodb_calls == ["BatchGetItem", "PutItem"]
+
+
+def test_a_forged_key_naming_a_real_business_and_its_accounts_reads_the_key_alone(
+    call: Any, api_container: Container, owner: dict[str, Any]
+) -> None:
+    call("GET", "/api/v1/me")  # the business's real key has verified on this instance
+    read: list[dict[str, Any]] = []
+    api_container.table.meta.client.meta.events.register(
+        "before-call.dynamodb.*", lambda model, params, **_: read.append(params)
+    )
+    forged = f"hrld_{owner['business_id']}.{'A' * 43}"
+
+    status, problem, _ = call(
+        "POST", "/api/v1/schedule", _schedule(owner, "2026-06-02T09:00:00Z"), key=forged
+    )
+
+    assert (status, problem["detail"]) == (401, "invalid or revoked API key")
+    assert "ACCOUNT#" not in json.dumps(read, default=str)
+    assert len(read) == 1
 
 
 def test_a_key_whose_business_part_names_another_business_is_refused(

@@ -218,15 +218,25 @@ def test_a_cancel_between_the_ticks_query_and_its_write_wins_and_nothing_is_sent
     assert _status(tick_container, biz, post.post_id) == PostStatus.CANCELLED
 
 
-def test_a_cancel_after_the_tick_queued_the_post_is_a_conflict_and_changes_nothing(
+def test_a_cancel_after_the_tick_queued_the_post_still_cancels_it(
     tick_container: Container, biz: str, sent: SentLog
 ) -> None:
     post = pending_post(tick_container, biz, ["acc_1"], at(tick_container, 60))
     scheduling.dispatch_due(tick_container)
-    with pytest.raises(Conflict, match="is queued; only pending posts can be cancelled"):
+    tick_container.schedule.cancel(biz, post.post_id)
+    assert _status(tick_container, biz, post.post_id) == PostStatus.CANCELLED
+    assert sent.post_ids == [post.post_id]  # its message finds it cancelled and skips it
+
+
+def test_a_cancel_after_the_worker_started_the_post_is_a_conflict_and_changes_nothing(
+    tick_container: Container, biz: str
+) -> None:
+    post = pending_post(tick_container, biz, ["acc_1"], at(tick_container, 60))
+    scheduling.dispatch_due(tick_container)
+    tick_container.posts.start(biz, post.post_id, "2026-01-01T00:01:00.000000Z")
+    with pytest.raises(Conflict, match="is publishing; only a post that is not publishing yet"):
         tick_container.schedule.cancel(biz, post.post_id)
-    assert _status(tick_container, biz, post.post_id) == PostStatus.QUEUED
-    assert sent.post_ids == [post.post_id]
+    assert _status(tick_container, biz, post.post_id) == PostStatus.PUBLISHING
 
 
 def test_a_post_rescheduled_after_the_ticks_query_is_not_sent_at_its_old_time(
@@ -244,7 +254,7 @@ def test_a_post_rescheduled_after_the_ticks_query_is_not_sent_at_its_old_time(
         moved = replace(
             post, scheduled_for=isoformat(at(tick_container, 3600)), version=post.version + 1
         )
-        tick_container.schedule.update_pending(moved, expected_version=post.version)
+        tick_container.schedule.update_scheduled(moved, expected_version=post.version)
         return found
 
     tick_container.schedule.due = due_then_reschedule  # type: ignore[method-assign]

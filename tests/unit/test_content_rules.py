@@ -240,3 +240,43 @@ def test_all_problems_across_targets_come_back_together(settings: Settings) -> N
         ("targets[2].text", "too_long"),
         ("targets[2].image_url", "required"),
     ]
+
+
+def test_text_beside_a_thread_that_only_x_targets_receive_is_refused(settings: Settings) -> None:
+    content = Content(text="never published", thread=("1/2 Our story", "2/2 The end"))
+
+    problems = validate(content, [("acc_x", "x"), ("acc_x2", "x")], settings)
+
+    assert fields(problems) == [("text", "text_unused")]
+    assert "put it in the thread" in problems[0].message
+
+
+def test_text_beside_a_thread_is_fine_when_another_target_publishes_the_text(
+    settings: Settings,
+) -> None:
+    content = Content(text="For LinkedIn", thread=("1/2 For X", "2/2 The end"))
+
+    assert validate(content, [("acc_x", "x"), ("acc_li", "linkedin")], settings) == []
+
+
+def test_a_thread_for_no_x_account_says_to_send_text_or_an_x_account(settings: Settings) -> None:
+    content = Content(thread=("1/2 Our story", "2/2 The end"))
+
+    problems = validate(content, [("acc_li", "linkedin"), ("acc_fb", "facebook")], settings)
+
+    thread = [p for p in problems if p.field == "thread"]
+    assert [p.code for p in thread] == ["thread_needs_x"]
+    assert "only X publishes a thread" in thread[0].message
+    assert "linkedin and facebook" in thread[0].message
+    assert "send the post as `text`" in thread[0].message
+
+
+def test_a_target_without_text_beside_a_thread_is_told_it_takes_text_not_the_thread(
+    settings: Settings,
+) -> None:
+    content = Content(thread=("1/2 For X", "2/2 The end"))
+
+    problems = validate(content, [("acc_x", "x"), ("acc_li", "linkedin")], settings)
+
+    assert fields(problems) == [("acc_li.text", "empty")]
+    assert "linkedin publishes `text`, not `thread`" in problems[0].message

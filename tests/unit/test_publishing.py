@@ -296,6 +296,38 @@ async def test_a_revoked_token_marks_the_account_needs_reauth_and_fails_the_targ
     assert outcome.status == PostStatus.PARTIALLY_PUBLISHED
 
 
+async def test_a_token_the_platform_says_is_revoked_announces_account_needs_reauth(
+    engine: Engine,
+) -> None:
+    refused = PlatformError("facebook", ErrorKind.AUTH_REVOKED, "Error validating access token")
+    engine.publishers["facebook"].fail(refused)
+    post = engine.post("acc_fb")
+
+    await engine.publish(post)
+
+    [event] = engine.sns.of_type("account.needs_reauth")
+    assert event["business_id"] == BIZ
+    assert event["event_id"].startswith("evt_")
+    assert event["data"] == {
+        "business_id": BIZ,
+        "account_id": "acc_fb",
+        "platform": "facebook",
+        "display_name": "acc_fb",
+        "token_expires_at": None,
+        "reason": refused.reason(),
+    }
+
+
+async def test_an_account_already_flagged_is_not_announced_again_by_each_post(
+    engine: Engine,
+) -> None:
+    engine.accounts.mark_status(BIZ, "acc_x", AccountStatus.NEEDS_REAUTH, "revoked")
+
+    await engine.publish(engine.post("acc_x"))
+
+    assert engine.sns.of_type("account.needs_reauth") == []
+
+
 async def test_an_account_already_needing_reauth_fails_without_a_platform_call(
     engine: Engine,
 ) -> None:

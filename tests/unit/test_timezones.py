@@ -141,3 +141,39 @@ def test_a_time_more_than_a_year_ahead_is_refused() -> None:
 
 def test_a_time_a_year_ahead_to_the_day_is_accepted() -> None:
     check_window(datetime(2027, 6, 1, 12, 0, tzinfo=UTC), NOW, skew_seconds=30)
+
+
+@pytest.mark.parametrize("when", ["2026-07-01", "20260701", "2026-W27-3", " 2026-07-01 "])
+def test_a_date_without_a_time_is_refused(when: str) -> None:
+    with pytest.raises(InvalidInput) as exc:
+        resolve(when, "Europe/Paris")
+    assert _code(exc) == "missing_time"
+    assert "add the time" in exc.value.errors[0].message
+
+
+@pytest.mark.parametrize(
+    ("name", "suggested"),
+    [
+        ("EST", "America/New_York"),
+        ("est", "America/New_York"),
+        ("EST5EDT", "America/New_York"),
+        ("PST", "America/Los_Angeles"),
+        ("PST8PDT", "America/Los_Angeles"),
+        ("MST", "America/Denver"),
+        ("HST", "Pacific/Honolulu"),
+        ("CET", "Europe/Paris"),
+        ("BST", "Europe/London"),
+        ("IST", "Asia/Kolkata"),
+    ],
+)
+def test_a_zone_abbreviation_is_refused_with_an_iana_zone_to_use(name: str, suggested: str) -> None:
+    with pytest.raises(InvalidInput) as exc:
+        resolve("2026-07-01T09:00:00", name)
+    [error] = exc.value.errors
+    assert (error.field, error.code) == ("timezone", "ambiguous_timezone")
+    assert suggested in error.message
+
+
+@pytest.mark.parametrize("name", ["UTC", "Etc/GMT+5", "America/New_York", "Asia/Kolkata"])
+def test_utc_fixed_offsets_and_iana_zones_are_taken(name: str) -> None:
+    assert resolve("2026-07-01T09:00:00", name).timezone == name

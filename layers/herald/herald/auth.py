@@ -9,6 +9,16 @@ stored key must name the same business or the key is refused. It lets a request 
 accounts (publish, schedule) read the key and those accounts in one BatchGetItem, since their
 items are keyed by the business. Keys issued before it (`hrld_<43 characters>`) still work; their
 requests read the accounts separately.
+
+Only a key that has verified may read accounts with it. Anyone can write `hrld_<a real
+business>.<43 made-up characters>`: reading the accounts it names before the key is checked
+would spend reads on a forgery and answer it at a pace that depends on what the business holds.
+No DynamoDB read can make one item's read depend on another's, so each Lambda instance keeps the
+hashes of keys it has seen verify (`VerifiedKeys`): such a key reads its accounts in the same
+BatchGetItem (one round trip, the common case), while a key this instance has not seen, forged
+or merely new here, is read alone first and its accounts after it verified (two, once per key
+and instance). The key item is still read on every request, strongly consistent, so revoking a
+key works at once everywhere.
 """
 
 from __future__ import annotations
@@ -16,6 +26,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -90,19 +102,55 @@ def key_business(key: str) -> str | None:
     return match.group("business") if match else None
 
 
+class VerifiedKeys:
+    """Hashes of the keys this instance has seen verify, with their business; bounded, least
+    recently used first out. A hash, never a key: it vouches only that reading the accounts with
+    the key is not reading them for a forgery."""
+
+    def __init__(self, max_keys: int = 10_000) -> None:
+        self.max_keys = max_keys
+        self._known: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()  # authentication runs in the API's worker threads
+
+    def vouch(self, key_hash: str, business_id: str) -> bool:
+        with self._lock:
+            return self._known.get(key_hash) == business_id
+
+    def remember(self, key_hash: str, business_id: str) -> None:
+        with self._lock:
+            self._known[key_hash] = business_id
+            self._known.move_to_end(key_hash)
+            while len(self._known) > self.max_keys:
+                self._known.popitem(last=False)
+
+    def forget(self, key_hash: str) -> None:
+        with self._lock:
+            self._known.pop(key_hash, None)
+
+
 def authenticate(
-    authorization: str | None, keys: KeyLookup, *, accounts: Sequence[str] = ()
+    authorization: str | None,
+    keys: KeyLookup,
+    *,
+    accounts: Sequence[str] = (),
+    verified: VerifiedKeys | None = None,
 ) -> Principal:
     """The key's principal; with `accounts`, those of its business are read in the same request
-    when the key names its business (the others are left for the caller to read)."""
+    when the key names its business and `verified` vouches for it (the others are left for the
+    caller to read)."""
     key = bearer_key(authorization)
     business = key_business(key)
+    digest = hash_key(key)
     found: dict[str, Account] = {}
-    if business and accounts:
-        record, found = keys.find_api_key_with_accounts(hash_key(key), business, accounts)
+    if business and accounts and verified is not None and verified.vouch(digest, business):
+        record, found = keys.find_api_key_with_accounts(digest, business, accounts)
     else:
-        record = keys.find_api_key(hash_key(key))
+        record = keys.find_api_key(digest)
     if record is None or record.revoked or business not in (None, record.business_id):
+        if verified is not None:
+            verified.forget(digest)
         # One message for all: a caller learns nothing about which keys ever existed.
         raise Unauthorized("invalid or revoked API key")
+    if verified is not None:
+        verified.remember(digest, record.business_id)
     return Principal(business_id=record.business_id, key_id=record.key_id, accounts=found)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import redis.asyncio as aioredis
 
     from herald.accounts import PlatformName
+    from herald.auth import VerifiedKeys
     from herald.idempotency import IdempotencyStore
     from herald.media_checks import ImageProbe
     from herald.oauth.confirmations import ConfirmationStore
@@ -62,9 +63,16 @@ class Container:
         )
 
     @cached_property
-    def table(self) -> Any:
+    def raw_table(self) -> Any:
         resource = self.boto_session.resource("dynamodb", config=self.boto_config)
         return resource.Table(self.settings.table_name)
+
+    @cached_property
+    def table(self) -> Any:
+        # DynamoDB out of reach is a DependencyUnavailable (a 503) for every repository.
+        from herald.store.guard import GuardedTable
+
+        return GuardedTable(self.raw_table)
 
     @cached_property
     def sqs(self) -> Any:
@@ -157,6 +165,12 @@ class Container:
 
         # No clock passed: the policies run on Redis' own clock, the same for every instance.
         return RateLimiter(self.redis, policies_from_settings(self.settings))
+
+    @cached_property
+    def verified_keys(self) -> VerifiedKeys:
+        from herald.auth import VerifiedKeys
+
+        return VerifiedKeys()
 
     @cached_property
     def posts(self) -> PostRepository:

@@ -10,6 +10,11 @@ Limits are the platforms' own, counted the way each platform counts:
 | Instagram | 2,200 characters of caption            | an image; at most `hashtag_limit` tags   |
 | all       | not empty; at most `mention_limit` @mentions per post (per tweet on X)    |
 
+A thread is X's alone (a reply chain of tweets): sent to no X account it is refused with what to
+do instead, and `text` beside a thread that only X accounts receive would be silently dropped, so
+it is refused too. Control characters and lone surrogates are the API's check (herald.api.fields),
+for every string of a request.
+
 The hashtag cap applies to Instagram only: it is the one platform that refuses a post over it
 (30, then 5 from late 2025). LinkedIn, X and Facebook accept any number, and refusing what the
 platform would publish would only block a person for a style preference.
@@ -121,6 +126,7 @@ def validate(
     problems: list[FieldError] = []
     for label, platform in platforms:
         problems.extend(_for_target(content, label, platform, settings))
+    problems.extend(_thread_rules(content, [p for _, p in platforms]))
     if content.link is not None and platforms and all(p != "facebook" for _, p in platforms):
         # Only a Facebook Page post has a link of its own: accepted and dropped, it would vanish
         # from the post without a word.
@@ -153,7 +159,10 @@ def _for_target(
     # On Instagram the image is the post (a caption is optional): its own rule below says so.
     has_body = text.strip() or content.image_url or (platform == "facebook" and content.link)
     if not has_body and platform != "instagram":
-        out.append(FieldError(_name(label, "text"), "the post is empty", "empty"))
+        why = "the post is empty"
+        if content.thread:
+            why += f": {platform} publishes `text`, not `thread` (a thread is for X only)"
+        out.append(FieldError(_name(label, "text"), why, "empty"))
     if platform == "linkedin" and utf16_length(text) > LINKEDIN_MAX:
         out.append(_too_long(label, "text", utf16_length(text), LINKEDIN_MAX, "LinkedIn"))
     elif platform == "facebook" and len(text) > FACEBOOK_MAX:
@@ -178,6 +187,26 @@ def _for_target(
     if mentions > settings.mention_limit:
         out.append(_too_many_mentions(_name(label, "text"), mentions, settings.mention_limit))
     return out
+
+
+def _thread_rules(content: Content, platforms: list[PlatformName]) -> list[FieldError]:
+    if not content.thread or not platforms:
+        return []
+    others = list(dict.fromkeys(p for p in platforms if p != "x"))
+    if len(others) == len(set(platforms)):  # no X account at all
+        names = ", ".join(others[:-1]) + " and " + others[-1] if len(others) > 1 else others[0]
+        why = (
+            f"only X publishes a thread; {names} publish one post: send the post as `text`, or "
+            "send the thread to X accounts"
+        )
+        return [FieldError("thread", why, "thread_needs_x")]
+    if not others and content.text.strip():
+        why = (
+            "X accounts publish the thread, and no other target takes `text`, so it would never "
+            "be published: put it in the thread, or send only one of them"
+        )
+        return [FieldError("text", why, "text_unused")]
+    return []
 
 
 def _x_rules(content: Content, label: str, settings: Settings) -> list[FieldError]:

@@ -1,11 +1,15 @@
 """The post model and its state machine.
 
     pending ──> queued ──> publishing ──> published | partially_published | failed
-       │
-       ├──> cancelled
+       │   <──    │
+       ├──> cancelled <──┘
        └──> missed        (found later than the business's maximum lateness)
 
-An immediate publish starts at `publishing`. Each target (one account) has its own status:
+A post is edited or cancelled until the worker claims it (`publishing`): queued, its message is
+already in the publish queue, so a new text or new accounts ride with it (the worker reads the
+post when it claims it), and a new time sends it back to `pending` for the tick to queue again
+(the message for the old time is dropped when it arrives: see `Rescheduled`). An immediate
+publish starts at `publishing`. Each target (one account) has its own status:
 
     pending ──> publishing ──> published
                     │     └──> failed        (retries exhausted or not retryable)
@@ -21,6 +25,7 @@ from enum import StrEnum
 from typing import Any
 
 from herald.accounts import PlatformName
+from herald.errors import Conflict
 from herald.platforms.base import Content
 
 
@@ -53,9 +58,15 @@ FINAL_POST_STATES = frozenset(
     }
 )
 
+# What a client may still change: until the worker claims the post.
+EDITABLE_POST_STATES = frozenset({PostStatus.PENDING, PostStatus.QUEUED})
+
 TRANSITIONS: dict[PostStatus, frozenset[PostStatus]] = {
     PostStatus.PENDING: frozenset({PostStatus.QUEUED, PostStatus.CANCELLED, PostStatus.MISSED}),
-    PostStatus.QUEUED: frozenset({PostStatus.PUBLISHING, PostStatus.CANCELLED, PostStatus.FAILED}),
+    # Back to pending: its time was changed after the tick queued it.
+    PostStatus.QUEUED: frozenset(
+        {PostStatus.PUBLISHING, PostStatus.CANCELLED, PostStatus.FAILED, PostStatus.PENDING}
+    ),
     PostStatus.PUBLISHING: frozenset(
         {PostStatus.PUBLISHED, PostStatus.PARTIALLY_PUBLISHED, PostStatus.FAILED}
     ),
@@ -70,6 +81,12 @@ TRANSITIONS: dict[PostStatus, frozenset[PostStatus]] = {
 
 def can_transition(current: PostStatus, new: PostStatus) -> bool:
     return new in TRANSITIONS[current]
+
+
+class Rescheduled(Conflict):
+    """A publish message for a time the post no longer has: it was rescheduled after the tick
+    queued it, and the message for its new time is (or will be) on its way. The worker drops
+    this one, so a post never goes out at a time it was moved away from."""
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import stamina
@@ -45,7 +46,7 @@ from herald.clock import isoformat, parse_iso
 from herald.errors import Conflict, NotFound
 from herald.observability import logger
 from herald.platforms.base import ErrorKind, PlatformError, Progress, Published, Publisher
-from herald.posts import FINAL_POST_STATES, Post, PostStatus, Target, TargetStatus
+from herald.posts import FINAL_POST_STATES, Post, PostStatus, Rescheduled, Target, TargetStatus
 from herald.publishing_policy import (
     PublishOutcome,
     RetryPolicy,
@@ -124,6 +125,7 @@ async def publish_post(
     credentials: CredentialsFor | None = None,
     account_ids: Sequence[str] = (),
     announce: Announce | None = None,
+    scheduled_for: str | None = None,
 ) -> PublishOutcome:
     """Publish every unpublished target of a post; safe to call twice at once or again later.
 
@@ -131,7 +133,10 @@ async def publish_post(
     whatever the reason (a person asked); otherwise only retryable failures are picked up again.
     `account_ids`, when the caller knows the post's targets (the worker, from its message), lets
     the start and every claim be one write. `announce` sends the final event; by default it is
-    published at once and then forgotten (see `_announce_now`).
+    published at once and then forgotten (see `_announce_now`). `scheduled_for`: the time the
+    worker's message is for. The post is read by the write that claims it, so a queued post
+    edited since publishes as edited; one rescheduled since is left alone (`skipped`, no post:
+    the message for its new time publishes it).
     """
     repo = container.posts
     started: Started | None = None
@@ -144,14 +149,21 @@ async def publish_post(
                 list(account_ids),
                 now=_now(container),
                 stale_before=_stale_before(container),
+                scheduled_for=scheduled_for,
             )
         post: Post = (
             started.post
             if started is not None
             else await asyncio.to_thread(
-                repo.start, business_id, post_id, _now(container), reopen=retry_failed
+                partial(repo.start, reopen=retry_failed, scheduled_for=scheduled_for),
+                business_id,
+                post_id,
+                _now(container),
             )
         )
+    except Rescheduled as exc:
+        logger.info("message for a rescheduled post dropped", extra={"post_id": post_id})
+        return PublishOutcome(post_id, None, skipped=exc.detail)
     except Conflict:
         current: Post = await asyncio.to_thread(repo.get, business_id, post_id)
         event_ids: list[str] = []
@@ -319,7 +331,7 @@ async def _publish_target(run: _Run, target: Target, claim: Claim | None) -> Tar
             # The dead run may have posted and, without credentials, nothing can look: a
             # person decides. The account still needs reconnecting if the platform said so.
             if exc.kind == ErrorKind.AUTH_REVOKED:
-                await _needs_reauth(run, claimed, exc)
+                await _needs_reauth(run, claimed, exc, announce=False)
             return await _unprovable(run, claimed, _cannot_look(exc.reason()))
         return await _platform_failure(run, claimed, exc, None)
     except Exception as exc:  # noqa: BLE001 - nothing was sent, so nothing is ambiguous
@@ -480,7 +492,9 @@ async def _platform_failure(
     if exc.kind == ErrorKind.AMBIGUOUS and publisher is not None and creds is not None:
         return await _reconcile(run, target, publisher, creds, exc.reason())
     if exc.kind == ErrorKind.AUTH_REVOKED:
-        await _needs_reauth(run, target, exc)
+        # From the platform itself: news to announce. From the credentials: the account was
+        # flagged (and announced) already, by the refresh or an earlier post.
+        await _needs_reauth(run, target, exc, announce=publisher is not None)
     result = await _fail(run, target, exc.kind, exc.reason(), exc.retry_after, attempts)
     if exc.kind.needs_operator:
         await _announce_action_required(run, target, result)
@@ -510,14 +524,21 @@ async def _announce_action_required(run: _Run, target: Target, result: TargetRes
     )
 
 
-async def _needs_reauth(run: _Run, target: Target, exc: PlatformError) -> None:
-    await run.db(
+async def _needs_reauth(run: _Run, target: Target, exc: PlatformError, *, announce: bool) -> None:
+    account = await run.db(
         run.container.accounts.mark_status,
         run.post.business_id,
         target.account_id,
         AccountStatus.NEEDS_REAUTH,
         exc.reason(),
     )
+    if announce:
+        from herald.tokens import announce_needs_reauth
+
+        try:
+            await announce_needs_reauth(run.container, account, exc.reason())
+        except Exception:  # noqa: BLE001 - the account's status is the record; the event a courtesy
+            logger.exception("could not announce account.needs_reauth")
 
 
 async def _fail(

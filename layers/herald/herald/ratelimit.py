@@ -13,6 +13,10 @@ script is sent once per Redis (on NOSCRIPT) and addressed by its SHA-1 after tha
 Keys are `herald:rl:{<subject>}:<policy>`: the subject is the hash tag, so all of a request's keys
 live in one slot of a cluster (serverless ElastiCache included).
 
+A request that turns out not to count (a replayed Idempotency-Key, a publish refused as invalid:
+see herald.api.ratelimit) is given back with `refund`, one more script (`lua/ratelimit_refund.lua`)
+that moves each policy's state back by one request, never past a full bucket.
+
 When Redis fails or times out the limiter fails open to an in-process limiter (same algorithm, an
 LRU of bucket states per Lambda instance, so the effective limit is per instance meanwhile), logs a
 warning and emits `RateLimiterDegraded`; it tries Redis again at most once a second and goes back
@@ -37,6 +41,8 @@ if TYPE_CHECKING:
 
 SCRIPT = (Path(__file__).parent / "lua" / "ratelimit.lua").read_bytes()
 SCRIPT_SHA = hashlib.sha1(SCRIPT, usedforsecurity=False).hexdigest()
+REFUND_SCRIPT = (Path(__file__).parent / "lua" / "ratelimit_refund.lua").read_bytes()
+REFUND_SHA = hashlib.sha1(REFUND_SCRIPT, usedforsecurity=False).hexdigest()
 GROUPS = ("oauth", "publish", "analytics", "auth_failures", "default")
 KEY_PREFIX = "herald:rl"
 DEGRADED_METRIC = "RateLimiterDegraded"
@@ -79,6 +85,29 @@ class PolicyState:
     reset: float  # seconds until the bucket is full again
     retry_after: float  # seconds until this policy admits a request; 0 when it admitted this one
 
+    @property
+    def more_in(self) -> float:
+        """Seconds until more quota is available: the draft's `t` since revision 10, which a
+        continuously refilled bucket answers with the time to its next request. After a
+        refusal it is the Retry-After; with none left, when the next request is admitted."""
+        if self.retry_after > 0:
+            return self.retry_after
+        if self.remaining >= self.policy.limit:
+            return 0.0
+        interval = self.policy.interval_us / _US
+        free = self.policy.limit * interval - self.reset
+        return max(0.0, (self.remaining + 1) * interval - free)
+
+    def given_back(self) -> PolicyState:
+        """As it is after `refund` gave this policy one request back."""
+        interval = self.policy.interval_us / _US
+        return PolicyState(
+            self.policy,
+            min(self.policy.limit, self.remaining + 1),
+            max(0.0, self.reset - interval),
+            0.0,
+        )
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -90,6 +119,11 @@ class Decision:
     @property
     def retry_after(self) -> float:
         return max((s.retry_after for s in self.states), default=0.0)
+
+    def given_back(self, names: set[str]) -> Decision:
+        """This admitted decision once `refund` gave the named policies one request back."""
+        states = tuple(s.given_back() if s.policy.name in names else s for s in self.states)
+        return Decision(self.admitted, states, self.degraded, self.at_us)
 
     @property
     def closest(self) -> PolicyState:
@@ -167,6 +201,16 @@ class LocalLimiter:
             while len(self._tats) > self.max_keys:
                 self._tats.popitem(last=False)
         return _decision(admitted, policies, raw, now, degraded=True)
+
+    def refund(self, keys: Sequence[str], policies: Sequence[Policy], now: int) -> None:
+        for key, policy in zip(keys, policies, strict=True):
+            tat = self._tats.get(key)
+            if tat is None:
+                continue
+            if tat - policy.interval_us > now:
+                self._tats[key] = tat - policy.interval_us
+            else:
+                del self._tats[key]
 
     def clear(self) -> None:
         self._tats.clear()
@@ -255,6 +299,28 @@ class RateLimiter:
             self._remember_refusal(subject, policies, decision)
         return decision
 
+    async def refund(self, subject: str, policies: Sequence[Policy]) -> None:
+        """Give one admitted request back to `policies` (best effort: on a Redis failure the
+        request stays counted, which only errs on the strict side)."""
+        if not policies:
+            return
+        key = self.key(subject)
+        if self._retry_at is not None:
+            keys = [f"{key}:{p.name}" for p in policies]
+            self.fallback.refund(keys, policies, self._local_now())
+            return
+        spec = ";".join(f"{p.name} {p.interval_us}" for p in policies)
+        now = "" if self._now_us is None else str(self._now_us())
+        try:
+            await self._evalsha(key, now, spec, REFUND_SCRIPT, REFUND_SHA)
+        except Exception as exc:
+            if not _is_redis_failure(exc):
+                raise
+            logger.warning(
+                "rate limit refund not made: Redis unavailable",
+                extra={"error_type": type(exc).__name__},
+            )
+
     async def _check(self, key: str, policies: tuple[Policy, ...]) -> Decision:
         if self._retry_at is not None and self._monotonic() < self._retry_at:
             return self._local(key, policies)
@@ -277,15 +343,17 @@ class RateLimiter:
         triples = [(fields[i], fields[i + 1], fields[i + 2]) for i in range(2, len(fields), 3)]
         return _decision(fields[0] == 1, policies, triples, fields[1])
 
-    async def _evalsha(self, key: str, now: str, spec: str) -> bytes:
+    async def _evalsha(
+        self, key: str, now: str, spec: str, script: bytes = SCRIPT, sha: str = SCRIPT_SHA
+    ) -> bytes:
         from redis.exceptions import NoScriptError
 
         try:
-            reply: bytes = await self.redis.evalsha(SCRIPT_SHA, 1, key, now, spec)
+            reply: bytes = await self.redis.evalsha(sha, 1, key, now, spec)
         except NoScriptError:
             # First use on this Redis, or it restarted and lost its script cache.
-            await self.redis.script_load(SCRIPT)
-            reply = await self.redis.evalsha(SCRIPT_SHA, 1, key, now, spec)
+            await self.redis.script_load(script)
+            reply = await self.redis.evalsha(sha, 1, key, now, spec)
         return reply
 
     def _local(self, key: str, policies: tuple[Policy, ...]) -> Decision:

@@ -1,4 +1,4 @@
-"""Scheduling a post, editing or cancelling it while it is pending, and the calendar.
+"""Scheduling a post, editing or cancelling it until the worker claims it, and the calendar.
 
 The same content rules as an immediate publish run here, at schedule time, so a post that could
 never go out is refused now (422) rather than failing at its hour. Everything is synchronous
@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from herald.accounts import Account, AccountStatus
 from herald.clock import isoformat
-from herald.errors import Conflict, FieldError, InvalidInput
+from herald.errors import Conflict, FieldError, InvalidInput, NotFound
 from herald.ids import new_id
 from herald.platforms.base import Content
-from herald.posts import Post, PostStatus, Target
+from herald.posts import EDITABLE_POST_STATES, Post, PostStatus, Target
 from herald.store.schedule import DueEntry, Page, due_sk
 from herald.timezones import check_window, resolve
 
@@ -104,13 +104,28 @@ def schedule(
     account_ids: list[str],
     when: When,
     known: Mapping[str, Account] | None = None,
+    *,
+    post_id: str | None = None,
+    resumed: bool = False,
 ) -> Post:
+    """A new pending post. `post_id`: the id to create it under (its Idempotency-Key's); with
+    `resumed`, an earlier request with the key may have stored it already, and that post is the
+    answer (as it stands now: it may have been edited, queued or published since)."""
+    if resumed and post_id is not None:
+        try:
+            earlier = container.schedule.get(business_id, post_id)
+        except NotFound:
+            pass  # the earlier request ended before storing it
+        else:
+            if earlier.status == PostStatus.PENDING:
+                _dispatch_if_soon(container, earlier)  # in case that request died before it
+            return earlier
     at, zone = _when(container, when)
     targets = build_targets(container, business_id, account_ids, known)
     check_content(container, content, targets)
     now = isoformat(container.clock.now())
     post = Post(
-        post_id=new_id("post"),
+        post_id=post_id or new_id("post"),
         business_id=business_id,
         status=PostStatus.PENDING,
         content=content,
@@ -153,11 +168,15 @@ def edit(
     account_ids: list[str] | None = None,
     when: When | None = None,
 ) -> Post:
-    """Reschedule and/or change content or targets of a pending post (409 otherwise)."""
+    """Reschedule and/or change content or targets of a post the worker has not claimed yet
+    (409 otherwise). A queued post keeps its place in the publish queue for a new text or new
+    accounts (the worker reads them when it claims the post); a new time sends it back to
+    pending, and the tick (or, if it is due soon, this call) queues it again for that time."""
     current = container.schedule.get(business_id, post_id)
-    if current.status != PostStatus.PENDING:
+    if current.status not in EDITABLE_POST_STATES:
         raise Conflict(
-            f"post {post_id} is {current.status.value}; only pending posts can be edited",
+            f"post {post_id} is {current.status.value}; only a post that is not publishing yet "
+            "(pending or queued) can be edited",
             post_status=current.status.value,
         )
     updated = current
@@ -167,6 +186,9 @@ def edit(
     if when is not None:
         at, zone = _when(container, when)
         updated = replace(updated, scheduled_for=isoformat(at), timezone=zone)
+        if updated.scheduled_for != current.scheduled_for:
+            # Its message, if the tick sent one, is for the old time: back to the tick.
+            updated = replace(updated, status=PostStatus.PENDING)
     if account_ids is not None:
         updated = replace(updated, targets=build_targets(container, business_id, account_ids))
     if content_changes:
@@ -181,8 +203,8 @@ def edit(
     updated = replace(
         updated, updated_at=isoformat(container.clock.now()), version=current.version + 1
     )
-    container.schedule.update_pending(updated, expected_version=current.version)
-    if when is not None:
+    container.schedule.update_scheduled(updated, expected_version=current.version)
+    if updated.status == PostStatus.PENDING and when is not None:
         _dispatch_if_soon(container, updated)
     return updated
 

@@ -7,6 +7,10 @@ Two shapes are accepted:
 - a local wall time without an offset plus an IANA `timezone` (`2026-03-08T09:30:00` +
   `America/New_York`), resolved with the zone's rules for that date.
 
+A date alone (`2026-03-08`) is refused rather than read as midnight, and so is a zone
+abbreviation (`EST`, `CET`, `PST` ...), with the IANA zone it most likely stands for: see
+ABBREVIATIONS.
+
 Daylight saving makes some wall times special:
 
 - a gap (spring forward: 02:30 does not exist in New York on 2026-03-08) is refused with a 422
@@ -22,7 +26,7 @@ Daylight saving makes some wall times special:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from herald.errors import FieldError, InvalidInput
@@ -40,7 +44,46 @@ def _invalid(message: str, code: str, field: str = "scheduled_for") -> InvalidIn
     return InvalidInput(message, [FieldError(field, message, code)])
 
 
+# Abbreviations people write for a zone, and the IANA zone they most likely mean. Some are names
+# the tz database keeps for old systems (EST, CET, PST8PDT ...), others are not zones at all (PST,
+# BST, IST): neither says where the post's audience is, and several mean two places (IST: India,
+# Ireland, Israel; CST: Chicago, China, Cuba) or a fixed offset people do not mean (EST stays at
+# UTC-5 through the New York summer). A fixed offset on purpose is written as one (Etc/GMT+5, or
+# an offset in scheduled_for).
+ABBREVIATIONS = {
+    **dict.fromkeys(("EST", "EDT", "EST5EDT", "ET"), "America/New_York"),
+    **dict.fromkeys(("CST", "CDT", "CST6CDT", "CT"), "America/Chicago (or Asia/Shanghai)"),
+    **dict.fromkeys(
+        ("MST", "MDT", "MST7MDT", "MT"), "America/Denver (or America/Phoenix: no summer time)"
+    ),
+    **dict.fromkeys(("PST", "PDT", "PST8PDT", "PT"), "America/Los_Angeles"),
+    **dict.fromkeys(("AKST", "AKDT"), "America/Anchorage"),
+    **dict.fromkeys(("HST", "HDT"), "Pacific/Honolulu"),
+    **dict.fromkeys(("CET", "CEST", "MET", "MEST"), "Europe/Paris (or Europe/Berlin, ...)"),
+    **dict.fromkeys(("EET", "EEST"), "Europe/Athens (or Europe/Helsinki, ...)"),
+    **dict.fromkeys(("WET", "WEST"), "Europe/Lisbon"),
+    "BST": "Europe/London",
+    "IST": "Asia/Kolkata (or Europe/Dublin, Asia/Jerusalem)",
+    "JST": "Asia/Tokyo",
+    "KST": "Asia/Seoul",
+    **dict.fromkeys(("AEST", "AEDT"), "Australia/Sydney"),
+    **dict.fromkeys(("NZST", "NZDT"), "Pacific/Auckland"),
+    "SGT": "Asia/Singapore",
+    "HKT": "Asia/Hong_Kong",
+    "BRT": "America/Sao_Paulo",
+    "MSK": "Europe/Moscow",
+}
+
+
 def zone(name: str) -> ZoneInfo:
+    suggestion = ABBREVIATIONS.get(name.strip().upper())
+    if suggestion is not None:
+        raise _invalid(
+            f"{name} is an abbreviation, not a time zone: it does not say where, or whether "
+            f"daylight saving applies; send an IANA zone such as {suggestion}",
+            "ambiguous_timezone",
+            "timezone",
+        )
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -69,6 +112,41 @@ def _offsets(local: datetime) -> set[timedelta]:
 
 def resolve(scheduled_for: str, timezone: str | None, fold: int | None = None) -> ResolvedTime:
     """Parse and resolve, raising InvalidInput (422) with a field error on any problem."""
+    try:
+        return _resolve(scheduled_for, timezone, fold)
+    except OverflowError as exc:
+        # 0001-01-01T00:30+01:00 parses, but its UTC instant is before year 1 (and 9999's last
+        # hour behind UTC is after year 9999): datetime cannot hold it.
+        raise _invalid(OUT_OF_RANGE.format(name="scheduled_for"), "out_of_range") from exc
+
+
+OUT_OF_RANGE = "{name} is outside the years 1 to 9999 once converted to UTC"
+
+
+def to_utc(parsed: datetime, name: str) -> datetime:
+    """An aware datetime in UTC, or a 422 on `name` when UTC cannot hold it."""
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as exc:
+        raise _invalid(OUT_OF_RANGE.format(name=name), "out_of_range", name) from exc
+
+
+def _date_only(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _resolve(scheduled_for: str, timezone: str | None, fold: int | None) -> ResolvedTime:
+    if _date_only(scheduled_for.strip()):
+        # datetime would read it as midnight: a time nobody chose.
+        raise _invalid(
+            f"scheduled_for {scheduled_for.strip()} is a date without a time: add the time, "
+            "e.g. 2026-05-01T09:00:00",
+            "missing_time",
+        )
     try:
         parsed = datetime.fromisoformat(scheduled_for.strip().replace("Z", "+00:00"))
     except ValueError as exc:

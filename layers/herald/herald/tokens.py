@@ -230,6 +230,14 @@ async def _needs_reauth(
         )
     except NotFound:
         return PlatformError(account.platform, ErrorKind.AUTH_REVOKED, reason)
+    await announce_needs_reauth(container, account, reason)
+    return PlatformError(account.platform, ErrorKind.AUTH_REVOKED, reason)
+
+
+async def announce_needs_reauth(container: Container, account: Account, reason: str) -> None:
+    """`account.needs_reauth`, the same from the refresh and from a publish that found the token
+    revoked. Its id comes from the tokens' version, so the one revocation found twice (a refresh
+    and a publish, two posts at once) is one event to subscribers."""
     await publish_event(
         container,
         "account.needs_reauth",
@@ -240,7 +248,6 @@ async def _needs_reauth(
         "account needs reauthorization",
         extra={"account_id": account.account_id, "platform": account.platform, "reason": reason},
     )
-    return PlatformError(account.platform, ErrorKind.AUTH_REVOKED, reason)
 
 
 def _payload(account: Account, reason: str) -> dict[str, Any]:

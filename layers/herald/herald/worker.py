@@ -231,6 +231,8 @@ def handle_message(
                 retry_in_process=False,
                 last_attempt=last,
                 account_ids=message.account_ids,
+                # A post rescheduled after this message was sent is left to its new message.
+                scheduled_for=message.scheduled_for,
                 credentials=credentials_from(batch.accounts) if batch else None,
                 announce=batch.announcer(message_id) if batch else None,
             )

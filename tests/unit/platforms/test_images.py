@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from herald.platforms.base import ErrorKind, PlatformError
-from herald.platforms.images import ImageFetcher
+from herald.platforms.images import ImageFetcher, shown
 from tests.fakes.local_http import serving
 from tests.fakes.platform_http import PUBLIC_ADDRESS, FakePlatform, resolves_public
 
@@ -80,7 +80,7 @@ async def test_a_host_that_resolves_to_a_private_address_is_never_called(
         "https://images.example.com/x.png",
     )
 
-    assert error.kind is ErrorKind.INVALID_CONTENT
+    assert error.kind is ErrorKind.IMAGE_UNAVAILABLE
     assert "not a public address" in error.detail
     assert platform.requests == []
 
@@ -110,7 +110,7 @@ async def test_the_metadata_endpoint_and_loopback_spellings_are_refused(
     # The system's own resolver: literal and numeric spellings resolve without a network.
     error = await refused(ImageFetcher(http), url)
 
-    assert error.kind is ErrorKind.INVALID_CONTENT
+    assert error.kind is ErrorKind.IMAGE_UNAVAILABLE
     assert platform.requests == []
 
 
@@ -170,7 +170,7 @@ async def test_a_body_over_the_cap_is_refused_without_a_content_length(
         "https://cdn.example.com/big.jpg",
     )
 
-    assert error.kind is ErrorKind.INVALID_CONTENT
+    assert error.kind is ErrorKind.IMAGE_UNAVAILABLE
     assert "larger than" in error.detail
 
 
@@ -199,7 +199,7 @@ async def test_a_page_that_is_not_an_image_is_refused(
         ImageFetcher(http, resolve=resolves_public), "https://cdn.example.com/x.png"
     )
 
-    assert error.detail == "image_url did not answer with an image (text/html)"
+    assert error.detail == "the host answered text/html, not an image"
 
 
 async def test_an_image_served_as_octet_stream_is_known_by_its_first_bytes(
@@ -250,7 +250,7 @@ async def test_a_compressed_answer_is_refused_unread(
         ImageFetcher(http, resolve=resolves_public), "https://cdn.example.com/x.png"
     )
 
-    assert error.kind is ErrorKind.INVALID_CONTENT
+    assert error.kind is ErrorKind.IMAGE_UNAVAILABLE
     assert "compressed" in error.detail
 
 
@@ -272,23 +272,23 @@ async def test_a_host_that_drips_its_answer_runs_out_of_time(
         "https://cdn.example.com/slow.jpg",
     )
 
-    assert error.kind is ErrorKind.TRANSIENT
-    assert "took over 0.3 s" in error.detail
+    assert error.kind is ErrorKind.IMAGE_UNAVAILABLE
+    assert "no complete answer within 0.3 s" in error.detail
 
 
 @pytest.mark.parametrize(
     "url", ["http://example.com:99999/a.png", "http://\u24d0.example/a.png", "ftp://x.test/a"]
 )
-async def test_a_url_that_cannot_be_fetched_is_invalid_content_not_an_unknown_outcome(
+async def test_a_url_that_cannot_be_fetched_is_the_images_failure_not_an_unknown_outcome(
     http: httpx.AsyncClient, url: str
 ) -> None:
     error = await refused(ImageFetcher(http, resolve=resolves_public), url)
 
-    assert error.kind is ErrorKind.INVALID_CONTENT
+    assert error.kind is ErrorKind.IMAGE_UNAVAILABLE
 
 
-@pytest.mark.parametrize("status", [429, 503])
-async def test_a_busy_image_host_is_worth_another_try(
+@pytest.mark.parametrize("status", [404, 429, 503])
+async def test_an_image_host_that_does_not_answer_200_is_the_images_failure_not_the_platforms(
     platform: FakePlatform, http: httpx.AsyncClient, status: int
 ) -> None:
     platform.on("GET", "/x.png", httpx.Response(status))
@@ -297,10 +297,15 @@ async def test_a_busy_image_host_is_worth_another_try(
         ImageFetcher(http, resolve=resolves_public), "https://cdn.example.com/x.png"
     )
 
-    assert error.kind is ErrorKind.TRANSIENT
+    assert error.kind is ErrorKind.IMAGE_UNAVAILABLE
+    assert not error.kind.retryable
+    assert error.reason() == (
+        f"image_url https://cdn.example.com/x.png could not be downloaded: the host answered "
+        f"HTTP {status}; nothing was posted to x"
+    )
 
 
-async def test_a_host_that_does_not_resolve_is_worth_another_try(
+async def test_a_host_that_does_not_resolve_is_the_images_failure(
     http: httpx.AsyncClient,
 ) -> None:
     async def no_answer(host: str, port: int) -> list[str]:
@@ -308,7 +313,32 @@ async def test_a_host_that_does_not_resolve_is_worth_another_try(
 
     error = await refused(ImageFetcher(http, resolve=no_answer), "https://cdn.example.com/x.png")
 
-    assert error.kind is ErrorKind.TRANSIENT
+    assert error.kind is ErrorKind.IMAGE_UNAVAILABLE
+    assert error.detail == "the host cdn.example.com did not resolve"
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [httpx.ConnectError("refused"), httpx.ReadTimeout("timed out")],
+    ids=["connect", "read timeout"],
+)
+async def test_a_connection_that_fails_is_the_images_failure_not_an_unknown_outcome(
+    platform: FakePlatform, http: httpx.AsyncClient, failure: Exception
+) -> None:
+    platform.on("GET", "/x.png", failure)
+
+    error = await refused(
+        ImageFetcher(http, resolve=resolves_public), "https://cdn.example.com/x.png"
+    )
+
+    assert error.kind is ErrorKind.IMAGE_UNAVAILABLE
+    assert error.detail == f"{type(failure).__name__} from the image host"
+
+
+def test_a_reason_shows_the_url_without_its_credentials_or_query() -> None:
+    assert shown("https://me:pw@cdn.example.com/a/b.png?X-Amz-Signature=abc") == (
+        "https://cdn.example.com/a/b.png?..."
+    )
 
 
 async def test_the_sandbox_setting_lets_a_local_image_through(

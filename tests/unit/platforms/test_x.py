@@ -256,12 +256,13 @@ async def test_a_large_gif_is_appended_in_segments_of_at_most_5_mb(
 
 
 @pytest.mark.parametrize(
-    ("name", "data", "content_type", "limit"),
+    ("name", "data", "content_type", "limit", "kind"),
     [
         ("big.jpg", jpeg(100, 100, pad=5 * 1024 * 1024 + 1), "image/jpeg",
-         "still image up to 5 MB"),
+         "still image up to 5 MB", ErrorKind.INVALID_CONTENT),
+        # The download itself stops there: the image's failure, named as such.
         ("huge.gif", gif(frames=2)[:-1] + comment_blocks(15 * 1024 * 1024 + 1) + b"\x3b",
-         "image/gif", "15 MiB"),  # the download itself stops there
+         "image/gif", "15 MiB", ErrorKind.IMAGE_UNAVAILABLE),
     ],
 )  # fmt: skip
 async def test_media_over_xs_limits_is_refused_before_any_upload(
@@ -271,6 +272,7 @@ async def test_media_over_xs_limits_is_refused_before_any_upload(
     data: bytes,
     content_type: str,
     limit: str,
+    kind: ErrorKind,
 ) -> None:
     platform.on("GET", f"/{name}", image(data, content_type))
 
@@ -279,7 +281,8 @@ async def test_media_over_xs_limits_is_refused_before_any_upload(
             CREDS, Content(text="x", image_url=f"https://cdn.test/{name}"), Progress()
         )
 
-    assert caught.value.kind is ErrorKind.INVALID_CONTENT
+    assert caught.value.kind is kind
+    assert not caught.value.kind.retryable
     assert limit in caught.value.detail
     assert [r.url.path for r in platform.requests] == [f"/{name}"]
 

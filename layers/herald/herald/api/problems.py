@@ -7,6 +7,7 @@ for validation failures `errors`: a list of `{field, message, code}`.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -68,7 +69,8 @@ def from_herald_error(exc: errors.HeraldError) -> ProblemResponse:
     if isinstance(exc, errors.InvalidInput):
         extra["errors"] = [e.as_dict() for e in exc.errors]
     if isinstance(exc, errors.RateLimited):
-        headers["Retry-After"] = str(max(1, round(exc.retry_after + 0.499)))
+        # Rounded up as the RateLimit fields round `t`, so the two agree to the second.
+        headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
     if isinstance(exc, errors.Unauthorized):
         headers["WWW-Authenticate"] = 'Bearer realm="herald"'
     if isinstance(exc, errors.IdempotencyConflict) and exc.in_flight:

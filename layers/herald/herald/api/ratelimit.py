@@ -35,9 +35,22 @@ headers, revisions 08 to 11: Structured Field lists, one item per policy that ap
     RateLimit: "publish";r=19;t=180, "default";r=299;t=1
     X-RateLimit-Limit: 20 / X-RateLimit-Remaining: 19 / X-RateLimit-Reset: 180
 
-`t` and X-RateLimit-Reset are delta seconds (not an epoch time) until the bucket is full again;
-the X- fields describe the policy closest to refusing. A 429 is problem+json with Retry-After,
-the seconds until the request would be admitted.
+`t` and X-RateLimit-Reset are delta seconds (not an epoch time) until more quota is available,
+as revision 10 of the draft defines `t` (https://datatracker.ietf.org/meeting/124/materials/
+slides-124-httpapi-ratelimiting-update-00, issue #149: "until additional quota ... is made
+available", for algorithms that refill before a whole window passes). A bucket refilled
+continuously answers with the time to its next request: with none left, when the next one is
+admitted. The X- fields describe the policy closest to refusing. A 429 is problem+json with
+Retry-After, the seconds until the request would be admitted, which is then also the refusing
+policy's `t` and X-RateLimit-Reset.
+
+What an answer gives back (one more script call, only for these answers):
+
+    a replayed Idempotency-Key (Idempotent-Replayed: true)   everything it spent: the work was
+                                                             done, and paid for, the first time
+    400 or 422 from a `publish` route                        the `publish` policy: nothing was
+                                                             published; `default` stays spent,
+                                                             the ceiling counts every request
 """
 
 from __future__ import annotations
@@ -74,6 +87,9 @@ class _Check:
                 return
             slot.counted.update((subject, p.name) for p in policies)
         decision = await limiter.hit(subject, policies)
+        if isinstance(slot, Slot) and decision.admitted:
+            slot.limiter = limiter
+            slot.spent += [(subject, p) for p in policies]
         if isinstance(slot, Slot) and slot.decision is not None:
             decision = Decision(
                 admitted=decision.admitted,
@@ -130,7 +146,7 @@ def header_fields(decision: Decision) -> dict[str, str]:
         f'"{s.policy.name}";q={s.policy.limit};w={s.policy.period}' for s in decision.states
     )
     current = ", ".join(
-        f'"{s.policy.name}";r={s.remaining};t={math.ceil(s.reset)}' for s in decision.states
+        f'"{s.policy.name}";r={s.remaining};t={math.ceil(s.more_in)}' for s in decision.states
     )
     closest = decision.closest
     return {
@@ -138,7 +154,7 @@ def header_fields(decision: Decision) -> dict[str, str]:
         "RateLimit": current,
         "X-RateLimit-Limit": str(closest.policy.limit),
         "X-RateLimit-Remaining": str(closest.remaining),
-        "X-RateLimit-Reset": str(math.ceil(closest.reset)),
+        "X-RateLimit-Reset": str(math.ceil(closest.more_in)),
     }
 
 
@@ -159,11 +175,31 @@ class RateLimitHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start" and slot.decision is not None:
                 headers = MutableHeaders(scope=message)
+                await _give_back(slot, message["status"], headers)
                 for name, value in header_fields(slot.decision).items():
                     headers[name] = value
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+# Spent only by work that was done: a request refused as invalid published nothing.
+_GIVEN_BACK_WHEN_INVALID = frozenset({"publish"})
+_INVALID = frozenset({400, 422})
+
+
+async def _give_back(slot: Slot, status: int, headers: MutableHeaders) -> None:
+    if slot.limiter is None or slot.decision is None or not slot.decision.admitted:
+        return
+    if headers.get("idempotent-replayed") == "true":
+        back = slot.spent
+    elif status in _INVALID:
+        back = [(s, p) for s, p in slot.spent if p.name in _GIVEN_BACK_WHEN_INVALID]
+    else:
+        return
+    for subject in dict.fromkeys(s for s, _ in back):
+        await slot.limiter.refund(subject, [p for s, p in back if s == subject])
+    slot.decision = slot.decision.given_back({p.name for _, p in back})
 
 
 # --- OpenAPI ---------------------------------------------------------------------------------

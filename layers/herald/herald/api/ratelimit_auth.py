@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from starlette.types import Scope
 
     from herald.container import Container
-    from herald.ratelimit import Decision
+    from herald.ratelimit import Decision, Policy, RateLimiter
 
 SCOPE_KEY = "herald.ratelimit"
 
@@ -43,6 +43,10 @@ class Slot:
     # (subject, policy) pairs already counted for this request, so that a route limited twice
     # (by its router and by itself) spends each policy once.
     counted: set[tuple[str, str]] = field(default_factory=set)
+    # What this request spent, by subject, so that the answer can give it back (see
+    # herald.api.ratelimit: a replay, a publish refused as invalid).
+    spent: list[tuple[str, Policy]] = field(default_factory=list)
+    limiter: RateLimiter | None = None
 
 
 def client_address(scope: Scope) -> str:
@@ -86,7 +90,13 @@ async def authenticate_limited(
     accounts: Sequence[str] = (),
 ) -> Principal:
     """`herald.auth.authenticate`, with failures counted against the address's budget."""
-    check = partial(authenticate, authorization, container.businesses, accounts=accounts)
+    check = partial(
+        authenticate,
+        authorization,
+        container.businesses,
+        accounts=accounts,
+        verified=container.verified_keys,
+    )
     if not container.settings.rate_limit_enabled:
         return await run_in_threadpool(check)
     limiter = container.ratelimiter

@@ -12,6 +12,10 @@ cannot spend the id either.
 
     callback:  SET oauth:confirm:<business>:<platform>:<id> <json> EX <ttl> NX   one round trip
     confirm:   GETDEL oauth:confirm:<business>:<platform>:<id>                  one round trip
+
+If the accounts cannot be stored once taken (DynamoDB out of reach, a 503), `give_back` holds
+them again under the same id, so the dashboard's retry confirms them instead of asking the person
+to connect again.
 """
 
 from __future__ import annotations
@@ -63,6 +67,16 @@ class ConfirmationStore:
                 "platform: connect the account again"
             )
         return [_account(a) for a in json.loads(raw)]
+
+    async def give_back(
+        self, business_id: str, provider: str, confirmation: str, accounts: list[Account]
+    ) -> None:
+        """Hold taken accounts again under the same id, for a full TTL (NX: a confirmation is
+        never overwritten)."""
+        value = json.dumps([asdict(a) for a in accounts], separators=(",", ":"))
+        async with redis_errors("the connected accounts cannot be held again"):
+            key = _key(business_id, provider, confirmation)
+            await self._redis.set(key, value, ex=self.ttl_seconds, nx=True)
 
 
 def _key(business_id: str, provider: str, confirmation: str) -> str:

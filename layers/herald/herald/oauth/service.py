@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from herald.accounts import Account, AccountStatus
 from herald.clock import isoformat
-from herald.errors import HeraldError
+from herald.errors import DependencyUnavailable, HeraldError
 from herald.ids import stable_id
 from herald.oauth.flows import PROVIDER_PLATFORM, ConnectedIdentity, flow_for, provider_of
 from herald.oauth.pkce import new_verifier, s256_challenge
@@ -109,8 +109,14 @@ async def confirm(
 ) -> list[Account]:
     """Store the accounts a callback held, if `business_id` is the business that started it."""
     provider = provider_of(provider_name)
-    accounts = await container.oauth_confirmations.take(business_id, provider, confirmation)
-    return await run_in_threadpool(_store, container, business_id, accounts)
+    store = container.oauth_confirmations
+    accounts = await store.take(business_id, provider, confirmation)
+    try:
+        return await run_in_threadpool(_store, container, business_id, accounts)
+    except DependencyUnavailable:
+        # The 503 says to try again: the confirmation must still be there when the client does.
+        await store.give_back(business_id, provider, confirmation, accounts)
+        raise
 
 
 async def _exchange(

@@ -31,6 +31,10 @@ class ErrorKind(StrEnum):
     REPLY_FORBIDDEN = "reply_forbidden"  # X refuses the app's reply in this conversation
     SPAM_SUSPECTED = "spam_suspected"  # Meta held the post as suspected spam: a person decides
     POLICY_BLOCKED = "policy_blocked"  # Meta's temporary policy block: it lifts, try later
+    # The post's image_url could not be downloaded (Herald fetches it for LinkedIn and X): the
+    # image's failure, not the platform's, and nothing was posted. Not retried: a person fixes
+    # the URL or the image host, then retries the post.
+    IMAGE_UNAVAILABLE = "image_unavailable"
 
     @property
     def retryable(self) -> bool:

@@ -11,8 +11,11 @@ the instance metadata endpoint. So:
   is refused, since a few hundred gzipped bytes can decompress to gigabytes), up to a cap;
 - the whole fetch has a deadline, so a host that drips a byte at a time cannot hold a Lambda.
 
-Every way it can fail is a PlatformError, raised before anything was posted: never a reason to
-think the post may be out. Instagram is not fetched here: Meta's servers fetch its image.
+Every way it can fail is an ImageUnavailable (kind `image_unavailable`), raised before anything
+was posted: never a reason to think the post may be out, and never the platform's fault. It names
+the URL the post gave and why (the host's status, a timeout, not an image, ...), and it is not
+retried: a host that is down or a URL that is wrong needs a person, not three more tries against
+the platform's retry budget. Instagram is not fetched here: Meta's servers fetch its image.
 `allow_private` turns the address checks off, for the local sandbox, which serves its images on
 127.0.0.1.
 """
@@ -23,12 +26,12 @@ import asyncio
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import httpx
 
 from herald.accounts import PlatformName
 from herald.addresses import is_address, is_public
-from herald.platforms import errors
 from herald.platforms.base import ErrorKind, PlatformError
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -37,7 +40,6 @@ MAX_BYTES = 15 * 1024 * 1024  # X's limit for a GIF; its still images stop at 5 
 MAX_REDIRECTS = 3
 TIMEOUT_SECONDS = 20.0
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_BUSY = frozenset({408, 425, 429})
 # What an image starts with, for hosts that serve one as application/octet-stream.
 _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
@@ -45,6 +47,41 @@ _MAGIC = (
     (b"GIF87a", "image/gif"),
     (b"GIF89a", "image/gif"),
 )
+
+
+class ImageUnavailable(PlatformError):
+    """The post's image could not be downloaded; nothing was sent to the platform."""
+
+    def __init__(self, platform: PlatformName, url: str, why: str, code: str | None = None) -> None:
+        # `code` tells apart the one refusal a caller acts on: "too_large" (the creation-time
+        # Instagram check names it as Instagram's size limit).
+        super().__init__(platform, ErrorKind.IMAGE_UNAVAILABLE, why, platform_code=code)
+        self.url = url
+
+    def reason(self) -> str:
+        return (
+            f"image_url {shown(self.url)} could not be downloaded: {self.detail}; "
+            f"nothing was posted to {self.platform}"
+        )
+
+
+class _Refused(Exception):
+    """Why this fetch gives up; `fetch` turns it into ImageUnavailable for the URL it was given."""
+
+    def __init__(self, why: str, code: str | None = None) -> None:
+        super().__init__(why)
+        self.code = code
+
+
+def shown(url: str) -> str:
+    """The URL as a reason shows it: no user info or query, which may hold a signature."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url[:200]
+    host = parts.netloc.rpartition("@")[2]
+    query = "?..." if parts.query else ""
+    return f"{parts.scheme}://{host}{parts.path}{query}" if parts.scheme else url[:200]
 
 
 def sniff(data: bytes) -> str | None:
@@ -67,41 +104,42 @@ class ImageFetcher:
     timeout_seconds: float = TIMEOUT_SECONDS
 
     async def fetch(self, platform: PlatformName, url: str) -> tuple[bytes, str]:
-        """The image's bytes and content type, or a PlatformError that says what was wrong."""
+        """The image's bytes and content type, or ImageUnavailable saying what was wrong."""
         try:
             async with asyncio.timeout(self.timeout_seconds):
-                return await self._follow(platform, url)
+                return await self._follow(url)
+        except _Refused as exc:
+            raise ImageUnavailable(platform, url, str(exc), exc.code) from exc
         except TimeoutError as exc:
             seconds = f"{self.timeout_seconds:g}"
-            raise PlatformError(
-                platform, ErrorKind.TRANSIENT, f"image_url took over {seconds} s to download"
-            ) from exc
+            why = f"no complete answer within {seconds} s"
+            raise ImageUnavailable(platform, url, why) from exc
+        except httpx.TransportError as exc:
+            why = f"{type(exc).__name__} from the image host"
+            raise ImageUnavailable(platform, url, why) from exc
         except (ValueError, httpx.InvalidURL, httpx.DecodingError) as exc:
-            raise _invalid(platform, f"image_url cannot be fetched: {exc}") from exc
+            raise ImageUnavailable(platform, url, f"not a URL that can be fetched ({exc})") from exc
 
-    async def _follow(self, platform: PlatformName, url: str) -> tuple[bytes, str]:
+    async def _follow(self, url: str) -> tuple[bytes, str]:
         target = httpx.URL(url)
         for _ in range(MAX_REDIRECTS + 1):
-            request = await self._request(platform, target)
-            try:
-                response = await self.http.send(request, stream=True)
-            except httpx.TransportError as exc:
-                raise errors.from_transport(platform, "GET", exc) from exc
+            request = await self._request(target)
+            response = await self.http.send(request, stream=True)
             try:
                 if response.status_code in _REDIRECTS and "location" in response.headers:
                     target = target.join(response.headers["location"])
                     continue
-                return await self._read(platform, response)
+                return await self._read(response)
             finally:
                 await response.aclose()
-        raise _invalid(platform, f"image_url redirected more than {MAX_REDIRECTS} times")
+        raise _Refused(f"redirected more than {MAX_REDIRECTS} times")
 
-    async def _request(self, platform: PlatformName, url: httpx.URL) -> httpx.Request:
+    async def _request(self, url: httpx.URL) -> httpx.Request:
         """A GET for `url`, sent to an address checked here (unless private hosts are allowed)."""
         if url.scheme not in ("http", "https") or not url.host:
-            raise _invalid(platform, "image_url must be an http(s) URL")
+            raise _Refused("not an http(s) URL")
         if url.port is not None and not 0 < url.port < 65536:
-            raise _invalid(platform, f"image_url's port {url.port} does not exist")
+            raise _Refused(f"port {url.port} does not exist")
         headers = {"Accept": "image/*", "Accept-Encoding": "identity"}
         if self.allow_private:
             return self.http.build_request("GET", url, headers=headers)
@@ -112,65 +150,41 @@ class ImageFetcher:
                 if is_address(host)
                 else await self.resolve(host, url.port or (443 if url.scheme == "https" else 80))
             )
-        except OSError as exc:  # a lookup that failed now may answer on the next try
-            raise PlatformError(
-                platform, ErrorKind.TRANSIENT, f"image host {url.host} did not resolve"
-            ) from exc
+        except OSError as exc:
+            raise _Refused(f"the host {url.host} did not resolve") from exc
         if not addresses or not all(is_public(a) for a in addresses):
-            raise _private(platform, url.host)
+            raise _Refused(
+                f"the host {url.host} is not a public address: images are fetched only from the "
+                "public internet"
+            )
         pinned = url.copy_with(host=addresses[0])
         headers["Host"] = url.netloc.decode("ascii")
         return self.http.build_request(
             "GET", pinned, headers=headers, extensions={"sni_hostname": host}
         )
 
-    async def _read(self, platform: PlatformName, response: httpx.Response) -> tuple[bytes, str]:
+    async def _read(self, response: httpx.Response) -> tuple[bytes, str]:
         status = response.status_code
-        if status >= 500 or status in _BUSY:
-            raise PlatformError(platform, ErrorKind.TRANSIENT, f"image host answered {status}")
         if status != 200:
-            raise _invalid(platform, f"image_url could not be fetched (HTTP {status})")
+            raise _Refused(f"the host answered HTTP {status}")
         encoding = response.headers.get("content-encoding", "identity").strip().lower()
         if encoding not in ("", "identity"):
-            raise _invalid(platform, f"image_url answered compressed ({encoding}): not an image")
+            raise _Refused(f"the host answered compressed ({encoding}), not an image")
         declared = response.headers.get("content-length", "")
+        too_large = f"larger than {self.max_bytes // (1024 * 1024)} MiB"
         if declared.isdigit() and int(declared) > self.max_bytes:
-            raise _too_large(platform, self.max_bytes)
+            raise _Refused(too_large, "too_large")
         body = bytearray()
-        try:
-            # No decoder runs: any Content-Encoding but identity was refused above.
-            async for chunk in response.aiter_bytes():
-                body.extend(chunk)
-                if len(body) > self.max_bytes:
-                    raise _too_large(platform, self.max_bytes)
-        except httpx.TransportError as exc:
-            raise errors.from_transport(platform, "GET", exc) from exc
+        # No decoder runs: any Content-Encoding but identity was refused above.
+        async for chunk in response.aiter_bytes():
+            body.extend(chunk)
+            if len(body) > self.max_bytes:
+                raise _Refused(too_large, "too_large")
         content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
         if not content_type.startswith("image/"):
             sniffed = sniff(bytes(body[:12]))
             if sniffed is None:
-                shown = content_type or "no content type"
-                raise _invalid(platform, f"image_url did not answer with an image ({shown})")
+                shown_type = content_type or "no content type"
+                raise _Refused(f"the host answered {shown_type}, not an image")
             content_type = sniffed
         return bytes(body), content_type
-
-
-def _invalid(platform: PlatformName, reason: str) -> PlatformError:
-    return PlatformError(platform, ErrorKind.INVALID_CONTENT, reason)
-
-
-def _private(platform: PlatformName, host: str | None) -> PlatformError:
-    return _invalid(
-        platform,
-        f"image_url's host {host} is not a public address: images are fetched only from the "
-        "public internet",
-    )
-
-
-def _too_large(platform: PlatformName, limit: int) -> PlatformError:
-    return PlatformError(
-        platform,
-        ErrorKind.INVALID_CONTENT,
-        f"image_url is larger than {limit // (1024 * 1024)} MiB",
-        platform_code="too_large",
-    )

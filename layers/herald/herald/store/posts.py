@@ -30,6 +30,7 @@ from herald.platforms.base import ErrorKind, Published
 from herald.posts import (
     Post,
     PostStatus,
+    Rescheduled,
     Target,
     TargetStatus,
     content_from_item,
@@ -67,6 +68,13 @@ class Started:
 
 def _conditional_failed(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def _rescheduled(post_id: str, message_time: str, post_time: str | None) -> Rescheduled:
+    return Rescheduled(
+        f"post {post_id} was rescheduled to {post_time} after this message for {message_time} "
+        "was sent: the message for its new time publishes it"
+    )
 
 
 def calendar_sk(post: Post) -> str:
@@ -192,18 +200,32 @@ class PostRepository:
                 raise Conflict(f"post {post.post_id} already exists") from exc
             raise
 
-    def start(self, business_id: str, post_id: str, now: str, *, reopen: bool = False) -> Post:
+    def start(
+        self,
+        business_id: str,
+        post_id: str,
+        now: str,
+        *,
+        reopen: bool = False,
+        scheduled_for: str | None = None,
+    ) -> Post:
         """Move a queued post (or, with `reopen`, a failed or partly published one) to
-        `publishing`. Already publishing is fine: a redelivered message continues the run."""
+        `publishing`. Already publishing is fine: a redelivered message continues the run.
+        `scheduled_for`: the time the worker's message is for; a post rescheduled since is
+        Rescheduled, and nothing is written."""
         allowed = [PostStatus.QUEUED, PostStatus.PUBLISHING]
         if reopen:
             allowed += [PostStatus.FAILED, PostStatus.PARTIALLY_PUBLISHED]
         values: dict[str, Any] = {f":s{i}": s.value for i, s in enumerate(allowed)}
+        condition = f"attribute_exists(pk) AND #st IN ({', '.join(values)})"
+        if scheduled_for is not None:
+            condition += " AND scheduled_for = :when"
+            values[":when"] = scheduled_for
         try:
             result = self._table.update_item(
                 Key=self._key(business_id, post_id),
                 UpdateExpression="SET #st = :pub, updated_at = :now, version = version + :one",
-                ConditionExpression=f"attribute_exists(pk) AND #st IN ({', '.join(values)})",
+                ConditionExpression=condition,
                 ExpressionAttributeNames={"#st": "status"},
                 ExpressionAttributeValues={
                     **values,
@@ -216,6 +238,8 @@ class PostRepository:
         except ClientError as exc:
             if _conditional_failed(exc):
                 current = self.get(business_id, post_id)  # NotFound if it does not exist
+                if scheduled_for is not None and current.scheduled_for != scheduled_for:
+                    raise _rescheduled(post_id, scheduled_for, current.scheduled_for) from exc
                 raise Conflict(
                     f"post {post_id} is {current.status.value}; it cannot be published now"
                 ) from exc
@@ -231,6 +255,7 @@ class PostRepository:
         now: str,
         stale_before: str,
         any_failure: bool = False,
+        scheduled_for: str | None = None,
     ) -> Started | None:
         """`start` and `claim_target` for every listed target, in one write.
 
@@ -239,7 +264,9 @@ class PostRepository:
         with nothing written, when some listed target cannot be claimed (published, held by a
         live run, failed for good): the caller then starts and claims one by one. Conflict when
         the post cannot be published at all (cancelled, finished), read from the failed write
-        itself rather than by a second request.
+        itself rather than by a second request. `scheduled_for` as in `start`: read at the
+        claim, so the post it returns is the latest edit (text, accounts) for the time the
+        message is for.
         """
         allowed = [PostStatus.QUEUED, PostStatus.PUBLISHING]
         names: dict[str, str] = {"#st": "status", "#t": "targets", "#s": "status"}
@@ -257,6 +284,9 @@ class PostRepository:
             failed_clause += " AND #t.{a}.error_kind IN (:k0, :k1)"
             values.update({":k0": _RETRYABLE_KINDS[0], ":k1": _RETRYABLE_KINDS[1]})
         conditions = ["attribute_exists(pk) AND #st IN (:a0, :a1)"]
+        if scheduled_for is not None:
+            conditions.append("scheduled_for = :when")
+            values[":when"] = scheduled_for
         sets = ["#st = :pub", "updated_at = :now", "version = version + :one"]
         for i, account_id in enumerate(account_ids):
             a = f"#a{i}"
@@ -289,6 +319,9 @@ class PostRepository:
                 raise NotFound(f"post {post_id} not found") from exc
             # The item in a failed write's answer is in DynamoDB's typed form, even from a Table.
             status = current.get("status", {}).get("S")
+            when = current.get("scheduled_for", {}).get("S")
+            if scheduled_for is not None and when != scheduled_for:
+                raise _rescheduled(post_id, scheduled_for, when) from exc
             if status not in (s.value for s in allowed):
                 raise Conflict(f"post {post_id} is {status}; it cannot be published now") from exc
             return None

@@ -4,8 +4,9 @@ Every state change is one conditional write, so the API, two ticks and the worke
 post and exactly one of them wins:
 
     create              Put      if the key is new
-    edit / reschedule   Update   if status = pending and version = the version the edit read
-    cancel              Update   if status = pending          (REMOVE the due keys)
+    edit / reschedule   Update   if status is pending or queued and version = the version the
+                                 edit read (a new time: back to pending, with due keys)
+    cancel              Update   if status is pending or queued   (REMOVE the due keys)
     queue (tick)        Update   if status = pending and due_sk = what the tick saw (REMOVE them)
     miss (tick)         Update   if status = pending and due_sk = what the tick saw (REMOVE them)
 
@@ -29,7 +30,7 @@ from typing import Any
 
 from herald.clock import Clock, isoformat
 from herald.errors import Conflict, FieldError, InvalidInput, NotFound
-from herald.posts import Post, PostStatus
+from herald.posts import EDITABLE_POST_STATES, Post, PostStatus
 from herald.settings import Settings
 from herald.store.table import (
     CALENDAR_INDEX,
@@ -204,15 +205,62 @@ class ScheduleRepository:
                 return Page([post_from_item(i) for i in items], None)
             kwargs["ExclusiveStartKey"] = last_key
 
-    def update_pending(self, post: Post, expected_version: int) -> Post:
-        """Write an edited pending post over the version the edit was based on."""
-        item = scheduled_item(post, self._settings.due_shards)
+    def update_scheduled(self, post: Post, expected_version: int) -> Post:
+        """Write an edit of a pending or queued post over the version the edit was based on.
+
+        One UpdateItem of the fields an edit may change, so what the tick wrote (`dispatch_id`,
+        which journal recovery needs) stays. `post.status` says where the edit leaves it:
+        pending (it gets the due keys of its time, and loses its queueing if the tick had
+        queued it), or queued (a new text or new accounts for the message already sent)."""
+        from herald.store.posts import calendar_sk, post_to_item  # not on the tick's import path
+
+        item = post_to_item(post)
+        names = {"#st": "status", "#v": "version", "#tz": "timezone"}
+        values: dict[str, Any] = {
+            ":status": post.status.value,
+            ":content": item["content"],
+            ":targets": item["targets"],
+            ":updated": item["updated_at"],
+            ":version": post.version,
+            ":when": post.scheduled_for,
+            ":cal": calendar_sk(post),
+            ":expected": expected_version,
+            ":pending": PostStatus.PENDING.value,
+            ":queued": PostStatus.QUEUED.value,
+        }
+        sets = [
+            "#st = :status",
+            "content = :content",
+            "targets = :targets",
+            "updated_at = :updated",
+            "#v = :version",
+            "scheduled_for = :when",
+            "cal_sk = :cal",
+        ]
+        removes = []
+        if post.timezone is None:
+            removes.append("#tz")
+        else:
+            sets.append("#tz = :tz")
+            values[":tz"] = post.timezone
+        if post.status == PostStatus.PENDING:
+            assert post.scheduled_for is not None
+            sets += ["due_pk = :due_pk", "due_sk = :due_sk"]
+            values[":due_pk"] = due_pk(post.post_id, self._settings.due_shards)
+            values[":due_sk"] = due_sk(post.scheduled_for, post.post_id)
+            removes += ["dispatch_id", "queued_at"]  # no longer on its way
+        expression = "SET " + ", ".join(sets)
+        if removes:
+            expression += " REMOVE " + ", ".join(removes)
         try:
-            self._table.put_item(
-                Item=item,
-                ConditionExpression="#st = :pending AND #v = :v",
-                ExpressionAttributeNames={"#st": "status", "#v": "version"},
-                ExpressionAttributeValues={":pending": "pending", ":v": expected_version},
+            self._table.update_item(
+                Key={"pk": business_pk(post.business_id), "sk": post_sk(post.post_id)},
+                UpdateExpression=expression,
+                # Any change since the edit read the post (the tick queueing it, the worker
+                # claiming it, another edit, a cancel) bumped the version.
+                ConditionExpression="#v = :expected AND #st IN (:pending, :queued)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
             )
         except Exception as exc:
             if _is_condition_failure(exc):
@@ -229,11 +277,14 @@ class ScheduleRepository:
                     "SET #st = :cancelled, updated_at = :now, status_reason = :why, "
                     "#v = #v + :one REMOVE due_pk, due_sk"
                 ),
-                ConditionExpression="#st = :pending",
+                # Queued too: the worker's claim requires queued, so its message then finds a
+                # cancelled post and skips it.
+                ConditionExpression="#st IN (:pending, :queued)",
                 ExpressionAttributeNames={"#st": "status", "#v": "version"},
                 ExpressionAttributeValues={
                     ":cancelled": "cancelled",
                     ":pending": "pending",
+                    ":queued": "queued",
                     ":now": now,
                     ":why": "cancelled by the client",
                     ":one": 1,
@@ -248,9 +299,10 @@ class ScheduleRepository:
 
     def _conflict(self, business_id: str, post_id: str, verb: str) -> Exception:
         current = self.get(business_id, post_id)  # NotFound when it never existed
-        if current.status != PostStatus.PENDING:
+        if current.status not in EDITABLE_POST_STATES:
             return Conflict(
-                f"post {post_id} is {current.status.value}; only pending posts can be {verb}",
+                f"post {post_id} is {current.status.value}; only a post that is not publishing "
+                f"yet (pending or queued) can be {verb}",
                 post_status=current.status.value,
             )
         return Conflict(f"post {post_id} was changed meanwhile; read it again and retry")

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from herald.accounts import Account
 from herald.api.deps import ContainerDep, PrincipalDep
+from herald.api.fields import MAX_ID_LENGTH
 from herald.api.ratelimit import RateLimit
 
 router = APIRouter(tags=["accounts"], dependencies=[RateLimit("default")])
+
+# Longer would not fit a DynamoDB key: a 422, not a ValidationException from the table.
+AccountIdPath = Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH)]
 
 
 class AccountOut(BaseModel):
@@ -62,7 +68,7 @@ async def list_accounts(principal: PrincipalDep, container: ContainerDep) -> Acc
 
 @router.get("/accounts/{account_id}", response_model=AccountOut, summary="One connected account")
 async def get_account(
-    account_id: str, principal: PrincipalDep, container: ContainerDep
+    account_id: AccountIdPath, principal: PrincipalDep, container: ContainerDep
 ) -> AccountOut:
     account = await run_in_threadpool(container.accounts.get, principal.business_id, account_id)
     return AccountOut.of(account)
@@ -74,7 +80,7 @@ async def get_account(
     summary="Disconnect an account: revoke its token at the platform where possible, then delete",
 )
 async def delete_account(
-    account_id: str, principal: PrincipalDep, container: ContainerDep
+    account_id: AccountIdPath, principal: PrincipalDep, container: ContainerDep
 ) -> AccountDeleted:
     from herald.oauth.revocation import disconnect
 

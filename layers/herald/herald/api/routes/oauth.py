@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from herald.accounts import Account
 from herald.api import problems
 from herald.api.deps import ContainerDep, PrincipalDep
+from herald.api.fields import Plain
 from herald.api.ratelimit import RateLimit
 from herald.api.ratelimit_auth import authenticate_limited
 from herald.errors import DependencyUnavailable
@@ -69,7 +70,7 @@ class ConfirmIn(BaseModel):
         },
     )
 
-    confirmation: str = Field(max_length=64)
+    confirmation: Plain = Field(max_length=64)
 
 
 def _shown(accounts: list[Account]) -> list[ConnectedAccountOut]:

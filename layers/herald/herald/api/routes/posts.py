@@ -17,6 +17,7 @@ from herald.api.ratelimit import RateLimit
 from herald.clock import parse_iso
 from herald.container import Container
 from herald.errors import Conflict
+from herald.idempotency import Taken
 from herald.posts import Post, Target, TargetStatus
 from herald.publishing_policy import http_status
 
@@ -138,16 +139,22 @@ async def retry_post(
     container: ContainerDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    async def produce() -> Response:
-        return await _retry(container, principal.business_id, post_id)
+    async def produce(taken: Taken) -> Response:
+        return await _retry(container, principal.business_id, post_id, resumed=taken.resumed)
 
     return await idempotent(container, principal.business_id, idempotency_key, request, produce)
 
 
-async def _retry(container: Container, business_id: str, post_id: str) -> Response:
+async def _retry(
+    container: Container, business_id: str, post_id: str, *, resumed: bool = False
+) -> Response:
+    """`resumed`: an earlier request with the same Idempotency-Key ran this retry and gave no
+    final answer; whatever it left to do is done, and the post is answered as it stands."""
     from herald.publishing import publish_post
 
     post = await run_in_threadpool(container.posts.get, business_id, post_id)  # 404 first
+    if resumed and not any(_retryable(t, container) for t in post.targets.values()):
+        return post_response(post)
     if not any(_retryable(t, container) for t in post.targets.values()):
         # Unconfirmed targets wait for a person: the platform may already have them.
         raise Conflict(f"post {post_id} has no failed target to retry")

@@ -19,13 +19,15 @@ from starlette.responses import Response
 from herald import content_rules
 from herald.accounts import Account, AccountStatus, PlatformName
 from herald.api.deps import ContainerDep, PrincipalDep
+from herald.api.fields import AccountId, Plain, Text
 from herald.api.idempotent import idempotent
 from herald.api.ratelimit import RateLimit
 from herald.api.routes.posts import PUBLISH_RESPONSES, IdempotencyKey, post_response
 from herald.auth import Principal
 from herald.clock import isoformat
 from herald.container import Container
-from herald.errors import FieldError, InvalidInput
+from herald.errors import FieldError, InvalidInput, NotFound
+from herald.idempotency import Taken
 from herald.ids import new_id
 from herald.media_checks import instagram_image_problems
 from herald.platforms.base import Content
@@ -33,16 +35,16 @@ from herald.posts import Post, PostStatus, Target
 
 router = APIRouter(tags=["publish"], dependencies=[RateLimit("publish")])
 
-AccountIds = Annotated[list[str], Field(min_length=1, max_length=20)]
+AccountIds = Annotated[list[AccountId], Field(min_length=1, max_length=20)]
 
 
 class _PublishBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     account_ids: AccountIds
-    text: str = Field("", max_length=70_000)
-    image_url: str | None = Field(None, max_length=2048)
-    link: str | None = Field(
+    text: Text = Field("", max_length=70_000)
+    image_url: Plain | None = Field(None, max_length=2048)
+    link: Plain | None = Field(
         None,
         max_length=2048,
         description="A Facebook Page post's link attachment; the other platforms take links in "
@@ -71,7 +73,7 @@ class LinkedInPublish(_PublishBody):
 
 
 class _ThreadBody(_PublishBody):
-    thread: list[Annotated[str, Field(max_length=5000)]] | None = Field(
+    thread: list[Annotated[Text, Field(max_length=5000)]] | None = Field(
         None,
         min_length=1,
         max_length=25,
@@ -202,7 +204,7 @@ async def _run(
     body: _PublishBody,
     allowed: set[PlatformName],
 ) -> Response:
-    async def produce() -> Response:
+    async def produce(taken: Taken) -> Response:
         return await publish_now(
             container,
             principal.business_id,
@@ -210,6 +212,8 @@ async def _run(
             body.content(),
             allowed,
             known=principal.accounts,
+            post_id=taken.bound_id,
+            resumed=taken.resumed,
         )
 
     return await idempotent(container, principal.business_id, key, request, produce)
@@ -223,12 +227,19 @@ async def publish_now(
     allowed: set[PlatformName],
     *,
     known: Mapping[str, Account] | None = None,
+    post_id: str | None = None,
+    resumed: bool = False,
 ) -> Response:
     """`known`: accounts already read (with the API key); the others are read here. The engine
-    publishes with these same accounts rather than reading each again."""
+    publishes with these same accounts rather than reading each again. `post_id`: the id to
+    create the post under (its Idempotency-Key's); with `resumed`, an earlier request with the
+    key may have created it already, and that post is resumed instead."""
     from herald.publishing import publish_post
     from herald.tokens import credentials_from
 
+    post_id = post_id or new_id("post")
+    if resumed and (earlier := await _earlier(container, business_id, post_id)) is not None:
+        return await _resume(container, earlier)
     accounts = await run_in_threadpool(
         _load_accounts, container, business_id, account_ids, known or {}
     )
@@ -244,7 +255,7 @@ async def publish_now(
         raise InvalidInput(f"{len(problems)} problem(s) with this post", problems)
     now = isoformat(container.clock.now())
     post = Post(
-        post_id=new_id("post"),
+        post_id=post_id,
         business_id=business_id,
         status=PostStatus.PUBLISHING,
         content=content,
@@ -268,6 +279,27 @@ async def publish_now(
             {(business_id, a.account_id): a for a in accounts.values() if a is not None}
         ),
     )
+    assert outcome.post is not None
+    return post_response(outcome.post)
+
+
+async def _earlier(container: Container, business_id: str, post_id: str) -> Post | None:
+    try:
+        post: Post = await run_in_threadpool(container.posts.get, business_id, post_id)
+    except NotFound:
+        return None  # the earlier request ended before storing it
+    return post
+
+
+async def _resume(container: Container, post: Post) -> Response:
+    """The post an earlier request with the same Idempotency-Key created and did not answer
+    for (it died, or a target was still held): the engine picks up what is left. A target that
+    request claimed is skipped while its claim is live (the answer is then a 202 with the post)
+    and taken over and reconciled once stale, so nothing is published a second time; a post
+    that finished is answered as it finished."""
+    from herald.publishing import publish_post
+
+    outcome = await publish_post(container, post.business_id, post.post_id, retry_in_process=True)
     assert outcome.post is not None
     return post_response(outcome.post)
 

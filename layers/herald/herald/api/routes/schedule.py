@@ -2,13 +2,14 @@
 
 POST   /api/v1/schedule                  201  a pending post
 GET    /api/v1/schedule/{business_id}    200  a page of the calendar (another business: 404)
-PUT    /api/v1/schedule/{post_id}        200  pending posts only, else 409
-DELETE /api/v1/schedule/{post_id}        200  pending posts only, else 409
+PUT    /api/v1/schedule/{post_id}        200  until the worker claims it (pending, queued), else 409
+DELETE /api/v1/schedule/{post_id}        200  until the worker claims it (pending, queued), else 409
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -21,13 +22,16 @@ from starlette.responses import Response
 from herald import scheduled_posts
 from herald.accounts import PlatformName
 from herald.api.deps import ContainerDep, PrincipalDep
+from herald.api.fields import AccountId, Plain, Text
 from herald.api.idempotent import idempotent
 from herald.api.ratelimit import RateLimit
 from herald.api.routes.posts import IdempotencyKey, PostId, PostOut
 from herald.api.routes.publish import MultiPublish
 from herald.clock import parse_iso
 from herald.errors import FieldError, InvalidInput, NotFound
+from herald.idempotency import Taken
 from herald.posts import Post, PostStatus
+from herald.timezones import to_utc
 
 router = APIRouter(tags=["schedule"])
 
@@ -58,8 +62,8 @@ class ScheduleIn(MultiPublish):
         },
     )
 
-    scheduled_for: str = Field(description=_WHEN, max_length=64)
-    timezone: str | None = Field(None, description="IANA zone, e.g. Europe/Paris", max_length=64)
+    scheduled_for: Plain = Field(description=_WHEN, max_length=64)
+    timezone: Plain | None = Field(None, description="IANA zone, e.g. Europe/Paris", max_length=64)
     fold: Literal[0, 1] | None = Field(None, description=_FOLD)
 
 
@@ -77,14 +81,14 @@ class RescheduleIn(BaseModel):
         },
     )
 
-    scheduled_for: str | None = Field(None, description=_WHEN, max_length=64)
-    timezone: str | None = Field(None, max_length=64)
+    scheduled_for: Plain | None = Field(None, description=_WHEN, max_length=64)
+    timezone: Plain | None = Field(None, max_length=64)
     fold: Literal[0, 1] | None = None
-    account_ids: list[str] | None = Field(None, min_length=1, max_length=20)
-    text: str | None = Field(None, max_length=70_000)
-    thread: list[Annotated[str, Field(max_length=5000)]] | None = Field(None, max_length=25)
-    image_url: str | None = Field(None, max_length=2048)
-    link: str | None = Field(None, max_length=2048)
+    account_ids: list[AccountId] | None = Field(None, min_length=1, max_length=20)
+    text: Text | None = Field(None, max_length=70_000)
+    thread: list[Annotated[Text, Field(max_length=5000)]] | None = Field(None, max_length=25)
+    image_url: Plain | None = Field(None, max_length=2048)
+    link: Plain | None = Field(None, max_length=2048)
 
     @field_validator("account_ids")
     @classmethod
@@ -139,7 +143,7 @@ def _instant(value: str | None, name: str) -> datetime | None:
         ) from exc
     if parsed.tzinfo is None:
         raise InvalidInput(f"{name} needs an offset", [FieldError(name, "needs an offset")])
-    return parsed
+    return to_utc(parsed, name)
 
 
 @router.post(
@@ -158,9 +162,13 @@ async def create_schedule(
 ) -> Response:
     when = scheduled_posts.When(body.scheduled_for, body.timezone, body.fold)
 
-    async def produce() -> Response:
+    async def produce(taken: Taken) -> Response:
         post = await run_in_threadpool(
-            scheduled_posts.schedule,
+            partial(
+                scheduled_posts.schedule,
+                post_id=taken.bound_id,
+                resumed=taken.resumed,
+            ),
             container,
             principal.business_id,
             body.content(),
@@ -187,7 +195,12 @@ async def list_schedule(
     business_id: str,
     principal: PrincipalDep,
     container: ContainerDep,
-    status: Annotated[list[PostStatus] | None, Query()] = None,
+    status: Annotated[
+        list[PostStatus] | None,
+        # Each status once at most: a longer list could only repeat one, and DynamoDB's IN
+        # takes 100 values (past that a ValidationException, not the client's 422).
+        Query(max_length=len(PostStatus), description="repeatable; each status once"),
+    ] = None,
     platform: PlatformName | None = None,
     from_: Annotated[str | None, Query(alias="from", description="ISO 8601 with offset")] = None,
     to: Annotated[str | None, Query(description="ISO 8601 with offset, inclusive")] = None,
@@ -203,7 +216,7 @@ async def list_schedule(
         lambda: scheduled_posts.calendar(
             container,
             business_id,
-            statuses=[s.value for s in status] if status else None,
+            statuses=list(dict.fromkeys(s.value for s in status)) if status else None,
             platform=platform,
             start=_instant(from_, "from"),
             end=_instant(to, "to"),
@@ -218,7 +231,7 @@ async def list_schedule(
 @router.put(
     "/schedule/{post_id}",
     response_model=ScheduledPostOut,
-    summary="Reschedule or edit a pending post (409 once it is queued or published)",
+    summary="Reschedule or edit a post until the worker starts publishing it (409 after)",
     dependencies=[RateLimit("publish")],
 )
 async def edit_schedule(
@@ -248,7 +261,7 @@ async def edit_schedule(
 @router.delete(
     "/schedule/{post_id}",
     response_model=ScheduledPostOut,
-    summary="Cancel a pending post (409 once it is queued or published)",
+    summary="Cancel a post until the worker starts publishing it (409 after)",
     dependencies=[RateLimit("default")],
 )
 async def cancel_schedule(
