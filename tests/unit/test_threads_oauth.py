@@ -36,7 +36,7 @@ class FakeThreadsAuth:
 
 
 def flow(fake: FakeThreadsAuth) -> ThreadsFlow:
-    settings = Settings(HERALD_ENV="test")  # type: ignore[call-arg]
+    settings = Settings(HERALD_ENV="test")
     http = httpx.AsyncClient(transport=httpx.MockTransport(fake))
     return ThreadsFlow(http, settings, CLIENT, FrozenClock(NOW))
 
