@@ -16,9 +16,10 @@ from herald.container import Container
 from herald.local.sandbox.state import SandboxState
 from herald.platforms.base import ErrorKind, PlatformError
 from herald.tokens import credentials_for, refresh_sweep
-from tests.fakes.lambda_events import response_json
+from tests.fakes.lambda_events import header, http_event, response_json
 from tests.fakes.oauth import (
     account_items,
+    bearer,
     callback_event,
     confirm_event,
     connect,
@@ -119,3 +120,98 @@ def test_a_threads_token_left_to_expire_needs_a_person(
     stored = oauth_container.accounts.get(business["business_id"], account.account_id)
     assert stored.status is AccountStatus.NEEDS_REAUTH
     assert "190" in (stored.status_reason or "")
+
+
+def test_a_thread_is_published_through_the_api_and_the_limit_shows_what_is_left(
+    api: Any,
+    lambda_context: Any,
+    business: dict[str, Any],
+    sandbox_app: Any,
+    sandbox: SandboxState,
+    oauth_container: Container,
+) -> None:
+    account = connect(oauth_container, sandbox_app, business["business_id"], "threads")[0]
+    body = {"account_ids": [account.account_id], "thread": ["Our story", "The oven"]}
+
+    response = api(
+        http_event("POST", "/api/v1/publish/threads", headers=bearer(business), body=body),
+        lambda_context,
+    )
+
+    assert response["statusCode"] == 200, response["body"]
+    [target] = response_json(response)["targets"]
+    assert target["status"] == "published"
+    assert len(target["part_ids"]) == 2
+    assert target["url"].startswith("https://www.threads.com/@sandbox.bakery/post/")
+    out = {p["id"]: p for p in sandbox.posts.values() if p["platform"] == "threads"}
+    assert out[target["part_ids"][1]]["reply_to"] == target["part_ids"][0]
+
+    limit = api(
+        http_event(
+            "GET",
+            f"/api/v1/accounts/{account.account_id}/publishing-limit",
+            headers=bearer(business),
+        ),
+        lambda_context,
+    )
+
+    assert limit["statusCode"] == 200, limit["body"]
+    assert response_json(limit) == {
+        "account_id": account.account_id,
+        "platform": "threads",
+        "posts": {"used": 1, "total": 250, "left": 249, "window_seconds": 86400,
+                  "frees_at": None},
+        "replies": {"used": 1, "total": 1000, "left": 999, "window_seconds": 86400,
+                    "frees_at": None},
+    }  # fmt: skip
+
+
+def test_a_post_over_threads_limits_is_a_422_naming_each_limit_and_nothing_is_stored(
+    api: Any,
+    lambda_context: Any,
+    business: dict[str, Any],
+    sandbox_app: Any,
+    sandbox: SandboxState,
+    oauth_container: Container,
+) -> None:
+    account = connect(oauth_container, sandbox_app, business["business_id"], "threads")[0]
+    body = {
+        "account_ids": [account.account_id],
+        "text": "a" * 501,
+        "media": [{"url": f"https://cdn.test/{i}.jpg"} for i in range(20)],
+        "image_url": "https://cdn.test/x.jpg",
+    }
+
+    response = api(
+        http_event("POST", "/api/v1/publish/multi", headers=bearer(business), body=body),
+        lambda_context,
+    )
+
+    assert response["statusCode"] == 422
+    problem = response_json(response)
+    messages = {e["field"]: e["message"] for e in problem["errors"]}
+    assert "Threads allows 500" in messages[f"{account.account_id}.text"]
+    assert "at most 20" in messages[f"{account.account_id}.media"]
+    assert not [p for p in sandbox.posts.values() if p["platform"] == "threads"]
+
+
+def test_the_publishing_limit_is_read_for_threads_accounts_only(
+    api: Any,
+    lambda_context: Any,
+    business: dict[str, Any],
+    sandbox_app: Any,
+    oauth_container: Container,
+) -> None:
+    account = connect(oauth_container, sandbox_app, business["business_id"], "x")[0]
+
+    response = api(
+        http_event(
+            "GET",
+            f"/api/v1/accounts/{account.account_id}/publishing-limit",
+            headers=bearer(business),
+        ),
+        lambda_context,
+    )
+
+    assert response["statusCode"] == 404
+    assert header(response, "content-type") == "application/problem+json"
