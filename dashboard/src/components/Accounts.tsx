@@ -1,12 +1,14 @@
 import { useState } from 'react'
 import { api } from '../lib/api'
 import type { Account } from '../lib/api'
+import { ThreadsLimit } from './ThreadsLimit'
 import { useToasts } from './Toasts'
 
 const CONNECT: { platform: string; label: string }[] = [
   { platform: 'linkedin', label: 'LinkedIn' },
   { platform: 'x', label: 'X' },
   { platform: 'meta', label: 'Facebook & Instagram' },
+  { platform: 'threads', label: 'Threads' },
 ]
 
 export const PLATFORM_NAMES: Record<string, string> = {
@@ -14,6 +16,7 @@ export const PLATFORM_NAMES: Record<string, string> = {
   x: 'X',
   facebook: 'Facebook',
   instagram: 'Instagram',
+  threads: 'Threads',
 }
 
 function oauthPlatform(platform: string): string {
@@ -88,6 +91,9 @@ export function Accounts({
                 </>
               ) : (
                 <span className="status good">Connected</span>
+              )}
+              {a.platform === 'threads' && a.status !== 'needs_reauth' && (
+                <ThreadsLimit accountId={a.account_id} />
               )}
               <button className="link" onClick={() => disconnect(a)}>
                 Disconnect

@@ -13,10 +13,24 @@ export function setKey(key: string | null): void {
 
 export interface Account {
   account_id: string
-  platform: 'linkedin' | 'x' | 'facebook' | 'instagram'
+  platform: 'linkedin' | 'x' | 'facebook' | 'instagram' | 'threads'
   display_name: string
   status: string
   status_reason: string | null
+}
+
+export interface Quota {
+  used: number
+  total: number
+  left: number
+  window_seconds: number
+  frees_at: string | null
+}
+
+/** A Threads account's posts and replies left in the moving 24 hours. */
+export interface PublishingLimit {
+  posts: Quota
+  replies: Quota | null
 }
 
 export interface TargetOut {
@@ -87,6 +101,8 @@ export const api = {
       confirmation,
     }),
   disconnect: (id: string) => request('DELETE', `/accounts/${encodeURIComponent(id)}`),
+  publishingLimit: (id: string) =>
+    request<PublishingLimit>('GET', `/accounts/${encodeURIComponent(id)}/publishing-limit`),
   publish: (body: Record<string, unknown>) =>
     request<PostOut>('POST', '/publish/multi', body, true),
   post: (id: string) => request<PostOut>('GET', `/posts/${id}`),
