@@ -94,8 +94,12 @@ class ThreadsPublisher:
         graph_base: str,
         version: str,
         sleep: Callable[[float], Awaitable[None]] = _default_sleep,
-        poll_interval: float = 3.0,
-        max_polls: int = 10,
+        # About 14 s of waiting at most: with the calls around it, an immediate publish stays
+        # inside API Gateway's 29 s. A video still processing then fails the attempt as
+        # transient and a later one starts it over (Threads suggests polling once a minute for up
+        # to 5 minutes, which no synchronous caller here can afford).
+        poll_interval: float = 2.0,
+        max_polls: int = 8,
         now: Callable[[], datetime] | None = None,
     ) -> None:
         self._http = http
