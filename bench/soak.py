@@ -650,7 +650,7 @@ def main(argv: list[str] | None = None) -> int:
                 headers,
                 accounts,
                 args,
-                f"{sandbox}/_sandbox/images/soak.png",
+                f"{sandbox}/_sandbox/images/soak.jpg",
                 rng,
                 run,
                 faults,

@@ -42,6 +42,7 @@ from herald.clock import FrozenClock
 from herald.container import Container
 from herald.local.template import LocalResources, create_resources
 from herald.settings import Settings, get_settings
+from tests.fakes.images import FakeImageProbe
 
 EVENTS = Path(__file__).parent / "events"
 REDIS_DB = int(os.environ.get("HERALD_TEST_REDIS_DB", "9"))
@@ -164,7 +165,8 @@ def clock() -> FrozenClock:
 @pytest.fixture
 def container(settings: Settings, aws: Any, redis_sync: redis.Redis) -> Iterator[Container]:
     """A container on moto and real Redis, installed as the process-wide one for handlers."""
-    built = Container(settings, boto_session=aws)
+    # Images are read at creation for Instagram's rules: from memory, not the network.
+    built = Container(settings, boto_session=aws, image_probe=FakeImageProbe())
     composition.set_container(built)
     yield built
     composition.set_container(None)

@@ -37,7 +37,7 @@ sandbox_app = oauth.sandbox_app
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
 
-IMAGE = f"{SANDBOX}/_sandbox/images/loaf.png"
+IMAGE = f"{SANDBOX}/_sandbox/images/loaf.jpg"  # a JPEG Instagram takes
 
 
 @pytest.fixture
@@ -248,3 +248,45 @@ def test_outcomes_reach_the_topic_with_stable_ids(
     [event] = [e for e in read() if e["type"].startswith("post.")]
     assert event["type"] == "post.partially_published"
     assert event["data"]["post_id"] == posted["post_id"]
+
+
+def test_a_sunset_linkedin_version_fails_the_target_and_tells_the_operators(
+    publish: Any,
+    accounts: dict[str, str],
+    oauth_container: Container,
+    aws: Any,
+    sandbox: SandboxState,
+) -> None:
+    read = topic_reader(oauth_container, aws)
+    # 202511 was sunset on 2026-11-16: the sandbox answers 426, as LinkedIn does.
+    oauth_container.settings = oauth_container.settings.model_copy(
+        update={"linkedin_version": "202511"}
+    )
+    oauth_container.__dict__.pop("publishers", None)
+    body = {"account_ids": [accounts["linkedin"], accounts["x"]], "text": "Versions move"}
+
+    response = publish("publish/multi", body)
+
+    targets = targets_of(response)
+    assert targets["linkedin"]["status"] == "failed"
+    assert targets["linkedin"]["error_kind"] == "platform_contract"
+    assert "LINKEDIN_VERSION" in targets["linkedin"]["last_error"]
+    assert targets["x"]["status"] == "published"
+    assert posts_on(sandbox, "linkedin") == []
+    [action] = [e for e in read() if e["type"] == "platform.action_required"]
+    assert action["data"]["platform"] == "linkedin"
+
+
+def test_an_instagram_image_the_sandbox_serves_in_the_wrong_shape_is_refused_at_creation(
+    publish: Any, accounts: dict[str, str], sandbox: SandboxState
+) -> None:
+    tall = f"{SANDBOX}/_sandbox/images/story.jpg?w=1080&h=1920"
+    body = {"account_ids": [accounts["instagram"]], "text": "Too tall", "image_url": tall}
+
+    response = publish("publish/meta", body)
+
+    assert response["statusCode"] == 422
+    [error] = response_json(response)["errors"]
+    assert error["code"] == "aspect_ratio"
+    assert "1080x1920" in error["message"]
+    assert posts_on(sandbox, "instagram") == []

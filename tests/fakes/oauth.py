@@ -89,7 +89,10 @@ def oauth_container(
     oauth_clock: FrozenClock,
 ) -> Iterator[Container]:
     built = Container(
-        oauth_settings, boto_session=aws, http=sandbox_client(sandbox_app), clock=oauth_clock
+        oauth_settings,
+        boto_session=aws,
+        http=sandbox_client(sandbox_app),
+        clock=oauth_clock,
     )
     composition.set_container(built)
     yield built

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from herald.admin.commands import create_business
+from herald.clock import FrozenClock
 from herald.container import Container
 from tests.fakes.lambda_events import header, http_event, response_json
 
@@ -34,6 +36,36 @@ def test_health_is_200_with_each_component_when_all_are_up(api: Any, lambda_cont
     assert body["components"]["redis"]["status"] == "up"
     assert body["components"]["dynamodb"]["status"] == "up"
     assert body["components"]["redis"]["latency_ms"] >= 0
+
+
+def test_health_reports_each_platform_version_and_when_it_ends(
+    api: Any, container: Container, lambda_context: Any
+) -> None:
+    container.__dict__["clock"] = FrozenClock(datetime(2026, 12, 3, 9, 0, tzinfo=UTC))
+
+    body = response_json(api(http_event("GET", "/health"), lambda_context))
+
+    linkedin, meta = body["platform_versions"]["linkedin"], body["platform_versions"]["meta"]
+    assert linkedin["version"] == "202607"
+    assert linkedin["ends"] == "2027-07-15"
+    assert meta["version"] == "v27.0"
+    assert "warning" not in linkedin
+
+
+def test_health_warns_of_a_retired_linkedin_version_and_stays_200(
+    container: Container, lambda_context: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from functions.api import app as api_app
+
+    container.settings = container.settings.model_copy(update={"linkedin_version": "202511"})
+    container.__dict__["clock"] = FrozenClock(datetime(2026, 12, 3, 9, 0, tzinfo=UTC))
+
+    response = api_app.handler(http_event("GET", "/health"), lambda_context)
+
+    assert response["statusCode"] == 200
+    warning = response_json(response)["platform_versions"]["linkedin"]["warning"]
+    assert "202511 ended on 2026-11-16" in warning
+    assert '"PlatformVersionAgeing"' in capsys.readouterr().out
 
 
 def test_health_is_503_naming_redis_when_redis_is_down(

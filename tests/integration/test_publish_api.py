@@ -22,6 +22,7 @@ from herald.local.template import LocalResources
 from herald.platforms.base import ErrorKind, PlatformError
 from herald.settings import Settings
 from tests.conftest import REDIS_URL
+from tests.fakes.images import FakeImageProbe
 from tests.fakes.lambda_events import header, http_event, response_json
 from tests.fakes.oauth import topic_reader
 from tests.fakes.publishing import FakePublisher
@@ -55,7 +56,9 @@ def app_container(
         RATE_LIMIT_ENABLED="false",
         PUBLISH_RETRY_DELAY="0.01",
     )
-    built = Container(settings, boto_session=aws, publishers=publishers)
+    built = Container(
+        settings, boto_session=aws, publishers=publishers, image_probe=FakeImageProbe()
+    )
     composition.set_container(built)
     yield built
     composition.set_container(None)

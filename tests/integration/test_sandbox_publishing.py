@@ -22,7 +22,7 @@ from herald.settings import Settings
 from tests.fakes.platform_http import resolves_public
 
 BASE = "http://sandbox.test"
-IMAGE = f"{BASE}/_sandbox/images/cat.png"
+IMAGE = f"{BASE}/_sandbox/images/cat.jpg"  # a 1080x1080 JPEG, as Instagram takes
 MEMBER_URN = "urn:li:person:sandboxMember01"
 X_USER = "1500000000000000001"
 PAGE_ID = "200000000000001"
@@ -90,8 +90,9 @@ def page_creds(state: SandboxState) -> Credentials:
 
 @pytest.fixture
 def ig_creds(state: SandboxState) -> Credentials:
-    page_token = token(state, "meta", "10000000000000001", kind="page", page_id=PAGE_ID)
-    return Credentials("acc_ig", "instagram", IG_ID, page_token, {"username": "sandbox.bakery"})
+    # Instagram publishes with the person's User token (herald.oauth.meta says why).
+    user_token = token(state, "meta", "10000000000000001", long_lived=True)
+    return Credentials("acc_ig", "instagram", IG_ID, user_token, {"username": "sandbox.bakery"})
 
 
 def _images(http: httpx.AsyncClient) -> ImageFetcher:
@@ -101,17 +102,17 @@ def _images(http: httpx.AsyncClient) -> ImageFetcher:
 
 @pytest.fixture
 def linkedin(http: httpx.AsyncClient) -> LinkedInPublisher:
-    return LinkedInPublisher(http, api_base=BASE, version="202511", images=_images(http))
+    return LinkedInPublisher(http, api_base=BASE, version="202607", images=_images(http))
 
 
 @pytest.fixture
-def x(http: httpx.AsyncClient) -> XPublisher:
-    return XPublisher(http, api_base=BASE, images=_images(http))
+def x(http: httpx.AsyncClient, sleeps: Sleeps) -> XPublisher:
+    return XPublisher(http, api_base=BASE, images=_images(http), sleep=sleeps)
 
 
 @pytest.fixture
 def facebook(http: httpx.AsyncClient) -> FacebookPublisher:
-    return FacebookPublisher(http, graph_base=BASE, version="v24.0")
+    return FacebookPublisher(http, graph_base=BASE, version="v27.0")
 
 
 @pytest.fixture
@@ -121,7 +122,7 @@ def sleeps() -> Sleeps:
 
 @pytest.fixture
 def instagram(http: httpx.AsyncClient, sleeps: Sleeps) -> InstagramPublisher:
-    return InstagramPublisher(http, graph_base=BASE, version="v24.0", sleep=sleeps)
+    return InstagramPublisher(http, graph_base=BASE, version="v27.0", sleep=sleeps)
 
 
 @pytest.fixture
@@ -197,7 +198,7 @@ async def test_escaping_keeps_linkedin_from_cutting_the_post_short(
     raw = await http.post(
         "/rest/posts",
         headers={"Authorization": f"Bearer {linkedin_creds.access_token}",
-                 "LinkedIn-Version": "202511"},
+                 "LinkedIn-Version": "202607"},
         json={"author": MEMBER_URN, "commentary": "Other (cut)", "visibility": "PUBLIC",
               "distribution": {}, "lifecycleState": "PUBLISHED"},
     )  # fmt: skip
@@ -405,10 +406,10 @@ async def test_publishing_a_container_too_early_is_refused(
 ) -> None:
     controls(app).ig_processing_polls = 1
     auth = {"Authorization": f"Bearer {ig_creds.access_token}"}
-    created = await http.post(f"/v24.0/{IG_ID}/media", data={"image_url": IMAGE}, headers=auth)
+    created = await http.post(f"/v27.0/{IG_ID}/media", data={"image_url": IMAGE}, headers=auth)
 
     early = await http.post(
-        f"/v24.0/{IG_ID}/media_publish", data={"creation_id": created.json()["id"]}, headers=auth
+        f"/v27.0/{IG_ID}/media_publish", data={"creation_id": created.json()["id"]}, headers=auth
     )
 
     assert early.status_code == 400
@@ -478,3 +479,201 @@ async def test_posts_and_faults_can_be_cleared_between_tests(
     await x.publish(x_creds, Content(text="new"), Progress())
 
     assert texts(state, "x") == ["new"]
+
+
+# --- the platforms' contracts as of late 2026 ----------------------------------------------
+
+
+@pytest.mark.parametrize("version", ["202511", "202512", "202701"])
+async def test_a_retired_or_unknown_linkedin_version_is_a_426_herald_calls_a_contract_failure(
+    http: httpx.AsyncClient, linkedin_creds: Credentials, version: str, state: SandboxState
+) -> None:
+    publisher = LinkedInPublisher(http, api_base=BASE, version=version, images=_images(http))
+
+    with pytest.raises(PlatformError) as caught:
+        await publisher.publish(linkedin_creds, Content(text="hi"), Progress())
+
+    assert caught.value.kind is ErrorKind.PLATFORM_CONTRACT
+    assert caught.value.status == 426
+    assert caught.value.platform_code == "NONEXISTENT_VERSION"
+    assert state.posts == {}
+
+
+async def test_a_request_without_a_linkedin_version_is_refused(
+    http: httpx.AsyncClient, linkedin_creds: Credentials
+) -> None:
+    auth = {"Authorization": f"Bearer {linkedin_creds.access_token}"}
+
+    response = await http.get(f"/rest/posts?q=author&author={MEMBER_URN}", headers=auth)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "VERSION_MISSING"
+
+
+async def test_an_animated_gif_goes_out_through_the_chunked_upload_and_processing(
+    app: FastAPI,
+    http: httpx.AsyncClient,
+    x: XPublisher,
+    x_creds: Credentials,
+    state: SandboxState,
+    sleeps: Sleeps,
+) -> None:
+    await http.post("/_sandbox/config", json={"x_processing_polls": 2})
+    animation = f"{BASE}/_sandbox/images/dance.gif?frames=4"
+
+    published = await x.publish(x_creds, Content(text="moves", image_url=animation), Progress())
+
+    [upload] = [u for u in controls(app).uploads.values() if "category" in u]
+    assert upload["category"] == "tweet_gif"
+    assert state.posts[published.platform_post_id]["image"] is not None
+    assert sleeps.calls == [1.0, 1.0, 1.0]  # finalize said pending, then two in_progress reads
+
+
+async def test_the_one_shot_refuses_what_the_current_spec_dropped_or_never_took(
+    http: httpx.AsyncClient, x_creds: Credentials
+) -> None:
+    auth = {"Authorization": f"Bearer {x_creds.access_token}"}
+    still = (await http.get("/_sandbox/images/a.jpg")).content
+    animation = (await http.get("/_sandbox/images/a.gif?frames=3")).content
+
+    with_command = await http.post(
+        "/2/media/upload", headers=auth, files={"media": ("m", still)},
+        data={"command": "INIT", "media_category": "tweet_image"},
+    )  # fmt: skip
+    gif_as_image = await http.post(
+        "/2/media/upload", headers=auth, files={"media": ("m", animation)},
+        data={"media_category": "tweet_image"},
+    )  # fmt: skip
+    gif_category = await http.post(
+        "/2/media/upload", headers=auth, files={"media": ("m", still)},
+        data={"media_category": "tweet_gif"},
+    )  # fmt: skip
+
+    assert [r.status_code for r in (with_command, gif_as_image, gif_category)] == [400] * 3
+    assert "initialize" in with_command.json()["detail"]
+    assert "tweet_gif" in gif_as_image.json()["detail"]
+
+
+async def test_initialize_refuses_more_than_a_category_takes(
+    http: httpx.AsyncClient, x_creds: Credentials
+) -> None:
+    auth = {"Authorization": f"Bearer {x_creds.access_token}"}
+    body = {"media_type": "image/jpeg", "total_bytes": 5 * 1024 * 1024 + 1,
+            "media_category": "tweet_image"}  # fmt: skip
+
+    response = await http.post("/2/media/upload/initialize", headers=auth, json=body)
+
+    assert response.status_code == 400
+
+
+async def test_a_media_id_still_processing_cannot_be_attached(
+    http: httpx.AsyncClient, x_creds: Credentials
+) -> None:
+    auth = {"Authorization": f"Bearer {x_creds.access_token}"}
+    animation = (await http.get("/_sandbox/images/a.gif?frames=3")).content
+    started = await http.post("/2/media/upload/initialize", headers=auth, json={
+        "media_type": "image/gif", "total_bytes": len(animation), "media_category": "tweet_gif",
+    })  # fmt: skip
+    media_id = started.json()["data"]["id"]
+    await http.post(
+        f"/2/media/upload/{media_id}/append", headers=auth,
+        files={"media": ("m", animation)}, data={"segment_index": "0"},
+    )  # fmt: skip
+    finished = await http.post(f"/2/media/upload/{media_id}/finalize", headers=auth)
+    assert finished.json()["data"]["processing_info"]["state"] == "pending"
+
+    early = await http.post(
+        "/2/tweets", headers=auth, json={"text": "too soon", "media": {"media_ids": [media_id]}}
+    )
+
+    assert early.status_code == 400
+
+
+async def test_a_tweet_holding_u_fffe_is_refused_by_the_sandbox_too(
+    x: XPublisher, x_creds: Credentials
+) -> None:
+    with pytest.raises(PlatformError) as caught:
+        await x.publish(x_creds, Content(text="bad \ufffe"), Progress())
+
+    assert caught.value.kind is ErrorKind.INVALID_CONTENT
+
+
+@pytest.mark.parametrize(
+    ("surface", "kind", "expected"),
+    [
+        ("linkedin", "426", ErrorKind.PLATFORM_CONTRACT),
+        ("x", "402", ErrorKind.CREDITS_EXHAUSTED),
+        ("facebook", "341", ErrorKind.RATE_LIMITED),
+        ("facebook", "368", ErrorKind.POLICY_BLOCKED),
+        ("instagram", "368", ErrorKind.POLICY_BLOCKED),
+        ("instagram", "spam", ErrorKind.SPAM_SUSPECTED),
+    ],
+)
+async def test_each_new_refusal_can_be_injected_and_maps_to_its_kind(
+    surface: str,
+    kind: str,
+    expected: ErrorKind,
+    http: httpx.AsyncClient,
+    surfaces: dict[str, tuple[Publisher, Credentials]],
+    state: SandboxState,
+) -> None:
+    publisher, creds = surfaces[surface]
+    await fault(http, platform=surface, kind=kind)
+
+    with pytest.raises(PlatformError) as caught:
+        await publisher.publish(creds, Content(text="hi", image_url=IMAGE), Progress())
+
+    assert caught.value.kind is expected
+    assert state.posts == {}
+
+
+async def test_a_refused_reply_fails_the_thread_after_its_first_tweet(
+    http: httpx.AsyncClient, x: XPublisher, x_creds: Credentials, state: SandboxState
+) -> None:
+    await fault(http, platform="x", kind="reply_forbidden", after=1)
+    progress = Progress()
+
+    with pytest.raises(PlatformError) as caught:
+        await x.publish(x_creds, Content(thread=("one", "two")), progress)
+
+    assert caught.value.kind is ErrorKind.REPLY_FORBIDDEN
+    assert texts(state, "x") == ["one"]
+    assert len(progress.part_ids) == 1
+
+
+async def test_a_container_not_ready_is_asked_again_and_published_once(
+    http: httpx.AsyncClient, instagram: InstagramPublisher, ig_creds: Credentials,
+    state: SandboxState,
+) -> None:  # fmt: skip
+    await fault(http, platform="instagram", kind="not_ready")
+
+    await instagram.publish(ig_creds, Content(text="Croissants", image_url=IMAGE), Progress())
+
+    assert texts(state, "instagram") == ["Croissants"]
+
+
+@pytest.mark.parametrize(
+    ("image", "code"),
+    [
+        ("loaf.png", "36001/2207005"),  # not a JPEG
+        ("loaf.jpg?w=1080&h=1920", "36003/2207009"),  # 9:16
+        (f"loaf.jpg?pad={8 * 1024 * 1024}", "36000/2207004"),  # over 8 MiB
+    ],
+)
+async def test_instagram_refuses_an_image_outside_its_specifications(
+    instagram: InstagramPublisher, ig_creds: Credentials, image: str, code: str
+) -> None:
+    url = f"{BASE}/_sandbox/images/{image}"
+
+    with pytest.raises(PlatformError) as caught:
+        await instagram.publish(ig_creds, Content(text="c", image_url=url), Progress())
+
+    assert caught.value.kind is ErrorKind.INVALID_CONTENT
+    assert caught.value.platform_code == code
+
+
+async def test_a_platform_only_fault_must_name_its_platform(http: httpx.AsyncClient) -> None:
+    response = await http.post("/_sandbox/faults", json={"kind": "402"})
+
+    assert response.status_code == 400
+    assert "x" in response.json()["detail"]

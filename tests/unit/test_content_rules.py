@@ -80,6 +80,21 @@ def test_each_tweet_of_a_thread_is_checked_on_its_own(settings: Settings) -> Non
     ]
 
 
+@pytest.mark.parametrize("char", ["\ufffe", "\uffff", "\ufeff"])
+def test_a_tweet_holding_a_character_twitter_text_calls_invalid_is_refused(
+    settings: Settings, char: str
+) -> None:
+    problems = validate(Content(thread=("fine", f"bad{char}")), [("", "x")], settings)
+
+    [problem] = problems
+    assert (problem.field, problem.code) == ("thread[1]", "invalid_character")
+    assert f"U+{ord(char):04X}" in problem.message
+
+
+def test_those_characters_are_only_an_x_rule(settings: Settings) -> None:
+    assert validate(Content(text="ok\ufffe"), [("", "linkedin")], settings) == []
+
+
 def test_linkedin_allows_3000_and_counts_utf16_units(settings: Settings) -> None:
     assert validate(Content(text="a" * 3000), [("", "linkedin")], settings) == []
     emoji = "\U0001f600" * 1501  # 3002 UTF-16 code units

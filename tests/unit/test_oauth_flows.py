@@ -309,11 +309,15 @@ async def test_meta_exchanges_for_a_long_lived_token_and_lists_pages_with_instag
     assert "instagram_business_account" in accounts.url.params["fields"]
     assert [(i.platform, i.external_id, i.tokens.access_token) for i in identities] == [
         ("facebook", "p1", "PT1"),
-        ("instagram", "ig1", "PT1"),
+        ("instagram", "ig1", "LONG"),  # IG publishing documents a User token
         ("facebook", "p2", "PT2"),
     ]
     assert identities[1].display_name == "@bakery"
-    assert all(i.tokens.expires_at is None for i in identities)
+    assert [i.tokens.expires_at for i in identities] == [
+        None,
+        NOW + timedelta(seconds=5183944),  # the long-lived User token's ~60 days
+        None,
+    ]
     assert identities[0].details == {"page_id": "p1", "user_id": "u1"}
 
 

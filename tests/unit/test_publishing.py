@@ -175,6 +175,64 @@ async def test_an_error_a_retry_cannot_fix_is_not_retried(engine: Engine) -> Non
     assert engine.target(post, "acc_x").error_kind == "invalid_content"
 
 
+async def test_a_retired_platform_version_fails_once_and_tells_the_operators(
+    engine: Engine,
+) -> None:
+    engine.publishers["linkedin"].fail(
+        PlatformError(
+            "linkedin", ErrorKind.PLATFORM_CONTRACT, "LinkedIn no longer accepts 202511",
+            status=426, platform_code="NONEXISTENT_VERSION",
+        )
+    )  # fmt: skip
+    post = engine.post("acc_li")
+
+    outcome = await engine.publish(post)
+
+    target = engine.target(post, "acc_li")
+    assert engine.publishers["linkedin"].calls == 1
+    assert target.error_kind == "platform_contract"
+    assert "no longer accepts 202511" in (target.last_error or "")
+    [failed] = engine.sns.of_type("post.failed")
+    assert failed["data"]["targets"][0]["error_kind"] == "platform_contract"
+    [action] = engine.sns.of_type("platform.action_required")
+    assert action["data"]["platform"] == "linkedin"
+    assert "NONEXISTENT_VERSION" in action["data"]["reason"]
+    assert outcome.status == PostStatus.FAILED
+
+
+@pytest.mark.parametrize(
+    ("kind", "operators_told"),
+    [
+        (ErrorKind.CREDITS_EXHAUSTED, True),
+        (ErrorKind.REPLY_FORBIDDEN, False),
+        (ErrorKind.SPAM_SUSPECTED, False),
+    ],
+)
+async def test_refusals_no_retry_can_fix_fail_once_with_their_reason(
+    engine: Engine, kind: ErrorKind, operators_told: bool
+) -> None:
+    engine.publishers["x"].fail(PlatformError("x", kind, "refused"))
+    post = engine.post("acc_x")
+
+    await engine.publish(post)
+
+    assert engine.publishers["x"].calls == 1
+    assert engine.target(post, "acc_x").error_kind == kind.value
+    assert bool(engine.sns.of_type("platform.action_required")) is operators_told
+
+
+async def test_a_temporary_policy_block_is_retried_later(engine: Engine) -> None:
+    engine.publishers["facebook"].fail(
+        PlatformError("facebook", ErrorKind.POLICY_BLOCKED, "368", retry_after=0.01)
+    )
+    post = engine.post("acc_fb")
+
+    await engine.publish(post)
+
+    assert engine.publishers["facebook"].calls == 2
+    assert engine.target(post, "acc_fb").status == TargetStatus.PUBLISHED
+
+
 async def test_a_retry_after_beyond_the_deadline_is_not_waited_for(engine: Engine) -> None:
     engine.publishers["x"].fail(
         PlatformError("x", ErrorKind.RATE_LIMITED, "429", status=429, retry_after=900)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from herald.accounts import PlatformName
     from herald.idempotency import IdempotencyStore
+    from herald.media_checks import ImageProbe
     from herald.oauth.confirmations import ConfirmationStore
     from herald.oauth.state import StateStore
     from herald.platforms.base import Publisher
@@ -96,7 +97,33 @@ class Container:
     def publishers(self) -> dict[PlatformName, Publisher]:
         from herald.platforms.registry import build_publishers
 
+        self.platform_version_warnings  # noqa: B018 - checked once, as the publishers are built
         return build_publishers(self.settings, self.http)
+
+    @cached_property
+    def platform_version_warnings(self) -> list[str]:
+        """The configured LinkedIn and Graph versions, checked against their documented end
+        once per instance: a warning and a PlatformVersionAgeing metric for each one near it."""
+        from herald.platforms import versions
+        from herald.platforms.version_warnings import announce
+
+        today = self.clock.now().date()
+        s = self.settings
+        found = versions.statuses(s.linkedin_version, s.meta_graph_version, today)
+        return announce(found, today, s.service_name)
+
+    @cached_property
+    def image_probe(self) -> ImageProbe:
+        """Reads an Instagram post's image at creation (herald.media_checks)."""
+        from herald.media_checks import INSTAGRAM_MAX_BYTES, FetchingProbe
+        from herald.platforms.images import ImageFetcher
+
+        fetcher = ImageFetcher(
+            self.http,
+            max_bytes=INSTAGRAM_MAX_BYTES,
+            allow_private=self.settings.image_private_hosts,
+        )
+        return FetchingProbe(fetcher)
 
     @cached_property
     def http(self) -> httpx.AsyncClient:

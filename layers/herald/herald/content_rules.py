@@ -88,6 +88,15 @@ def tweet_weight(text: str) -> int:
     return int(getattr(_parse_tweet()(text), "weightedLength"))  # noqa: B009
 
 
+def invalid_tweet_characters(text: str) -> list[str]:
+    """The characters twitter-text counts invalid in a tweet (U+FFFE, U+FEFF, U+FFFF), as
+    U+XXXX; X refuses a tweet holding one."""
+    _parse_tweet()  # twitter_text imported the way that works in Lambda
+    from twitter_text.regexp.invalid_chars import invalid_chars
+
+    return sorted({f"U+{ord(c):04X}" for c in invalid_chars.findall(text)})
+
+
 def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
@@ -236,6 +245,10 @@ def _x_rules(content: Content, label: str, settings: Settings) -> list[FieldErro
         if not part.strip() and not (index == 0 and content.image_url):
             out.append(FieldError(field, "the tweet is empty", "empty"))
             continue
+        invalid = invalid_tweet_characters(part)
+        if invalid:
+            why = f"contains {', '.join(invalid)}, which X refuses (twitter-text counts it invalid)"
+            out.append(FieldError(field, why, "invalid_character"))
         weight = tweet_weight(part)
         if weight > X_MAX_WEIGHT:
             out.append(

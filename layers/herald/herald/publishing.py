@@ -64,6 +64,7 @@ CredentialsFor = Callable[[Any, str, str], Awaitable[Credentials]]
 # Sends a finished post's final event (`post.published`, ...) and returns its id.
 Announce = Callable[[Any, Post, str], Awaitable[str]]
 UNCONFIRMED_EVENT = "post.target_unconfirmed"
+ACTION_REQUIRED_EVENT = "platform.action_required"
 CLAIM_STALE_MARGIN_SECONDS = 5
 
 
@@ -480,7 +481,33 @@ async def _platform_failure(
         return await _reconcile(run, target, publisher, creds, exc.reason())
     if exc.kind == ErrorKind.AUTH_REVOKED:
         await _needs_reauth(run, target, exc)
-    return await _fail(run, target, exc.kind, exc.reason(), exc.retry_after, attempts)
+    result = await _fail(run, target, exc.kind, exc.reason(), exc.retry_after, attempts)
+    if exc.kind.needs_operator:
+        await _announce_action_required(run, target, result)
+    return result
+
+
+async def _announce_action_required(run: _Run, target: Target, result: TargetResult) -> None:
+    """A failure no post can fix (a retired API version, used-up credits): besides the post's
+    own failure event, one the people running Herald subscribe to."""
+    from herald.events import publish_event
+
+    post = run.post
+    payload = {
+        "post_id": post.post_id,
+        "business_id": post.business_id,
+        "account_id": target.account_id,
+        "platform": target.platform,
+        "error_kind": result.error_kind,
+        "reason": result.reason,
+    }
+    logger.error("platform needs an operator", extra=payload)
+    await publish_event(
+        run.container,
+        ACTION_REQUIRED_EVENT,
+        payload,
+        dedupe_key=f"{post.post_id}:{target.account_id}:{result.error_kind}:{result.attempts}",
+    )
 
 
 async def _needs_reauth(run: _Run, target: Target, exc: PlatformError) -> None:

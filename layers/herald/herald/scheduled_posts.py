@@ -78,11 +78,21 @@ def build_targets(
     return targets
 
 
-def check_content(container: Container, content: Content, targets: dict[str, Target]) -> None:
+def check_content(
+    container: Container, content: Content, targets: dict[str, Target], *, image: bool = True
+) -> None:
+    """`image`: also read the image for Instagram's rules (herald.media_checks); an edit that
+    changes neither the image nor the targets does not fetch it again."""
     from herald.content_rules import validate
 
     labels = [(t.account_id, t.platform) for t in targets.values()]
     problems = validate(content, labels, container.settings)
+    if image:
+        from herald.media_checks import instagram_image_problems_blocking
+
+        problems += instagram_image_problems_blocking(
+            content, labels, container.image_probe, problems
+        )
     if problems:
         raise InvalidInput(f"{len(problems)} problem(s) with this post", problems)
 
@@ -161,7 +171,13 @@ def edit(
         updated = replace(updated, targets=build_targets(container, business_id, account_ids))
     if content_changes:
         updated = replace(updated, content=replace(updated.content, **content_changes))
-    check_content(container, updated.content, updated.targets)
+    image_changed = bool(content_changes and "image_url" in content_changes)
+    check_content(
+        container,
+        updated.content,
+        updated.targets,
+        image=image_changed or account_ids is not None,
+    )
     updated = replace(
         updated, updated_at=isoformat(container.clock.now()), version=current.version + 1
     )

@@ -76,13 +76,17 @@ class Settings(BaseSettings):
     # --- platforms ---------------------------------------------------------------------
     linkedin_auth_base: str = "https://www.linkedin.com"
     linkedin_api_base: str = "https://api.linkedin.com"
-    linkedin_version: str = "202511"
+    # LinkedIn retires each monthly version about a year after its month (426 from then on);
+    # herald.platforms.versions dates them and warns 60 days ahead. 202607 is the newest version
+    # LinkedIn documents at the time of writing (docs/operating.md says how to move it).
+    linkedin_version: str = Field("202607", pattern=r"^\d{6}(\.\d{2})?$")
     linkedin_organizations_enabled: bool = False
     x_auth_base: str = "https://x.com"
     x_api_base: str = "https://api.x.com"
     meta_dialog_base: str = "https://www.facebook.com"
     meta_graph_base: str = "https://graph.facebook.com"
-    meta_graph_version: str = "v24.0"
+    # Graph v27.0 was released on 2026-11-04; each version works until two years after the next.
+    meta_graph_version: str = Field("v27.0", pattern=r"^v\d+\.\d+$")
     # https://developers.facebook.com/documentation/threads/get-started/get-access-tokens-and-permissions
     # (the Authorization Window is on threads.com; the API answers on graph.threads.net and .com)
     threads_auth_base: str = "https://threads.com"

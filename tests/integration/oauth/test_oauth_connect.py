@@ -101,7 +101,10 @@ def test_meta_connects_each_page_and_its_instagram_account(
     instagram = next(a for a in accounts if a.platform == "instagram")
     assert instagram.external_id == "17841400000000001"
     assert instagram.details["page_id"] == "200000000000001"
-    assert instagram.token_expires_at is None  # Page tokens from a long-lived user token
+    # Instagram publishes with the person's long-lived User token (about 60 days), a Page with
+    # its Page token, which does not expire.
+    assert instagram.token_expires_at is not None
+    assert all(a.token_expires_at is None for a in accounts if a.platform == "facebook")
     assert all(a.status is AccountStatus.CONNECTED for a in accounts)
 
 

@@ -35,7 +35,7 @@ def platform() -> FakePlatform:
 async def publisher(platform: FakePlatform) -> AsyncIterator[LinkedInPublisher]:
     client = platform.client()
     images = ImageFetcher(client, resolve=resolves_public)
-    yield LinkedInPublisher(client, api_base=API, version="202511", now=lambda: NOW, images=images)
+    yield LinkedInPublisher(client, api_base=API, version="202607", now=lambda: NOW, images=images)
     await client.aclose()
 
 
@@ -49,7 +49,7 @@ async def test_a_text_post_is_one_documented_posts_api_call(
     [request] = platform.requests
     assert str(request.url) == f"{API}/rest/posts"
     assert request.headers["authorization"] == "Bearer li-token"
-    assert request.headers["linkedin-version"] == "202511"
+    assert request.headers["linkedin-version"] == "202607"
     assert request.headers["x-restli-protocol-version"] == "2.0.0"
     assert request.headers["content-type"] == "application/json"
     assert body(request) == {
@@ -171,6 +171,8 @@ ERRORS = [
      ErrorKind.PLATFORM_ERROR),
     (500, {"message": "Internal Server Error", "status": 500}, ErrorKind.TRANSIENT),
     (503, {}, ErrorKind.TRANSIENT),
+    (426, {"status": 426, "code": "NONEXISTENT_VERSION",
+           "message": "Requested version 20250401 is not active"}, ErrorKind.PLATFORM_CONTRACT),
 ]  # fmt: skip
 
 
@@ -289,3 +291,39 @@ async def test_find_recent_pages_back_until_the_posts_are_older_than_the_window(
     assert found is not None
     assert found.platform_post_id == "urn:li:share:7"
     assert [r.url.params["start"] for r in platform.requests] == ["0", "50"]
+
+
+async def test_a_426_names_the_version_and_the_setting_and_is_never_retried(
+    platform: FakePlatform, publisher: LinkedInPublisher
+) -> None:
+    platform.on("POST", "/rest/posts", httpx.Response(426, json={
+        "status": 426, "code": "NONEXISTENT_VERSION",
+        "message": "Requested version 202607 is not active",
+    }))  # fmt: skip
+
+    with pytest.raises(PlatformError) as caught:
+        await publisher.publish(MEMBER, Content(text="Hi"), Progress())
+
+    error = caught.value
+    assert error.platform_code == "NONEXISTENT_VERSION"
+    assert "LinkedIn-Version 202607" in error.detail
+    assert "LINKEDIN_VERSION" in error.detail
+    assert not error.kind.retryable
+    assert error.kind.needs_operator
+    assert len(platform.requests) == 1
+
+
+async def test_a_426_while_initialising_an_image_upload_is_the_same_contract_failure(
+    platform: FakePlatform, publisher: LinkedInPublisher
+) -> None:
+    platform.on("POST", "/rest/images", httpx.Response(426, json={
+        "status": 426, "code": "NONEXISTENT_VERSION", "message": "Requested version is not active",
+    }))  # fmt: skip
+
+    with pytest.raises(PlatformError) as caught:
+        await publisher.publish(
+            MEMBER, Content(text="Hi", image_url="https://cdn.test/a.jpg"), Progress()
+        )
+
+    assert caught.value.kind is ErrorKind.PLATFORM_CONTRACT
+    assert platform.sent("POST", "/rest/posts") == []

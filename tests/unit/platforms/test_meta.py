@@ -125,7 +125,11 @@ GRAPH_ERRORS = [
     (80004, None, ErrorKind.RATE_LIMITED),
     (9, 2207042, ErrorKind.RATE_LIMITED),
     (506, None, ErrorKind.DUPLICATE),
-    (368, None, ErrorKind.DUPLICATE),
+    (368, None, ErrorKind.POLICY_BLOCKED),  # temporarily blocked: retry later, not a duplicate
+    (341, None, ErrorKind.RATE_LIMITED),  # application limit: wait and retry
+    (4, 2207051, ErrorKind.SPAM_SUSPECTED),  # suspected spam is not a rate limit
+    (9007, 2207027, ErrorKind.TRANSIENT),  # the container is not ready yet
+    (-2, 2207027, ErrorKind.TRANSIENT),
     (100, None, ErrorKind.INVALID_CONTENT),
     (36000, 2207004, ErrorKind.INVALID_CONTENT),
     (100, 33, ErrorKind.PLATFORM_ERROR),
@@ -155,6 +159,40 @@ def test_rate_limit_retry_after_comes_from_the_business_use_case_header() -> Non
 
     assert error.kind is ErrorKind.RATE_LIMITED
     assert error.retry_after == 7 * 60
+
+
+def test_a_policy_block_waits_before_the_next_try_and_says_so() -> None:
+    error = graph_error("facebook", graph_failure(368))
+
+    assert error.kind.retryable
+    assert error.retry_after == 600
+    assert "temporarily blocked by Meta" in error.detail
+
+
+def test_suspected_spam_is_never_retried_and_says_what_to_do() -> None:
+    error = graph_error("instagram", graph_failure(4, 2207051))
+
+    assert not error.kind.retryable
+    assert error.platform_code == "4/2207051"
+    assert "tell Meta" in error.detail
+
+
+def test_an_application_limit_waits_as_long_as_the_usage_header_says() -> None:
+    response = graph_failure(341)
+    response.headers["X-App-Usage"] = json.dumps(
+        {"call_count": 100, "estimated_time_to_regain_access": 3}
+    )
+
+    error = graph_error("facebook", response)
+
+    assert error.kind is ErrorKind.RATE_LIMITED
+    assert error.retry_after == 180
+
+
+def test_a_subcode_sent_as_a_string_is_read_as_the_number() -> None:
+    response = httpx.Response(400, json={"error": {"code": "4", "error_subcode": "2207051"}})
+
+    assert graph_error("instagram", response).kind is ErrorKind.SPAM_SUSPECTED
 
 
 def test_a_body_that_is_not_graphs_falls_back_to_the_status() -> None:

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from herald.accounts import Credentials
+from herald.local.sandbox.images import gif, jpeg
 from herald.platforms.base import Content, ErrorKind, PlatformError, Progress
 from herald.platforms.images import ImageFetcher
 from herald.platforms.x import XPublisher
@@ -38,11 +39,29 @@ def platform() -> FakePlatform:
 
 
 @pytest.fixture
-async def publisher(platform: FakePlatform) -> AsyncIterator[XPublisher]:
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+async def publisher(platform: FakePlatform, sleeps: list[float]) -> AsyncIterator[XPublisher]:
     client = platform.client()
     images = ImageFetcher(client, resolve=resolves_public)
-    yield XPublisher(client, api_base=API, now=lambda: NOW, images=images)
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    yield XPublisher(
+        client, api_base=API, now=lambda: NOW, images=images, sleep=sleep, status_polls=4
+    )
     await client.aclose()
+
+
+def comment_blocks(size: int) -> bytes:
+    """A GIF comment extension of `size` bytes, to make a GIF as large as a test needs."""
+    full, rest = divmod(size, 255)
+    blocks = (b"\xff" + b"c" * 255) * full + (bytes([rest]) + b"c" * rest if rest else b"")
+    return b"\x21\xfe" + blocks + b"\x00"
 
 
 async def test_a_tweet_is_one_post_to_2_tweets(
@@ -118,17 +137,34 @@ async def test_a_thread_retry_resumes_at_the_failed_tweet_and_never_reposts(
     assert published.part_ids == ("t1", "t2", "t3")
 
 
-async def test_an_image_is_uploaded_through_v2_media_upload_and_attached_to_the_first_tweet(
+def image(data: bytes, content_type: str) -> httpx.Response:
+    return httpx.Response(200, content=data, headers={"content-type": content_type})
+
+
+def media(media_id: str, processing: dict[str, object] | None = None) -> httpx.Response:
+    data: dict[str, object] = {"id": media_id, "media_key": f"16_{media_id}"}
+    if processing is not None:
+        data["processing_info"] = processing
+    return httpx.Response(200, json={"data": data})
+
+
+def parts(request: httpx.Request) -> dict[str, bytes]:
+    """A multipart body's fields by name."""
+    boundary = request.headers["content-type"].split("boundary=")[1].encode()
+    found: dict[str, bytes] = {}
+    for chunk in request.content.split(b"--" + boundary)[1:-1]:
+        head, _, value = chunk.partition(b"\r\n\r\n")
+        name = head.split(b'name="')[1].split(b'"')[0].decode()
+        found[name] = value[: -len(b"\r\n")]
+    return found
+
+
+async def test_a_still_image_goes_through_the_one_shot_upload_and_on_the_first_tweet(
     platform: FakePlatform, publisher: XPublisher
 ) -> None:
-    platform.on(
-        "GET",
-        "/cat.jpg",
-        httpx.Response(200, content=b"JPEG", headers={"content-type": "image/jpeg"}),
-    )
-    platform.on("POST", "/2/media/upload", httpx.Response(200, json={
-        "data": {"id": "1880028106020515840", "media_key": "3_1880028106020515840"}
-    }))  # fmt: skip
+    photo = jpeg(1200, 800)
+    platform.on("GET", "/cat.jpg", image(photo, "image/jpeg"))
+    platform.on("POST", "/2/media/upload", media("1880028106020515840"))
     platform.on("POST", "/2/tweets", numbered_tweets())  # type: ignore[arg-type]
 
     await publisher.publish(
@@ -138,13 +174,237 @@ async def test_an_image_is_uploaded_through_v2_media_upload_and_attached_to_the_
     [upload] = platform.sent("POST", "/2/media/upload")
     assert upload.headers["authorization"] == "Bearer x-token"
     assert upload.headers["content-type"].startswith("multipart/form-data")
-    form = upload.content
-    assert b'name="media_category"\r\n\r\ntweet_image' in form
-    assert b'name="media"; filename="image"' in form
-    assert b"JPEG" in form
+    # Only the two fields the one-shot schema requires: no media_type, no command.
+    assert parts(upload) == {"media_category": b"tweet_image", "media": photo}
     first, second = platform.sent("POST", "/2/tweets")
     assert body(first)["media"] == {"media_ids": ["1880028106020515840"]}
     assert "media" not in body(second)
+
+
+async def test_an_animated_gif_is_a_tweet_gif_through_initialize_append_finalize_and_status(
+    platform: FakePlatform, publisher: XPublisher, sleeps: list[float]
+) -> None:
+    animation = gif(frames=3)
+    platform.on("GET", "/dance.gif", image(animation, "image/gif"))
+    platform.on("POST", "/2/media/upload/initialize", media("77"))
+    platform.on("POST", "/2/media/upload/77/append", httpx.Response(200, json={"data": {}}))
+    platform.on("POST", "/2/media/upload/77/finalize", media(
+        "77", {"state": "pending", "check_after_secs": 2}
+    ))  # fmt: skip
+    platform.on(
+        "GET", "/2/media/upload",
+        media("77", {"state": "in_progress", "check_after_secs": 3}),
+        media("77", {"state": "succeeded"}),
+    )  # fmt: skip
+    platform.on("POST", "/2/tweets", tweet("t1"))
+
+    await publisher.publish(
+        CREDS, Content(text="moves", image_url="https://cdn.test/dance.gif"), Progress()
+    )
+
+    [init] = platform.sent("POST", "/2/media/upload/initialize")
+    assert body(init) == {
+        "media_type": "image/gif", "total_bytes": len(animation), "media_category": "tweet_gif",
+    }  # fmt: skip
+    [append] = platform.sent("POST", "/2/media/upload/77/append")
+    assert parts(append) == {"segment_index": b"0", "media": animation}
+    statuses = platform.sent("GET", "/2/media/upload")
+    assert [dict(r.url.params) for r in statuses] == [{"command": "STATUS", "media_id": "77"}] * 2
+    assert sleeps == [2.0, 3.0]
+    assert body(platform.sent("POST", "/2/tweets")[0])["media"] == {"media_ids": ["77"]}
+    assert platform.sent("POST", "/2/media/upload") == []  # never the one-shot for a GIF
+
+
+async def test_a_still_gif_is_a_tweet_image_through_the_chunked_flow(
+    platform: FakePlatform, publisher: XPublisher
+) -> None:
+    platform.on("GET", "/still.gif", image(gif(frames=1), "image/gif"))
+    platform.on("POST", "/2/media/upload/initialize", media("78"))
+    platform.on("POST", "/2/media/upload/78/append", httpx.Response(204))
+    platform.on("POST", "/2/media/upload/78/finalize", media("78"))
+    platform.on("POST", "/2/tweets", tweet("t1"))
+
+    await publisher.publish(
+        CREDS, Content(text="still", image_url="https://cdn.test/still.gif"), Progress()
+    )
+
+    [init] = platform.sent("POST", "/2/media/upload/initialize")
+    assert body(init)["media_category"] == "tweet_image"
+    assert platform.sent("GET", "/2/media/upload") == []  # finalize said nothing of processing
+
+
+async def test_a_large_gif_is_appended_in_segments_of_at_most_5_mb(
+    platform: FakePlatform, publisher: XPublisher
+) -> None:
+    animation = gif(frames=2)
+    big = animation[:-1] + comment_blocks(9 * 1024 * 1024) + b"\x3b"
+    platform.on("GET", "/big.gif", image(big, "image/gif"))
+    platform.on("POST", "/2/media/upload/initialize", media("79"))
+    platform.on("POST", "/2/media/upload/79/append", httpx.Response(204))
+    platform.on("POST", "/2/media/upload/79/finalize", media("79"))
+    platform.on("POST", "/2/tweets", tweet("t1"))
+
+    await publisher.publish(
+        CREDS, Content(text="big", image_url="https://cdn.test/big.gif"), Progress()
+    )
+
+    appends = platform.sent("POST", "/2/media/upload/79/append")
+    sizes = [len(parts(r)["media"]) for r in appends]
+    assert [parts(r)["segment_index"] for r in appends] == [b"0", b"1", b"2"]
+    assert max(sizes) <= 5 * 1024 * 1024
+    assert b"".join(parts(r)["media"] for r in appends) == big
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "content_type", "limit"),
+    [
+        ("big.jpg", jpeg(100, 100, pad=5 * 1024 * 1024 + 1), "image/jpeg",
+         "still image up to 5 MB"),
+        ("huge.gif", gif(frames=2)[:-1] + comment_blocks(15 * 1024 * 1024 + 1) + b"\x3b",
+         "image/gif", "15 MiB"),  # the download itself stops there
+    ],
+)  # fmt: skip
+async def test_media_over_xs_limits_is_refused_before_any_upload(
+    platform: FakePlatform,
+    publisher: XPublisher,
+    name: str,
+    data: bytes,
+    content_type: str,
+    limit: str,
+) -> None:
+    platform.on("GET", f"/{name}", image(data, content_type))
+
+    with pytest.raises(PlatformError) as caught:
+        await publisher.publish(
+            CREDS, Content(text="x", image_url=f"https://cdn.test/{name}"), Progress()
+        )
+
+    assert caught.value.kind is ErrorKind.INVALID_CONTENT
+    assert limit in caught.value.detail
+    assert [r.url.path for r in platform.requests] == [f"/{name}"]
+
+
+async def test_media_x_could_not_process_fails_with_xs_reason(
+    platform: FakePlatform, publisher: XPublisher
+) -> None:
+    platform.on("GET", "/bad.gif", image(gif(frames=2), "image/gif"))
+    platform.on("POST", "/2/media/upload/initialize", media("80"))
+    platform.on("POST", "/2/media/upload/80/append", httpx.Response(204))
+    platform.on("POST", "/2/media/upload/80/finalize", media("80", {"state": "pending"}))
+    platform.on("GET", "/2/media/upload", media("80", {
+        "state": "failed", "error": {"code": 1, "name": "InvalidMedia", "message": "Unsupported"},
+    }))  # fmt: skip
+
+    with pytest.raises(PlatformError) as caught:
+        await publisher.publish(
+            CREDS, Content(text="x", image_url="https://cdn.test/bad.gif"), Progress()
+        )
+
+    assert caught.value.kind is ErrorKind.INVALID_CONTENT
+    assert "Unsupported" in caught.value.detail
+    assert platform.sent("POST", "/2/tweets") == []
+
+
+async def test_media_still_processing_after_every_poll_is_transient_and_nothing_is_posted(
+    platform: FakePlatform, publisher: XPublisher
+) -> None:
+    platform.on("GET", "/slow.gif", image(gif(frames=2), "image/gif"))
+    platform.on("POST", "/2/media/upload/initialize", media("81"))
+    platform.on("POST", "/2/media/upload/81/append", httpx.Response(204))
+    platform.on("POST", "/2/media/upload/81/finalize", media("81", {"state": "pending"}))
+    platform.on("GET", "/2/media/upload", media("81", {"state": "in_progress"}))
+
+    with pytest.raises(PlatformError) as caught:
+        await publisher.publish(
+            CREDS, Content(text="x", image_url="https://cdn.test/slow.gif"), Progress()
+        )
+
+    assert caught.value.kind is ErrorKind.TRANSIENT
+    assert len(platform.sent("GET", "/2/media/upload")) == 4  # the publisher's status_polls
+    assert platform.sent("POST", "/2/tweets") == []
+
+
+async def test_a_lost_answer_to_an_upload_is_transient_not_ambiguous(
+    platform: FakePlatform, publisher: XPublisher
+) -> None:
+    platform.on("GET", "/cat.jpg", image(jpeg(10, 10), "image/jpeg"))
+    platform.on("POST", "/2/media/upload", httpx.ReadTimeout("lost"))
+
+    with pytest.raises(PlatformError) as caught:
+        await publisher.publish(
+            CREDS, Content(text="x", image_url="https://cdn.test/cat.jpg"), Progress()
+        )
+
+    assert caught.value.kind is ErrorKind.TRANSIENT
+
+
+CREDITS_DEPLETED = {
+    "type": "https://api.twitter.com/2/problems/credits", "title": "CreditsDepleted",
+    "detail": "Your enrolled account [1] does not have any credits to fulfill this request.",
+}  # fmt: skip
+
+
+async def test_used_up_credits_are_their_own_kind_never_retried(
+    platform: FakePlatform, publisher: XPublisher
+) -> None:
+    platform.on("POST", "/2/tweets", httpx.Response(402, json=CREDITS_DEPLETED))
+
+    with pytest.raises(PlatformError) as caught:
+        await publisher.publish(CREDS, Content(text="Hi"), Progress())
+
+    error = caught.value
+    assert error.kind is ErrorKind.CREDITS_EXHAUSTED
+    assert error.platform_code == "CreditsDepleted"
+    assert "buy credits" in error.detail
+    assert not error.kind.retryable
+
+
+async def test_used_up_credits_while_uploading_media_is_the_same_kind(
+    platform: FakePlatform, publisher: XPublisher
+) -> None:
+    platform.on("GET", "/cat.jpg", image(jpeg(10, 10), "image/jpeg"))
+    platform.on("POST", "/2/media/upload", httpx.Response(402, json=CREDITS_DEPLETED))
+
+    with pytest.raises(PlatformError) as caught:
+        await publisher.publish(
+            CREDS, Content(text="x", image_url="https://cdn.test/cat.jpg"), Progress()
+        )
+
+    assert caught.value.kind is ErrorKind.CREDITS_EXHAUSTED
+
+
+REPLY_REFUSED = {
+    "title": "Forbidden", "type": "about:blank", "status": 403,
+    "detail": "Reply to this conversation is not allowed because you have not been mentioned or "
+    "otherwise engaged by the author of the post you are replying to.",
+}  # fmt: skip
+
+
+async def test_a_refused_reply_in_a_thread_keeps_the_tweets_out_and_is_never_retried(
+    platform: FakePlatform, publisher: XPublisher
+) -> None:
+    platform.on("POST", "/2/tweets", tweet("t1"), httpx.Response(403, json=REPLY_REFUSED))
+    progress = Progress()
+
+    with pytest.raises(PlatformError) as caught:
+        await publisher.publish(CREDS, Content(thread=("one", "two")), progress)
+
+    error = caught.value
+    assert error.kind is ErrorKind.REPLY_FORBIDDEN
+    assert "tweet 2 of the thread" in error.detail
+    assert not error.kind.retryable
+    assert progress.part_ids == ["t1"]
+
+
+async def test_the_same_403_on_a_first_tweet_is_not_a_reply_refusal(
+    platform: FakePlatform, publisher: XPublisher
+) -> None:
+    platform.on("POST", "/2/tweets", httpx.Response(403, json=REPLY_REFUSED))
+
+    with pytest.raises(PlatformError) as caught:
+        await publisher.publish(CREDS, Content(text="one"), Progress())
+
+    assert caught.value.kind is ErrorKind.PLATFORM_ERROR
 
 
 ERRORS = [

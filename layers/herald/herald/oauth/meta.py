@@ -6,7 +6,15 @@
                                     fetched with a long-lived user token
           instagram_business_account on each Page: the Instagram account published through it
 
-Each Page and each Instagram account becomes its own connected account; both use the Page token.
+Each Page and each Instagram account becomes its own connected account. A Page posts with its
+Page token. An Instagram account publishes with the person's long-lived User token: the IG User
+Media and Media Publish references list "Access Tokens: User", with the condition that "the app
+user whose token is used in the request must be able to perform MANAGE or CREATE_CONTENT tasks
+on the Page connected to the targeted Instagram account"
+(https://developers.facebook.com/docs/instagram-api/reference/ig-user/media). That token lasts
+about 60 days and cannot be refreshed, so the hourly sweep flags the account `expiring` and then
+`needs_reauth` in time (herald.tokens), where a Page token would never end but is not what the
+Instagram publishing endpoints document.
 Graph calls carry `appsecret_proof`, which apps can make Meta require for every server call.
 """
 
@@ -125,7 +133,12 @@ class MetaFlow:
                         display_name=f"@{username}"
                         if username
                         else str(ig.get("name") or ig["id"]),
-                        tokens=tokens,
+                        # The person's User token (module docstring says why not the Page's).
+                        tokens=TokenSet(
+                            access_token=user.access_token,
+                            expires_at=user.expires_at,
+                            scopes=self.scopes,
+                        ),
                         details={
                             "ig_user_id": str(ig["id"]),
                             "username": username,

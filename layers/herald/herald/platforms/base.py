@@ -24,10 +24,22 @@ class ErrorKind(StrEnum):
     TRANSIENT = "transient"  # 5xx, connection refused before sending: safe to retry
     AMBIGUOUS = "ambiguous"  # a timeout after the request may have arrived: reconcile first
     PLATFORM_ERROR = "platform_error"  # anything else the platform refused
+    # Herald no longer speaks the platform's contract (a retired LinkedIn-Version, an upload
+    # flow the platform dropped): every post fails the same way until an operator moves it.
+    PLATFORM_CONTRACT = "platform_contract"
+    CREDITS_EXHAUSTED = "credits_exhausted"  # X pay-per-use credits are used up: buy more
+    REPLY_FORBIDDEN = "reply_forbidden"  # X refuses the app's reply in this conversation
+    SPAM_SUSPECTED = "spam_suspected"  # Meta held the post as suspected spam: a person decides
+    POLICY_BLOCKED = "policy_blocked"  # Meta's temporary policy block: it lifts, try later
 
     @property
     def retryable(self) -> bool:
-        return self in (ErrorKind.TRANSIENT, ErrorKind.RATE_LIMITED)
+        return self in (ErrorKind.TRANSIENT, ErrorKind.RATE_LIMITED, ErrorKind.POLICY_BLOCKED)
+
+    @property
+    def needs_operator(self) -> bool:
+        """Failures no post can fix: the people who run Herald must act (an event says so)."""
+        return self in (ErrorKind.PLATFORM_CONTRACT, ErrorKind.CREDITS_EXHAUSTED)
 
 
 class PlatformError(HeraldError):

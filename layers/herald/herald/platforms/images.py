@@ -168,4 +168,9 @@ def _private(platform: PlatformName, host: str | None) -> PlatformError:
 
 
 def _too_large(platform: PlatformName, limit: int) -> PlatformError:
-    return _invalid(platform, f"image_url is larger than {limit // (1024 * 1024)} MiB")
+    return PlatformError(
+        platform,
+        ErrorKind.INVALID_CONTENT,
+        f"image_url is larger than {limit // (1024 * 1024)} MiB",
+        platform_code="too_large",
+    )

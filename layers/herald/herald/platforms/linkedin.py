@@ -195,6 +195,19 @@ class LinkedInPublisher:
         code = body.get("code") or body.get("serviceErrorCode")
         platform_code = str(code) if code is not None else None
         status = response.status_code
+        if status == 426:
+            # LinkedIn's answer to a sunset or never-released LinkedIn-Version
+            # ({"status": 426, "code": "NONEXISTENT_VERSION", ...}): every call fails the same
+            # way until the setting moves, so no retry and no blame on the post.
+            return PlatformError(
+                "linkedin",
+                ErrorKind.PLATFORM_CONTRACT,
+                f"LinkedIn no longer accepts LinkedIn-Version {self._version} "
+                f"({message or 'version not active'}); set LINKEDIN_VERSION to a current "
+                "version (docs/operating.md)",
+                status=status,
+                platform_code=platform_code or "NONEXISTENT_VERSION",
+            )
         if status == 422 and body.get("code") == "DUPLICATE_POST":
             return PlatformError(
                 "linkedin",

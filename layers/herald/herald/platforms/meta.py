@@ -27,17 +27,27 @@ from herald.platforms.base import (
     Published,
 )
 
-# https://developers.facebook.com/docs/graph-api/overview/rate-limiting: 4 app, 17 user, 32 page,
-# 613 "calls within one hour exceeded", 800xx the business-use-case family (80001 Pages,
-# 80002 Instagram, ...).
+# Graph's codes as https://developers.facebook.com/docs/graph-api/guides/error-handling and
+# https://developers.facebook.com/docs/graph-api/overview/rate-limiting document them: 4 app,
+# 17 user, 32 page, 613 "calls within one hour exceeded", 800xx the business-use-case family
+# (80001 Pages, 80002 Instagram, ...) are throttling: wait and retry.
 _RATE_CODES = frozenset({4, 17, 32, 613})
+_APP_LIMIT = 341  # "Application limit reached": temporary, wait and retry
+_POLICY_BLOCK = 368  # "Temporarily blocked for policies violations": wait and retry
+_DUPLICATE = 506  # "Duplicate Post": change the content, retrying the same cannot help
 _AUTH_CODES = frozenset({102, 190})  # session invalid / token expired or revoked
-# 506 is Graph's "Duplicate status message"; 368 is a policy block, and it is what Meta sends for
-# the same content posted again and again ("You've already posted this"). Either way the person's
-# next step is the same: change the content.
-_DUPLICATE_CODES = frozenset({368, 506})
-_TRANSIENT_CODES = frozenset({1, 2, -1, -2, 9007})  # 9007: the container is not ready yet
+_TRANSIENT_CODES = frozenset({1, 2, -1, -2})
+# Instagram's codes (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/
+# reference/error-codes): 4/2207051 is a publish held as suspected spam, not a rate limit, and
+# Meta asks to be told if it is not spam; 9007/2207027 is a container not ready to publish
+# ("try again 1-2 times in the next 30 seconds to 2 minutes"); 9/2207042 the daily post limit.
+_SPAM_SUBCODE = 2207051
+_NOT_READY_CODE = 9007
 _IG_NOT_READY_SUBCODE = 2207027
+_IG_DAILY_LIMIT = (9, 2207042)
+# 368 names no duration: long enough that a retry is not simply refused again, short enough to
+# fit the worker's redeliveries.
+POLICY_BLOCK_WAIT_SECONDS = 600.0
 
 
 def facebook_url(post_id: str) -> str:
@@ -75,30 +85,41 @@ def graph_error(platform: PlatformName, response: httpx.Response) -> PlatformErr
     error = errors.json_body(response).get("error")
     if not isinstance(error, dict):
         return errors.by_status(platform, response, f"HTTP {response.status_code}")
-    code = int(error.get("code", 0) or 0)
-    subcode = error.get("error_subcode")
+    code = _as_int(error.get("code")) or 0
+    subcode = _as_int(error.get("error_subcode"))
     message = str(error.get("error_user_msg") or error.get("message") or "")
     platform_code = f"{code}/{subcode}" if subcode else str(code)
     status = response.status_code
 
-    def made(kind: ErrorKind, retry_after: float | None = None) -> PlatformError:
+    def made(kind: ErrorKind, retry_after: float | None = None, why: str = "") -> PlatformError:
         return PlatformError(
             platform,
             kind,
-            message,
+            f"{message} ({why})" if why and message else why or message,
             status=status,
             platform_code=platform_code,
             retry_after=retry_after,
         )
 
+    if code == 4 and subcode == _SPAM_SUBCODE:
+        # Checked before the rate codes: the code is 4, but waiting changes nothing.
+        why = "held as suspected spam: not retried; if it is not spam, tell Meta"
+        return made(ErrorKind.SPAM_SUSPECTED, why=why)
     if code in _AUTH_CODES or code == 10 or 200 <= code <= 299:
         # 10 and 2xx are missing permissions: reconnecting with the right scopes is the fix.
         return made(ErrorKind.AUTH_REVOKED)
-    if code in _RATE_CODES or 80000 <= code <= 80099 or (code == 9 and subcode == 2207042):
-        # 9/2207042: Instagram's content-publishing limit was reached.
+    if code in _RATE_CODES or 80000 <= code <= 80099 or (code, subcode) == _IG_DAILY_LIMIT:
         return made(ErrorKind.RATE_LIMITED, _regain_seconds(response))
-    if code in _DUPLICATE_CODES:
+    if code == _APP_LIMIT:
+        return made(ErrorKind.RATE_LIMITED, _regain_seconds(response), "the app's limit")
+    if code == _POLICY_BLOCK:
+        # Not a duplicate: the block lifts by itself, and the same post may then go out.
+        wait = _regain_seconds(response) or POLICY_BLOCK_WAIT_SECONDS
+        return made(ErrorKind.POLICY_BLOCKED, wait, "temporarily blocked by Meta: tried later")
+    if code == _DUPLICATE:
         return made(ErrorKind.DUPLICATE)
+    if code == _NOT_READY_CODE or subcode == _IG_NOT_READY_SUBCODE:
+        return made(ErrorKind.TRANSIENT)
     if code in _TRANSIENT_CODES or error.get("is_transient") is True or status >= 500:
         return made(
             ErrorKind.TRANSIENT, errors.parse_retry_after(response.headers.get("retry-after"))
@@ -108,6 +129,18 @@ def graph_error(platform: PlatformName, response: httpx.Response) -> PlatformErr
     if code == 100 or 36000 <= code <= 36999 or code in (324, 352):
         return made(ErrorKind.INVALID_CONTENT)
     return made(ErrorKind.PLATFORM_ERROR)
+
+
+def _as_int(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+def _not_ready(exc: PlatformError) -> bool:
+    code, _, subcode = (exc.platform_code or "").partition("/")
+    return code == str(_NOT_READY_CODE) or subcode == str(_IG_NOT_READY_SUBCODE)
 
 
 class _Graph:
@@ -320,8 +353,7 @@ class InstagramPublisher:
             except PlatformError as exc:
                 # "Media ID is not available": published too early, even after FINISHED at times.
                 # A container publishes at most once, so asking again cannot post twice.
-                not_ready = exc.platform_code in ("9007", f"9007/{_IG_NOT_READY_SUBCODE}")
-                if not_ready and attempt < self._max_polls - 1:
+                if _not_ready(exc) and attempt < self._max_polls - 1:
                     await self._sleep(self._interval)
                     continue
                 raise

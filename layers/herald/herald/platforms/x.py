@@ -1,14 +1,27 @@
-"""X through API v2: `POST /2/tweets`, threads as a reply chain, images through `/2/media/upload`.
+"""X through API v2: `POST /2/tweets`, threads as a reply chain, media through the v2 upload.
 
 A thread is resumable: each tweet's id is confirmed through `Progress` the moment X answers, and a
 retry starts after the last confirmed one, replying to it, so no tweet is ever posted twice.
+
+Media (https://docs.x.com/x-api/media/quickstart/best-practices, .../upload-media,
+.../media-upload-chunked): a still image of at most 5 MB goes through the one-shot
+`POST /2/media/upload` (multipart `media` and `media_category=tweet_image`; the optional
+`media_type` is left out, its enum has no GIF and X reads the type from the bytes). A GIF goes
+through the chunked flow, `tweet_gif` when it moves (up to 15 MB) so X processes it
+asynchronously: `POST /2/media/upload/initialize` (JSON `media_type`, `total_bytes`,
+`media_category`), `POST /2/media/upload/{id}/append` (multipart `media`, `segment_index` from 0,
+segments of at most 5 MB), `POST /2/media/upload/{id}/finalize`, then, while finalize reports
+`processing_info`, `GET /2/media/upload?command=STATUS&media_id=...` until `succeeded` (the one
+remaining use of `command`). A lost answer during an upload is only a lost upload, never a post:
+it is retried as transient rather than reconciled.
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +37,15 @@ from herald.platforms.base import (
     Progress,
     Published,
 )
+from herald.platforms.image_facts import GIF, describe
 from herald.platforms.images import ImageFetcher
+
+MB = 1024 * 1024
+STILL_IMAGE_MAX = 5 * MB  # tweet_image, one-shot or chunked
+GIF_MAX = 15 * MB  # tweet_gif
+SEGMENT = 4 * MB  # append segments: "at or below 5 MB"
+STATUS_POLLS = 20
+STATUS_WAIT_MAX = 10.0  # seconds between polls, whatever check_after_secs says
 
 _URL = re.compile(r"https?://\S+")
 _SPACE = re.compile(r"\s+")
@@ -51,11 +72,15 @@ class XPublisher:
         api_base: str,
         now: Callable[[], datetime] | None = None,
         images: ImageFetcher | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        status_polls: int = STATUS_POLLS,
     ) -> None:
         self._http = http
         self._images = images or ImageFetcher(http)
         self._base = api_base.rstrip("/")
         self._now = now or (lambda: datetime.now(UTC))
+        self._sleep = sleep
+        self._status_polls = status_polls
 
     @staticmethod
     def _auth(creds: Credentials) -> dict[str, str]:
@@ -82,7 +107,9 @@ class XPublisher:
                 json=body,
             )
             if response.status_code not in (200, 201):
-                raise self.error(response, part=index if len(parts) > 1 else None)
+                raise self.error(
+                    response, part=index if len(parts) > 1 else None, reply="reply" in body
+                )
             tweet_id = errors.json_body(response).get("data", {}).get("id")
             if not tweet_id:
                 raise errors.unexpected("x", response, "data.id")
@@ -92,23 +119,100 @@ class XPublisher:
 
     async def _upload_image(self, creds: Credentials, image_url: str) -> str:
         data, content_type = await self._images.fetch("x", image_url)
-        # The one-shot v2 upload: raw bytes in the multipart `media` field, no INIT/APPEND/FINALIZE
-        # (those are for video and files over 5 MB).
-        response = await errors.send(
-            self._http,
-            "x",
+        facts = describe(data)
+        media_type = facts.format if facts else content_type
+        if media_type == GIF:
+            # Through the chunked flow either way: the one-shot's media_type has no GIF, and
+            # tweet_gif is what makes X process an animation asynchronously.
+            animated = facts is not None and facts.animated
+            category, limit = (
+                ("tweet_gif", GIF_MAX) if animated else ("tweet_image", STILL_IMAGE_MAX)
+            )
+            _check_size("an animated GIF" if animated else "a still image", len(data), limit)
+            return await self._upload_chunked(creds, data, GIF, category)
+        _check_size("a still image", len(data), STILL_IMAGE_MAX)
+        return await self._upload_one_shot(creds, data)
+
+    async def _upload_one_shot(self, creds: Credentials, data: bytes) -> str:
+        response = await self._media_call(
             "POST",
             f"{self._base}/2/media/upload",
             headers=self._auth(creds),
-            data={"media_category": "tweet_image", "media_type": content_type},
-            files={"media": ("image", data, content_type)},
+            data={"media_category": "tweet_image"},
+            files={"media": ("media", data, "application/octet-stream")},
         )
-        if response.status_code not in (200, 201):
+        return _media_id(response)
+
+    async def _upload_chunked(
+        self, creds: Credentials, data: bytes, media_type: str, category: str
+    ) -> str:
+        """initialize, append each segment, finalize, and wait out X's processing."""
+        started = await self._media_call(
+            "POST",
+            f"{self._base}/2/media/upload/initialize",
+            headers=self._auth(creds),
+            json={"media_type": media_type, "total_bytes": len(data), "media_category": category},
+        )
+        media_id = _media_id(started)
+        for index, offset in enumerate(range(0, len(data), SEGMENT)):
+            await self._media_call(
+                "POST",
+                f"{self._base}/2/media/upload/{media_id}/append",
+                headers=self._auth(creds),
+                data={"segment_index": str(index)},
+                files={"media": ("media", data[offset : offset + SEGMENT], media_type)},
+            )
+        finished = await self._media_call(
+            "POST", f"{self._base}/2/media/upload/{media_id}/finalize", headers=self._auth(creds)
+        )
+        await self._wait_processed(creds, media_id, _processing(finished))
+        return media_id
+
+    async def _wait_processed(
+        self, creds: Credentials, media_id: str, info: dict[str, Any] | None
+    ) -> None:
+        """No processing_info: the media is ready. Else poll STATUS until succeeded or failed."""
+        for _ in range(self._status_polls):
+            if info is None or info.get("state") == "succeeded":
+                return
+            if info.get("state") == "failed":
+                problem = info.get("error") or {}
+                why = problem.get("message") or problem.get("name") or "failed"
+                raise PlatformError(
+                    "x", ErrorKind.INVALID_CONTENT, f"X could not process the media: {why}",
+                    platform_code="media_processing_failed",
+                )  # fmt: skip
+            wait = float(info.get("check_after_secs") or 1)
+            await self._sleep(min(max(wait, 0.0), STATUS_WAIT_MAX))
+            status = await self._media_call(
+                "GET",
+                f"{self._base}/2/media/upload",
+                headers=self._auth(creds),
+                params={"command": "STATUS", "media_id": media_id},
+            )
+            info = _processing(status)
+        if info is not None and info.get("state") != "succeeded":
+            # Nothing was posted: a later attempt uploads again.
+            raise PlatformError(
+                "x",
+                ErrorKind.TRANSIENT,
+                "X was still processing the media",
+                platform_code="pending",
+            )
+
+    async def _media_call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = await errors.send(self._http, "x", method, url, **kwargs)
+        except PlatformError as exc:
+            if exc.kind is ErrorKind.AMBIGUOUS:
+                # An upload creates no post: a lost answer here is simply worth another try.
+                raise PlatformError(
+                    "x", ErrorKind.TRANSIENT, f"media upload: {exc.detail}"
+                ) from exc
+            raise
+        if response.status_code not in (200, 201, 202, 204):
             raise self.error(response)
-        media_id = errors.json_body(response).get("data", {}).get("id")
-        if not media_id:
-            raise errors.unexpected("x", response, "data.id for the media")
-        return str(media_id)
+        return response
 
     async def find_recent(
         self, creds: Credentials, content: Content, since: datetime
@@ -148,7 +252,9 @@ class XPublisher:
             return None
         return Published(found[0], tweet_url(creds.details.get("username"), found[0]), tuple(found))
 
-    def error(self, response: httpx.Response, part: int | None = None) -> PlatformError:
+    def error(
+        self, response: httpx.Response, part: int | None = None, *, reply: bool = False
+    ) -> PlatformError:
         """X's problem+json (`title, detail, type, status`) and `errors[]` in the error model."""
         body = errors.json_body(response)
         messages = [
@@ -162,6 +268,32 @@ class XPublisher:
         kind = str(body.get("type", ""))
         problem = kind.rsplit("/", 1)[-1] if kind.startswith("http") else None
         status = response.status_code
+        if status == 402:
+            # Pay-per-use: credits are bought ahead and each request spends them
+            # (https://docs.x.com/x-api/getting-started/pricing); with none left X answers 402
+            # `CreditsDepleted` ("Your enrolled account ... does not have any credits to fulfill
+            # this request."). Nothing goes out until someone buys more, so no retry.
+            return PlatformError(
+                "x",
+                ErrorKind.CREDITS_EXHAUSTED,
+                f"X API credits are used up ({detail or 'payment required'}); buy credits in the "
+                "X developer console, then retry the post",
+                status=402,
+                platform_code=str(body.get("title") or "") or problem or "payment_required",
+            )
+        if status == 403 and reply and "reply" in detail.lower():
+            # Since 2026-02-23 X lets a self-serve app reply only when the author of the post
+            # replied to mentioned or quoted it (https://docs.x.com/changelog; the 403 detail is
+            # "Reply to this conversation is not allowed because you have not been mentioned or
+            # otherwise engaged by the author of the post you are replying to."). Like the
+            # duplicate below, `type` is about:blank and only the text tells it apart.
+            return PlatformError(
+                "x",
+                ErrorKind.REPLY_FORBIDDEN,
+                f"X refused the reply: {detail}",
+                status=403,
+                platform_code="reply_not_allowed",
+            )
         if status == 403 and "duplicate content" in detail.lower():
             # X sends no code for this one: `type` is about:blank and only the text tells it apart
             # from the other 403s (missing scope, suspended app).
@@ -186,3 +318,27 @@ class XPublisher:
         if reset is not None:
             return reset
         return errors.parse_retry_after(headers.get("retry-after"), now)
+
+
+def _check_size(what: str, size: int, limit: int) -> None:
+    if size > limit:
+        raise PlatformError(
+            "x",
+            ErrorKind.INVALID_CONTENT,
+            f"X takes {what} up to {limit // MB} MB; image_url is {size / MB:.2f} MB",
+            platform_code="media_too_large",
+        )
+
+
+def _media_id(response: httpx.Response) -> str:
+    media_id = (errors.json_body(response).get("data") or {}).get("id")
+    if not media_id:
+        raise PlatformError("x", ErrorKind.TRANSIENT, "the media upload answered without an id")
+    return str(media_id)
+
+
+def _processing(response: httpx.Response) -> dict[str, Any] | None:
+    body = errors.json_body(response)
+    data = body.get("data") if isinstance(body.get("data"), dict) else body
+    info = data.get("processing_info") if isinstance(data, dict) else None
+    return info if isinstance(info, dict) else None

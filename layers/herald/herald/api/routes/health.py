@@ -1,4 +1,6 @@
-"""`GET /health`: Redis PING and a cheap DynamoDB read, each with a short timeout."""
+"""`GET /health`: Redis PING and a cheap DynamoDB read, each with a short timeout, and the
+platform API versions Herald speaks with the day each one ends (a warning and a
+PlatformVersionAgeing metric when one is near it; herald.platforms.versions)."""
 
 from __future__ import annotations
 
@@ -45,6 +47,18 @@ async def _dynamodb(container: Container) -> None:
     await run_in_threadpool(container.table.get_item, Key={"pk": "HEALTH", "sk": "HEALTH"})
 
 
+def _versions(container: Container) -> dict[str, Any]:
+    # An ageing version does not make Herald unhealthy today: it is reported, not a 503.
+    from herald.platforms import versions
+    from herald.platforms.version_warnings import announce
+
+    today = container.clock.now().date()
+    s = container.settings
+    found = versions.statuses(s.linkedin_version, s.meta_graph_version, today)
+    announce(found, today, s.service_name)
+    return {status.platform: status.as_dict(today) for status in found}
+
+
 # Limited by address like any public route: each call costs a DynamoDB read. Monitors polling
 # every few seconds stay far below the default ceiling.
 @router.get(
@@ -61,6 +75,7 @@ async def health(container: ContainerDep) -> JSONResponse:
     body: dict[str, Any] = {
         "status": "ok" if not down else "degraded",
         "components": {c.pop("name"): c for c in checks},
+        "platform_versions": _versions(container),
     }
     if down:
         return JSONResponse(

@@ -28,6 +28,7 @@ from herald.clock import isoformat
 from herald.container import Container
 from herald.errors import FieldError, InvalidInput
 from herald.ids import new_id
+from herald.media_checks import instagram_image_problems
 from herald.platforms.base import Content, MediaItem
 from herald.posts import Post, PostStatus, Target
 
@@ -306,6 +307,7 @@ async def publish_now(
         if a is not None and a.platform in allowed
     ]
     problems += content_rules.validate(content, usable, container.settings)
+    problems += await instagram_image_problems(content, usable, container.image_probe, problems)
     if problems:
         raise InvalidInput(f"{len(problems)} problem(s) with this post", problems)
     now = isoformat(container.clock.now())

@@ -12,6 +12,15 @@ or to one bearer token, and can let the first `after` matching calls through. Ki
 - `timeout`: the post is recorded (the request reached the platform) and the answer comes after
   `delay` seconds, past the client's timeout
 - `drop`: the post is recorded and the connection is cut before the answer is complete
+
+And the refusals one platform documents (the `platform` must be named):
+
+- `426` (LinkedIn): the LinkedIn-Version was sunset, `NONEXISTENT_VERSION`
+- `402` (X): pay-per-use credits used up, `CreditsDepleted`
+- `reply_forbidden` (X): the 403 a self-serve app's reply gets where it was not summoned
+- `341` (Meta): application limit reached; `368` (Meta): temporarily blocked for policy
+- `spam` (Meta): Instagram's 4/2207051, the publish held as suspected spam
+- `not_ready` (Meta): Instagram's 9007/2207027, the container not ready to publish
 """
 
 from __future__ import annotations
@@ -28,8 +37,26 @@ import httpx
 from fastapi.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-FaultKind = Literal["429", "500", "401", "duplicate", "timeout", "drop"]
+FaultKind = Literal[
+    "429", "500", "401", "duplicate", "timeout", "drop",
+    "426", "402", "reply_forbidden", "341", "368", "spam", "not_ready",
+]  # fmt: skip
 Surface = Literal["linkedin", "x", "facebook", "instagram", "threads"]
+COMMON_KINDS = frozenset({"429", "500", "401", "duplicate", "timeout", "drop"})
+# The refusals only one platform documents, and the platforms a fault of each may name.
+PLATFORM_KINDS = {
+    "426": {"linkedin"},
+    "402": {"x"},
+    "reply_forbidden": {"x"},
+    "341": {"meta", "facebook", "instagram"},
+    "368": {"meta", "facebook", "instagram"},
+    "spam": {"meta", "instagram"},
+    "not_ready": {"meta", "instagram"},
+}
+REPLY_REFUSED = (
+    "Reply to this conversation is not allowed because you have not been mentioned or otherwise "
+    "engaged by the author of the post you are replying to."
+)
 
 
 @dataclass
@@ -83,6 +110,18 @@ class Faults:
 def refusal(surface: Surface, fault: Fault) -> Response:
     """The answer for a fault that refuses the call (429, 500, 401, duplicate)."""
     reset = math.ceil(time.time() + fault.retry_after)
+    if surface == "linkedin" and fault.kind == "426":
+        sunset = {"status": 426, "code": "NONEXISTENT_VERSION",
+                  "message": "Requested version is not active"}  # fmt: skip
+        return JSONResponse(sunset, status_code=426)
+    if surface == "x" and fault.kind == "402":
+        credits = {
+            "type": "https://api.twitter.com/2/problems/credits", "title": "CreditsDepleted",
+            "detail": "Your enrolled account does not have any credits to fulfill this request.",
+        }  # fmt: skip
+        return JSONResponse(credits, status_code=402, media_type="application/problem+json")
+    if surface == "x" and fault.kind == "reply_forbidden":
+        return reply_refused()
     if surface == "linkedin":
         linkedin = {
             "429": (
@@ -129,8 +168,31 @@ def refusal(surface: Surface, fault: Fault) -> Response:
     return graph_failure(surface, fault)
 
 
+def reply_refused() -> Response:
+    problem = {"title": "Forbidden", "type": "about:blank", "status": 403, "detail": REPLY_REFUSED}
+    return JSONResponse(problem, status_code=403, media_type="application/problem+json")
+
+
+# Graph's documented refusals (https://developers.facebook.com/docs/graph-api/guides/
+# error-handling, .../instagram-graph-api/reference/error-codes): (status, code, subcode, message)
+GRAPH_REFUSALS: dict[str, tuple[int, int, int | None, str]] = {
+    "341": (400, 341, None, "(#341) Application limit reached"),
+    "368": (400, 368, None, "(#368) Temporarily blocked for policies violations"),
+    "spam": (400, 4, 2207051, "We restrict certain activity to protect our community. "
+             "Tell us if you think we made a mistake."),
+    "not_ready": (400, 9007, 2207027, "Media ID is not available"),
+}  # fmt: skip
+
+
 def graph_failure(surface: Surface, fault: Fault) -> Response:
     headers: dict[str, str] = {}
+    if fault.kind in GRAPH_REFUSALS:
+        status, code, subcode, text = GRAPH_REFUSALS[fault.kind]
+        error: dict[str, Any] = {"message": text, "type": "OAuthException", "code": code,
+                                 "fbtrace_id": "Sandbox"}  # fmt: skip
+        if subcode is not None:
+            error["error_subcode"] = subcode
+        return JSONResponse({"error": error}, status_code=status)
     if fault.kind == "429" and surface == "threads":
         # Threads counts calls per app and user (4800 x impressions a day): Graph's code 4 with
         # the app-usage header.
@@ -163,8 +225,8 @@ def graph_failure(surface: Surface, fault: Fault) -> Response:
         message = "Error validating access token: The session has been invalidated."
     else:
         code, status, message = 506, 400, "(#506) Duplicate status message"
-    error = {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "Sandbox"}
-    return JSONResponse({"error": error}, status_code=status, headers=headers)
+    body = {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "Sandbox"}
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
 
 
 class DroppedResponse(Response):
@@ -196,8 +258,11 @@ async def after_recording(fault: Fault, answer: Response) -> Response:
 
 def parse_fault(payload: MutableMapping[str, Any]) -> Fault:
     kind = str(payload.get("kind", ""))
-    if kind not in ("429", "500", "401", "duplicate", "timeout", "drop"):
+    if kind not in COMMON_KINDS and kind not in PLATFORM_KINDS:
         raise ValueError(f"unknown fault kind {kind!r}")
+    if kind in PLATFORM_KINDS and payload.get("platform") not in PLATFORM_KINDS[kind]:
+        names = ", ".join(sorted(PLATFORM_KINDS[kind]))
+        raise ValueError(f"a {kind} fault is for {names}: name it as the platform")
     count = payload.get("count", 1)
     return Fault(
         kind=kind,  # type: ignore[arg-type]

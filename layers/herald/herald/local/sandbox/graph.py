@@ -3,7 +3,11 @@
 Instagram behaves as documented: a container answers `IN_PROGRESS` for
 `Publishing.ig_processing_polls` status reads before `FINISHED`, `media_publish` before then is
 refused with 9007/2207027, and `content_publishing_limit` counts the account's posts in the last
-24 hours against `Publishing.ig_quota_total`.
+24 hours against `Publishing.ig_quota_total`. Creating a container reads the image as Meta's
+servers would and refuses what the IG User Media reference does not take: larger than 8 MiB
+(36000/2207004, documented), not a JPEG, or an aspect ratio outside 4:5 to 1.91:1. For those two
+the error-codes page in hand gives no code; the sandbox answers in the same 36000 family
+(36001/2207005 and 36003/2207009), which Herald reads as invalid content whatever the subcode.
 """
 
 from __future__ import annotations
@@ -11,12 +15,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
+import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.convertors import Convertor, register_url_convertor
 
+from herald.local.sandbox.images import image_for
 from herald.local.sandbox.records import (
     answer,
     bearer,
@@ -26,8 +32,10 @@ from herald.local.sandbox.records import (
     publishing,
     sandbox,
 )
+from herald.platforms.image_facts import JPEG, describe
 
 CONTAINER_BASE = 17_990_000_000_000_000
+IG_IMAGE_MAX = 8 * 1024 * 1024
 MEDIA_BASE = 17_950_000_000_000_000
 
 
@@ -209,6 +217,12 @@ async def instagram_container(version: str, ig_id: str, request: Request) -> Res
         return invalid_token()
     if not given.get("image_url", "").startswith(("http://", "https://")):
         return graph_error("The media could not be fetched from this URI", 9004, subcode=2207052)
+    data = await fetch_image(given["image_url"])
+    if data is None:
+        return graph_error("The media could not be fetched from this URI", 9004, subcode=2207052)
+    refused = image_refusal(data)
+    if refused is not None:
+        return refused
     container = str(CONTAINER_BASE + publishing(request).next_id())
     publishing(request).containers[container] = {
         "ig": ig_id,
@@ -218,6 +232,38 @@ async def instagram_container(version: str, ig_id: str, request: Request) -> Res
         "media_id": None,
     }
     return JSONResponse({"id": container})
+
+
+async def fetch_image(url: str) -> bytes | None:
+    """The image as Meta's servers would download it. The sandbox's own images are made here
+    rather than fetched, so in-process tests need no socket."""
+    parsed = urlsplit(url)
+    if parsed.path.startswith("/_sandbox/images/"):
+        name = parsed.path.rsplit("/", 1)[-1]
+        return image_for(name, dict(parse_qsl(parsed.query)))[0]
+    try:
+        async with httpx.AsyncClient(timeout=5.0, follow_redirects=True) as client:
+            response = await client.get(url)
+    except httpx.HTTPError:
+        return None
+    return response.content if response.status_code == 200 else None
+
+
+def image_refusal(data: bytes) -> JSONResponse | None:
+    if len(data) > IG_IMAGE_MAX:
+        return graph_error("The image size is too large.", 36000, subcode=2207004)
+    facts = describe(data)
+    if facts is None or facts.format != JPEG:
+        return graph_error("The image format is not supported.", 36001, subcode=2207005)
+    ratio = facts.ratio
+    if ratio is not None and not 4 / 5 <= ratio <= 1.91:
+        return graph_error(
+            f"The submitted image with aspect ratio ('{facts.width}/{facts.height}') cannot be "
+            "published. Please submit an image with a valid aspect ratio.",
+            36003,
+            subcode=2207009,
+        )
+    return None
 
 
 @router.get("/{version:sandbox_graph_version}/{ig_id}/media")

@@ -12,20 +12,18 @@ URLs to t.co when read back, and both refuse duplicates.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import html
 import re
-from datetime import datetime
-from email.parser import BytesParser
-from email.policy import HTTP
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from herald.local.sandbox import graph
-from herald.local.sandbox.faults import parse_fault
+from herald.local.sandbox import graph, x_media
+from herald.local.sandbox.faults import parse_fault, reply_refused
+from herald.local.sandbox.images import image_for
 from herald.local.sandbox.records import (
     answer,
     bearer,
@@ -37,14 +35,11 @@ from herald.local.sandbox.records import (
     sandbox,
 )
 from herald.local.sandbox.state import Token
+from herald.platforms.versions import linkedin_version_active
 
 router = APIRouter()
 router.include_router(graph.router)
-
-# A 1x1 transparent PNG, served as the image a test post can reference.
-PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
-)
+router.include_router(x_media.router)
 
 
 # --- LinkedIn ------------------------------------------------------------------------------
@@ -92,19 +87,34 @@ def linkedin_token(request: Request) -> Token | None:
     return sandbox(request).token_owner("linkedin", bearer(request))
 
 
-@router.post("/rest/posts")
-async def linkedin_post(request: Request) -> Response:
-    state, token = sandbox(request), linkedin_token(request)
-    state.calls["linkedin.posts"] += 1
-    if token is None:
-        return linkedin_error(401, "Invalid access token", serviceErrorCode=65600)
-    if not request.headers.get("linkedin-version"):
+def linkedin_version_refused(request: Request) -> Response | None:
+    """LinkedIn's answer when the LinkedIn-Version header is missing, or names a version that
+    was sunset or never released (herald.platforms.versions dates them)."""
+    version = request.headers.get("linkedin-version", "")
+    if not version:
         return linkedin_error(
             400,
             "A version must be present. Please specify a version by "
             "adding the LinkedIn-Version header.",
             code="VERSION_MISSING",
         )
+    today = datetime.fromtimestamp(sandbox(request).now(), UTC).date()
+    if not linkedin_version_active(version, today):
+        return linkedin_error(
+            426, f"Requested version {version} is not active", code="NONEXISTENT_VERSION"
+        )
+    return None
+
+
+@router.post("/rest/posts")
+async def linkedin_post(request: Request) -> Response:
+    state, token = sandbox(request), linkedin_token(request)
+    state.calls["linkedin.posts"] += 1
+    if token is None:
+        return linkedin_error(401, "Invalid access token", serviceErrorCode=65600)
+    refused = linkedin_version_refused(request)
+    if refused is not None:
+        return refused
     body = await request.json()
     missing = [
         k
@@ -151,6 +161,9 @@ async def linkedin_posts_by_author(request: Request) -> Response:
     state = sandbox(request)
     if linkedin_token(request) is None:
         return linkedin_error(401, "Invalid access token", serviceErrorCode=65600)
+    refused = linkedin_version_refused(request)
+    if refused is not None:
+        return refused
     if request.query_params.get("q") != "author":
         return linkedin_error(400, "only the author finder is supported here")
     author = request.query_params.get("author", "")
@@ -178,6 +191,9 @@ async def linkedin_posts_by_author(request: Request) -> Response:
 async def linkedin_initialize_upload(request: Request) -> Response:
     if linkedin_token(request) is None:
         return linkedin_error(401, "Invalid access token", serviceErrorCode=65600)
+    refused = linkedin_version_refused(request)
+    if refused is not None:
+        return refused
     if request.query_params.get("action") != "initializeUpload":
         return linkedin_error(400, "action=initializeUpload is required")
     owner = (await request.json()).get("initializeUploadRequest", {}).get("owner")
@@ -241,7 +257,7 @@ def as_read_back(text: str, has_media: bool) -> str:
 
 @router.post("/2/tweets")
 async def x_tweet(request: Request) -> Response:
-    from herald.content_rules import tweet_weight
+    from herald.content_rules import invalid_tweet_characters, tweet_weight
 
     state, user = sandbox(request), x_user(request)
     state.calls["x.tweets"] += 1
@@ -255,13 +271,19 @@ async def x_tweet(request: Request) -> Response:
         return x_invalid("text or media is required")
     if tweet_weight(text) > 280:
         return x_invalid("Your Tweet text is too long.")
+    if invalid_tweet_characters(text):
+        return x_invalid("Your Tweet text contains an invalid character.")
     if reply_to and reply_to not in state.posts:
         return x_invalid(f"in_reply_to_tweet_id {reply_to} does not exist")
-    if any(m not in publishing(request).uploads for m in media_ids):
-        return x_invalid("media_ids must be uploaded first")
+    if any(not x_media.ready(request, m) for m in media_ids):
+        return x_invalid("media_ids must be uploaded and processed first")
     fault, refused = await faulted(request, "x", user.user_id, bearer(request))
     if refused is not None:
         return refused
+    if reply_to and state.posts[reply_to]["account"] != user.user_id:
+        # Since 2026-02-23 a self-serve app may reply only where the author summoned it; the
+        # sandbox's authors never do, and a thread's replies to its own tweets stay allowed.
+        return reply_refused()
     mine = posts_of(state, "x", user.user_id)
     if publishing(request).detect_duplicates and text and any(p["text"] == text for p in mine):
         return x_problem(
@@ -284,41 +306,6 @@ async def x_tweet(request: Request) -> Response:
         },
     )
     return await answer(fault, JSONResponse({"data": {"id": tweet_id, "text": text}}, 201))
-
-
-@router.post("/2/media/upload")
-async def x_media_upload(request: Request) -> Response:
-    if x_user(request) is None:
-        return x_problem(401, "Unauthorized", "Unauthorized")
-    content_type = request.headers.get("content-type", "")
-    if not content_type.startswith("multipart/form-data"):
-        return x_invalid("the one-shot upload takes multipart/form-data")
-    raw = f"Content-Type: {content_type}\r\n\r\n".encode() + await request.body()
-    message = BytesParser(policy=HTTP).parsebytes(raw)
-    fields = {
-        part.get_param("name", header="content-disposition"): part.get_payload(decode=True)
-        for part in message.iter_parts()
-    }
-    media = fields.get("media")
-    if not isinstance(media, bytes) or not media:
-        return x_invalid("media is required")
-    raw_category = fields.get("media_category")
-    category = raw_category.decode() if isinstance(raw_category, bytes) else ""
-    if category not in ("tweet_image", "tweet_gif", "tweet_video", "dm_image", "subtitles"):
-        return x_invalid("media_category is required")
-    media_id = str(1_880_000_000_000_000_000 + publishing(request).next_id())
-    publishing(request).uploads[media_id] = {"bytes": len(media), "category": category}
-    return JSONResponse(
-        {
-            "data": {
-                "id": media_id,
-                "media_key": f"3_{media_id}",
-                "size": len(media),
-                "expires_after_secs": 86400,
-                "image": {"image_type": "image/png", "w": 1, "h": 1},
-            }
-        }
-    )
 
 
 @router.get("/2/users/{user_id}/tweets")
@@ -367,12 +354,13 @@ async def forget_posts(request: Request) -> Response:
 
 @router.post("/_sandbox/config")
 async def configure(request: Request) -> Response:
-    """`{"detect_duplicates": false, "ig_processing_polls": 2, "ig_quota_total": 25}`, any of."""
+    """`{"detect_duplicates": false, "ig_processing_polls": 2, "ig_quota_total": 25,
+    "x_processing_polls": 3}`, any of."""
     given = await request.json()
     config = publishing(request)
     if "detect_duplicates" in given:
         config.detect_duplicates = bool(given["detect_duplicates"])
-    for name in ("ig_processing_polls", "ig_quota_total"):
+    for name in ("ig_processing_polls", "ig_quota_total", "x_processing_polls"):
         if name in given:
             setattr(config, name, int(given[name]))
     return JSONResponse(
@@ -380,6 +368,7 @@ async def configure(request: Request) -> Response:
             "detect_duplicates": config.detect_duplicates,
             "ig_processing_polls": config.ig_processing_polls,
             "ig_quota_total": config.ig_quota_total,
+            "x_processing_polls": config.x_processing_polls,
         }
     )
 
@@ -401,5 +390,8 @@ async def clear_faults(request: Request) -> Response:
 
 
 @router.get("/_sandbox/images/{name}")
-async def test_image(name: str) -> Response:
-    return Response(PNG, media_type="image/png")
+async def test_image(name: str, request: Request) -> Response:
+    """Real images to post (herald.local.sandbox.images): `.jpg` a JPEG of `?w=&h=` (1080x1080
+    by default, `?pad=` bytes longer), `.gif` a GIF of `?frames=`, anything else a 1x1 PNG."""
+    data, media_type = image_for(name, dict(request.query_params))
+    return Response(data, media_type=media_type)

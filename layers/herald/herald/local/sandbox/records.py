@@ -26,6 +26,7 @@ class Publishing:
     detect_duplicates: bool = True
     ig_processing_polls: int = 0  # status polls a container answers IN_PROGRESS before FINISHED
     ig_quota_total: int = 100
+    x_processing_polls: int = 1  # STATUS reads an X GIF or video answers in_progress
 
     def next_id(self) -> int:
         return next(self.ids)
