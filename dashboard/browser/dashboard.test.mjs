@@ -1,7 +1,7 @@
 // The dashboard in headless Chromium against a running local stack with the platform sandbox.
 //
 // HERALD_URL        the API (it serves the dashboard at /app), e.g. http://127.0.0.1:8000
-// HERALD_API_KEY    a business's key (its accounts are connected by these tests)
+// HERALD_API_KEY    a business's key (its X, LinkedIn and Threads accounts are connected here)
 // HERALD_PERF_KEY   another business's key, for the 500-post calendar (optional)
 // SANDBOX_URL       the sandbox, e.g. http://127.0.0.1:8700
 // CHROMIUM          the browser (default /usr/bin/chromium)
@@ -326,6 +326,42 @@ test('a post refused by the platform shows the reason', async () => {
   assert.equal(await page.locator('textarea[name=text]').inputValue(), `This one is refused (${stamp})`)
   await shoot('compose-failed')
   await dismissToasts()
+})
+
+test('connecting Threads shows its posts left today, and a thread goes out as a chain', async () => {
+  await tab('Accounts')
+  await page.getByRole('button', { name: 'Connect Threads' }).click()
+  await page.waitForURL(/\/app\/#accounts$/)
+  await page.locator('.account .p-threads').first().waitFor()
+  const accounts = (await api('GET', '/accounts')).body.accounts
+  state.threads = accounts.find((a) => a.platform === 'threads').account_id
+  const card = page.locator(`[data-account="${state.threads}"]`)
+  await card.getByText(/\d+ of 250 posts left today/).waitFor()
+  await dismissToasts()
+  await shoot('accounts-threads')
+
+  await tab('Compose')
+  await page.locator(`input[name=target][value="${state.x}"]`).uncheck()
+  await page.locator(`input[name=target][value="${state.threads}"]`).check()
+  await page.getByLabel(/Thread on X and Threads/).check()
+  await page.locator('textarea[name=tweet-0]').fill(`How we bake 🍞 (${stamp})`)
+  await page.getByRole('button', { name: 'Add tweet' }).click()
+  await page.locator('textarea[name=tweet-1]').fill('1. The starter')
+  assert.match(await page.locator('[data-counter="Threads 1/2"]').innerText(), /\/ 500/)
+  await page.getByRole('button', { name: 'Publish now' }).click()
+  const link = page.locator(`[data-outcome="${state.threads}"]`).getByRole('link', { name: /view post/ })
+  await link.waitFor()
+  assert.match(await link.getAttribute('href'), /^https:\/\/www\.threads\.com\/@.+\/post\//)
+  const listed = await fetch(`${SANDBOX}/_sandbox/posts?platform=threads`).then((r) => r.json())
+  const mine = listed.posts.filter((p) => p.text.includes(stamp) || p.text === '1. The starter')
+  const root = mine.find((p) => p.reply_to === null)
+  assert.ok(mine.some((p) => p.reply_to === root.id), 'the second post replies to the first')
+  await shoot('compose-threads')
+  await dismissToasts()
+
+  await page.getByLabel(/Thread on X and Threads/).uncheck()
+  await page.locator(`input[name=target][value="${state.threads}"]`).uncheck()
+  await page.locator(`input[name=target][value="${state.x}"]`).check()
 })
 
 test('scheduling in a chosen zone stores that wall time', async () => {

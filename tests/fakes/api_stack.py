@@ -18,7 +18,7 @@ from herald.container import Container
 from tests.fakes.oauth import connect
 
 API = "http://herald.test"
-PROVIDERS = ("linkedin", "x", "meta")
+PROVIDERS = ("linkedin", "x", "meta", "threads")
 
 
 @dataclass

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from herald.accounts import Account, AccountStatus, Credentials, PlatformName
+from herald.accounts import PLATFORMS, Account, AccountStatus, Credentials, PlatformName
 from herald.clock import isoformat
 from herald.container import Container
 from herald.ids import new_id
@@ -61,9 +61,7 @@ def transient(platform: PlatformName = "linkedin") -> PlatformError:
 
 
 def install_publishers(container: Container) -> dict[str, FakePublisher]:
-    fakes: dict[str, FakePublisher] = {
-        p: FakePublisher(p) for p in ("linkedin", "x", "facebook", "instagram")
-    }
+    fakes: dict[str, FakePublisher] = {p: FakePublisher(p) for p in PLATFORMS}
     container.__dict__["publishers"] = fakes
     return fakes
 

@@ -27,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from herald import aio
+from herald.accounts import PLATFORMS
 from herald.api.app import create_app
 from herald.clock import FrozenClock
 from herald.container import Container
@@ -96,7 +97,7 @@ def _aim_at_real_ids(case: Any, tenant: Tenant) -> None:
             case.path_parameters[name] = real[name]
     body = case.body
     if isinstance(body, dict) and isinstance(body.get("account_ids"), list):
-        platforms = [p for p in ("linkedin", "x", "facebook", "instagram") if p in tenant.accounts]
+        platforms = [p for p in PLATFORMS if p in tenant.accounts]
         body["account_ids"] = [
             tenant.accounts[platforms[i % len(platforms)]] if _even(v) else v
             for i, v in enumerate(body["account_ids"])

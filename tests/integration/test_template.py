@@ -93,6 +93,7 @@ def test_platform_secrets_are_created_as_placeholders_under_the_platform_prefix(
         ("LinkedInClientSecret", "linkedin"),
         ("XClientSecret", "x"),
         ("MetaClientSecret", "meta"),
+        ("ThreadsClientSecret", "threads"),
     ):
         name = resources.secret_names[logical]
         value = json.loads(secrets.get_secret_value(SecretId=name)["SecretString"])

@@ -55,7 +55,7 @@ def _example_body(spec: dict[str, Any], operation: dict[str, Any]) -> dict[str, 
 
 
 def _platform_named(example_id: str) -> str:
-    for platform in ("linkedin", "facebook", "instagram"):
+    for platform in ("linkedin", "facebook", "instagram", "threads"):
         if platform in example_id:
             return platform
     return "x"

@@ -266,7 +266,7 @@ def test_a_thread_for_no_x_account_says_to_send_text_or_an_x_account(settings: S
 
     thread = [p for p in problems if p.field == "thread"]
     assert [p.code for p in thread] == ["thread_needs_x"]
-    assert "only X publishes a thread" in thread[0].message
+    assert "only X and Threads publish a thread" in thread[0].message
     assert "linkedin and facebook" in thread[0].message
     assert "send the post as `text`" in thread[0].message
 
@@ -280,3 +280,19 @@ def test_a_target_without_text_beside_a_thread_is_told_it_takes_text_not_the_thr
 
     assert fields(problems) == [("acc_li.text", "empty")]
     assert "linkedin publishes `text`, not `thread`" in problems[0].message
+
+
+def test_a_thread_for_threads_accounts_alone_is_a_chain_not_a_refusal(settings: Settings) -> None:
+    content = Content(thread=("1/2 Our story", "2/2 The end"))
+
+    assert validate(content, [("acc_th", "threads")], settings) == []
+
+
+def test_text_beside_a_thread_that_only_x_and_threads_receive_is_refused(
+    settings: Settings,
+) -> None:
+    content = Content(text="never published", thread=("1/2 Our story", "2/2 The end"))
+
+    problems = validate(content, [("acc_x", "x"), ("acc_th", "threads")], settings)
+
+    assert fields(problems) == [("text", "text_unused")]

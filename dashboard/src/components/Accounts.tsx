@@ -3,12 +3,14 @@ import { api } from '../lib/api'
 import type { Account, OAuthPlatform } from '../lib/api'
 import type { Go } from '../lib/nav'
 import { accountMessage, platformName } from '../lib/plain'
+import { ThreadsLimit } from './ThreadsLimit'
 import { useToasts } from './Toasts'
 
 const CONNECT: { platform: OAuthPlatform; label: string }[] = [
   { platform: 'linkedin', label: 'LinkedIn' },
   { platform: 'x', label: 'X' },
   { platform: 'meta', label: 'Facebook & Instagram' },
+  { platform: 'threads', label: 'Threads' },
 ]
 
 function oauthPlatform(platform: Account['platform']): OAuthPlatform {
@@ -96,6 +98,9 @@ export function Accounts({
                   </>
                 ) : (
                   <span className="status good">Connected</span>
+                )}
+                {a.platform === 'threads' && a.status !== 'needs_reauth' && (
+                  <ThreadsLimit accountId={a.account_id} />
                 )}
                 <button className="link" onClick={() => disconnect(a)}>
                   Disconnect

@@ -98,7 +98,7 @@ export function Compose({
       account_ids: targets.map((a) => a.account_id),
       text: texts.join('\n\n'),
     }
-    if (thread && platforms.includes('x')) b.thread = parts
+    if (thread && (platforms.includes('x') || platforms.includes('threads'))) b.thread = parts
     if (imageUrl.trim()) b.image_url = imageUrl.trim()
     return b
   }
@@ -208,7 +208,7 @@ export function Compose({
                 if (!e.target.checked) setParts([parts[0]])
               }}
             />
-            Thread on X (one box per tweet; other platforms get the tweets joined)
+            Thread on X and Threads (one box per post; other platforms get them joined)
           </label>
 
           {(thread ? parts : [parts[0]]).map((p, i) => (
@@ -302,7 +302,7 @@ export function Compose({
           {platforms.map((p) => (
             <div key={p} className={`preview card p-${p}`} data-preview={p}>
               <div className={`badge p-${p}`}>{platformName(p)}</div>
-              {(p === 'x' && thread ? parts : [texts.join('\n\n')]).map((t, i) => (
+              {((p === 'x' || p === 'threads') && thread ? parts : [texts.join('\n\n')]).map((t, i) => (
                 <p key={i} className="preview-text">
                   {t || <span className="muted">(empty)</span>}
                 </p>

@@ -13,7 +13,7 @@ export function setKey(key: string | null): void {
 
 // The OAuth providers the API connects through (`/oauth/{platform}/...`); a Meta login connects
 // Facebook Pages and their Instagram accounts.
-export const OAUTH_PLATFORMS = ['linkedin', 'x', 'meta'] as const
+export const OAUTH_PLATFORMS = ['linkedin', 'x', 'meta', 'threads'] as const
 export type OAuthPlatform = (typeof OAUTH_PLATFORMS)[number]
 
 export function isOAuthPlatform(value: unknown): value is OAuthPlatform {
@@ -42,10 +42,24 @@ export function path(strings: TemplateStringsArray, ...values: string[]): string
 
 export interface Account {
   account_id: string
-  platform: 'linkedin' | 'x' | 'facebook' | 'instagram'
+  platform: 'linkedin' | 'x' | 'facebook' | 'instagram' | 'threads'
   display_name: string
   status: string
   status_reason: string | null
+}
+
+export interface Quota {
+  used: number
+  total: number
+  left: number
+  window_seconds: number
+  frees_at: string | null
+}
+
+/** A Threads account's posts and replies left in the moving 24 hours. */
+export interface PublishingLimit {
+  posts: Quota
+  replies: Quota | null
 }
 
 export interface TargetOut {
@@ -133,6 +147,8 @@ export const api = {
       { confirmation },
     ),
   disconnect: async (id: string) => request('DELETE', path`/accounts/${id}`),
+  publishingLimit: async (id: string) =>
+    request<PublishingLimit>('GET', path`/accounts/${id}/publishing-limit`),
   publish: async (body: Record<string, unknown>) =>
     request<PostOut>('POST', '/publish/multi', body, true),
   post: async (id: string) => request<PostOut>('GET', path`/posts/${id}`),

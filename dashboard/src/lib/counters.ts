@@ -1,15 +1,17 @@
 // Each platform's own way of counting, mirroring the API's content rules so the person sees
 // the same verdict before sending that the API would give after.
 
-export type Platform = 'linkedin' | 'x' | 'facebook' | 'instagram'
+export type Platform = 'linkedin' | 'x' | 'facebook' | 'instagram' | 'threads'
 
 export const LIMITS: Record<Platform, number> = {
   x: 280,
   linkedin: 3000,
   facebook: 63206,
   instagram: 2200,
+  threads: 500,
 }
 export const INSTAGRAM_HASHTAG_LIMIT = 5
+export const THREADS_LINK_LIMIT = 5
 export const X_URL_WEIGHT = 23
 
 // twitter-text v3: these code point ranges weigh 1, everything else 2 (scale 100 -> 1).
@@ -76,6 +78,42 @@ export function codePointLength(text: string): number {
   return n
 }
 
+// The code points Threads counts as their UTF-8 bytes: pictographs, symbols, dingbats, and the
+// joiners, selectors, keycaps and tags of emoji sequences (herald/content_rules.py, the same).
+function isEmojiCodePoint(cp: number): boolean {
+  return (
+    (cp >= 0x1f000 && cp <= 0x1faff) ||
+    (cp >= 0x2600 && cp <= 0x27bf) ||
+    (cp >= 0x2300 && cp <= 0x23ff) ||
+    (cp >= 0x2b00 && cp <= 0x2bff) ||
+    (cp >= 0xe0020 && cp <= 0xe007f) ||
+    cp === 0x200d ||
+    cp === 0xfe0f ||
+    cp === 0x20e3
+  )
+}
+
+function utf8Bytes(cp: number): number {
+  return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4
+}
+
+/** Threads' length: a character each, an emoji's code points as their UTF-8 bytes. */
+export function threadsLength(text: string): number {
+  let n = 0
+  for (const ch of text) {
+    const cp = ch.codePointAt(0) ?? 0
+    n += isEmojiCodePoint(cp) ? utf8Bytes(cp) : 1
+  }
+  return n
+}
+
+/** Distinct links as Threads counts them (each URL in the text once). */
+export function threadsLinks(text: string): number {
+  const found = new Set<string>()
+  for (const m of text.matchAll(/https?:\/\/[^\s]+/giu)) found.add(m[0].replace(/[.,;:!?)]+$/u, ''))
+  return found.size
+}
+
 export function countHashtags(text: string): number {
   return [...text.matchAll(/(?<![\p{L}\p{N}_&#])#[\p{L}\p{N}_]+/gu)].length
 }
@@ -110,6 +148,24 @@ export function countFor(
       }
     })
   }
+  if (platform === 'threads') {
+    return parts.map((part, i) => {
+      const used = threadsLength(part)
+      const notes: string[] = []
+      if (!part.trim() && !(i === 0 && imageUrl)) notes.push('the post is empty')
+      const links = threadsLinks(part)
+      if (links > THREADS_LINK_LIMIT)
+        notes.push(`${links} links; Threads allows ${THREADS_LINK_LIMIT} per post`)
+      return {
+        platform,
+        used,
+        limit: LIMITS.threads,
+        over: used > LIMITS.threads,
+        label: parts.length > 1 ? `Threads ${i + 1}/${parts.length}` : 'Threads',
+        notes,
+      }
+    })
+  }
   const text = parts.join('\n\n')
   const used = platform === 'linkedin' ? utf16Length(text) : codePointLength(text)
   const notes: string[] = []
@@ -126,6 +182,7 @@ export function countFor(
     linkedin: 'LinkedIn',
     facebook: 'Facebook',
     instagram: 'Instagram',
+    threads: 'Threads',
   }
   return [
     {

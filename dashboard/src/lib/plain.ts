@@ -10,6 +10,7 @@ export const PLATFORM_NAMES: Record<string, string> = {
   x: 'X',
   facebook: 'Facebook',
   instagram: 'Instagram',
+  threads: 'Threads',
   meta: 'Facebook & Instagram',
 }
 

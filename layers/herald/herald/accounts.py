@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
-PlatformName = Literal["linkedin", "x", "facebook", "instagram"]
-PLATFORMS: tuple[PlatformName, ...] = ("linkedin", "x", "facebook", "instagram")
+PlatformName = Literal["linkedin", "x", "facebook", "instagram", "threads"]
+PLATFORMS: tuple[PlatformName, ...] = ("linkedin", "x", "facebook", "instagram", "threads")
 
 
 class AccountStatus(StrEnum):
@@ -27,7 +27,7 @@ class Account:
     account_id: str
     business_id: str
     platform: PlatformName
-    external_id: str  # LinkedIn person/org URN, X user id, Facebook Page id, IG user id
+    external_id: str  # LinkedIn person/org URN, X user id, Page id, IG user id, Threads user id
     display_name: str
     status: AccountStatus
     scopes: tuple[str, ...] = ()

@@ -26,7 +26,7 @@ from typing import Any
 
 from herald.accounts import PlatformName
 from herald.errors import Conflict
-from herald.platforms.base import Content
+from herald.platforms.base import Content, MediaItem
 
 
 class PostStatus(StrEnum):
@@ -97,7 +97,7 @@ class Target:
     attempts: int = 0
     platform_post_id: str | None = None
     url: str | None = None
-    part_ids: tuple[str, ...] = ()  # tweets of a thread already out, in order
+    part_ids: tuple[str, ...] = ()  # parts of a thread (X, Threads) already out, in order
     last_error: str | None = None
     error_kind: str | None = None
     claimed_at: str | None = None
@@ -195,6 +195,8 @@ def content_to_item(content: Content) -> dict[str, Any]:
         item["image_url"] = content.image_url
     if content.link:
         item["link"] = content.link
+    if content.media:
+        item["media"] = [{"url": m.url, "kind": m.kind} for m in content.media]
     return item
 
 
@@ -204,4 +206,5 @@ def content_from_item(item: dict[str, Any]) -> Content:
         thread=tuple(item.get("thread", ())),
         image_url=item.get("image_url"),
         link=item.get("link"),
+        media=tuple(MediaItem(m["url"], m.get("kind", "image")) for m in item.get("media", ())),
     )

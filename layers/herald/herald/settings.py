@@ -13,13 +13,14 @@ from urllib.parse import quote
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-Platform = Literal["linkedin", "x", "facebook", "instagram"]
+Platform = Literal["linkedin", "x", "facebook", "instagram", "threads"]
 
 _PLACEHOLDERS = {"", "changeme", "change-me", "secret", "dev", "local"}
 SANDBOX_CLIENTS = {
     "linkedin": ("sandbox-linkedin-client", "sandbox-linkedin-secret"),
     "x": ("sandbox-x-client", "sandbox-x-secret"),
     "meta": ("100000000000042", "sandbox-meta-app-secret"),
+    "threads": ("990000000000042", "sandbox-threads-app-secret"),
 }
 
 
@@ -68,6 +69,9 @@ class Settings(BaseSettings):
     x_client_secret: SecretStr | None = None
     meta_client_id: str = ""
     meta_client_secret: SecretStr | None = None
+    # The Threads app id and secret (App settings > Basic > Threads App ID), not the Meta app's.
+    threads_client_id: str = ""
+    threads_client_secret: SecretStr | None = None
 
     # --- platforms ---------------------------------------------------------------------
     linkedin_auth_base: str = "https://www.linkedin.com"
@@ -83,6 +87,11 @@ class Settings(BaseSettings):
     meta_graph_base: str = "https://graph.facebook.com"
     # Graph v27.0 was released on 2026-11-04; each version works until two years after the next.
     meta_graph_version: str = Field("v27.0", pattern=r"^v\d+\.\d+$")
+    # https://developers.facebook.com/documentation/threads/get-started/get-access-tokens-and-permissions
+    # (the Authorization Window is on threads.com; the API answers on graph.threads.net and .com)
+    threads_auth_base: str = "https://threads.com"
+    threads_graph_base: str = "https://graph.threads.net"
+    threads_graph_version: str = "v1.0"
     platform_timeout_seconds: float = 10.0
     # LinkedIn and X take an image's bytes, which Herald fetches from the post's image_url.
     image_max_bytes: int = 15 * 1024 * 1024
@@ -104,6 +113,8 @@ class Settings(BaseSettings):
         "pages_show_list,pages_read_engagement,pages_manage_posts,business_management,"
         "instagram_basic,instagram_content_publish"
     )
+    # threads_manage_replies is what a thread's replies are published with.
+    threads_scopes: str = "threads_basic,threads_content_publish,threads_manage_replies"
     # A LinkedIn token with no refresh token is flagged `expiring` this long before it ends.
     linkedin_expiry_notice_days: int = 7
     cors_origins: list[str] = Field(default_factory=list)
@@ -165,7 +176,7 @@ class Settings(BaseSettings):
         # are meaningless to the real platforms and never filled in for production.
         if self.environment == "production":
             return self
-        for provider in ("linkedin", "x", "meta"):
+        for provider in ("linkedin", "x", "meta", "threads"):
             if not getattr(self, f"{provider}_client_id"):
                 setattr(self, f"{provider}_client_id", SANDBOX_CLIENTS[provider][0])
                 setattr(self, f"{provider}_client_secret", SecretStr(SANDBOX_CLIENTS[provider][1]))

@@ -30,7 +30,7 @@ from tests.fakes.oauth import follow_platform
 NO_TABLE = {("GET", "/api/v1/oauth/{platform}/callback"), ("GET", "/health")}
 # Reads the table for its key only (the state it makes lives in Redis).
 KEY_ONLY = {"GET /api/v1/oauth/linkedin/authorize"}
-ROUTE_PLATFORM = {"twitter": "x", "meta": "facebook"}
+ROUTE_PLATFORM = {"twitter": "x", "meta": "facebook", "threads": "threads"}
 FAULTS = {
     "connection refused": lambda: EndpointConnectionError(endpoint_url="http://127.0.0.1:9"),
     "throttled": lambda: ClientError(

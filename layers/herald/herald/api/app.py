@@ -13,7 +13,17 @@ from herald import container as composition
 from herald.api import problems, ratelimit
 from herald.api.headers import SecurityHeaders
 from herald.api.limits import BodyLimit
-from herald.api.routes import accounts, analytics, health, me, oauth, posts, publish, schedule
+from herald.api.routes import (
+    accounts,
+    analytics,
+    health,
+    me,
+    oauth,
+    posts,
+    publish,
+    publishing_limits,
+    schedule,
+)
 from herald.container import Container
 
 
@@ -65,6 +75,7 @@ def create_app(container: Container | None = None, **fastapi_kwargs: Any) -> Fas
     app.include_router(me.router, prefix="/api/v1")
     app.include_router(oauth.router, prefix="/api/v1")
     app.include_router(accounts.router, prefix="/api/v1")
+    app.include_router(publishing_limits.router, prefix="/api/v1")
     app.include_router(schedule.router, prefix="/api/v1")
     app.include_router(publish.router, prefix="/api/v1")
     app.include_router(posts.router, prefix="/api/v1")

@@ -23,8 +23,8 @@ from herald.redaction import redact_text
 if TYPE_CHECKING:
     from herald.container import Container
 
-Provider = Literal["linkedin", "x", "meta"]
-PROVIDERS: tuple[Provider, ...] = ("linkedin", "x", "meta")
+Provider = Literal["linkedin", "x", "meta", "threads"]
+PROVIDERS: tuple[Provider, ...] = ("linkedin", "x", "meta", "threads")
 # The platform a provider's errors are reported under (Meta's are Facebook Login's).
 PROVIDER_PLATFORM: dict[str, PlatformName] = {
     "linkedin": "linkedin",
@@ -32,12 +32,14 @@ PROVIDER_PLATFORM: dict[str, PlatformName] = {
     "meta": "facebook",
     "facebook": "facebook",
     "instagram": "facebook",
+    "threads": "threads",
 }
 PLATFORM_PROVIDER: dict[str, Provider] = {
     "linkedin": "linkedin",
     "x": "x",
     "facebook": "meta",
     "instagram": "meta",
+    "threads": "threads",
 }
 
 
@@ -246,13 +248,15 @@ async def client_credentials(container: Container, provider: Provider) -> Client
 async def flow_for(container: Container, provider: Provider) -> Flow:
     from herald.oauth.linkedin import LinkedInFlow
     from herald.oauth.meta import MetaFlow
+    from herald.oauth.threads import ThreadsFlow
     from herald.oauth.x import XFlow
 
     client = await client_credentials(container, provider)
-    classes: dict[str, type[LinkedInFlow | XFlow | MetaFlow]] = {
+    classes: dict[str, type[LinkedInFlow | XFlow | MetaFlow | ThreadsFlow]] = {
         "linkedin": LinkedInFlow,
         "x": XFlow,
         "meta": MetaFlow,
+        "threads": ThreadsFlow,
     }
     flow: Flow = classes[provider](container.http, container.settings, client, container.clock)
     return flow

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Literal, Protocol
 
 from herald.accounts import Credentials, PlatformName
 from herald.errors import HeraldError
@@ -72,14 +72,27 @@ class PlatformError(HeraldError):
         return f"{self.platform}: {self.kind.value}{code}: {self.detail}"
 
 
+MediaKind = Literal["image", "video"]
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    """One image or video by URL, which the platform fetches itself (Threads: one is a post of
+    its own kind, two to twenty a carousel)."""
+
+    url: str
+    kind: MediaKind = "image"
+
+
 @dataclass(frozen=True)
 class Content:
-    """What to publish to one target. `thread` (X only) replaces `text` when given."""
+    """What to publish to one target. `thread` (X and Threads) replaces `text` when given."""
 
     text: str = ""
     thread: tuple[str, ...] = ()
     image_url: str | None = None
     link: str | None = None
+    media: tuple[MediaItem, ...] = ()
 
     @property
     def parts(self) -> tuple[str, ...]:
@@ -90,7 +103,7 @@ class Content:
 class Published:
     platform_post_id: str
     url: str
-    # For an X thread, every tweet's id in order; the first is `platform_post_id`.
+    # For a thread (X, Threads), every part's id in order; the first is `platform_post_id`.
     part_ids: tuple[str, ...] = ()
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from herald.platforms.images import ImageFetcher
 from herald.platforms.linkedin import LinkedInPublisher
 from herald.platforms.meta import FacebookPublisher, InstagramPublisher
+from herald.platforms.threads import ThreadsPublisher
 from herald.platforms.x import XPublisher
 
 if TYPE_CHECKING:
@@ -32,4 +33,7 @@ def build_publishers(settings: Settings, http: httpx.AsyncClient) -> dict[Platfo
         "x": XPublisher(http, api_base=settings.x_api_base, images=images),
         "facebook": FacebookPublisher(http, graph_base=graph_base, version=version),
         "instagram": InstagramPublisher(http, graph_base=graph_base, version=version),
+        "threads": ThreadsPublisher(
+            http, graph_base=settings.threads_graph_base, version=settings.threads_graph_version
+        ),
     }

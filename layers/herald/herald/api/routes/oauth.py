@@ -31,8 +31,8 @@ from herald.platforms.base import ErrorKind, PlatformError
 router = APIRouter(tags=["oauth"])
 
 PLATFORM_DESCRIPTION = (
-    "`linkedin`, `x`, or `meta` (a Meta login connects Facebook Pages and "
-    "their Instagram business accounts)"
+    "`linkedin`, `x`, `meta` (a Meta login connects Facebook Pages and "
+    "their Instagram business accounts), or `threads`"
 )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import JSONResponse
@@ -33,11 +33,17 @@ IdempotencyKey = Annotated[
 ]
 
 
+class MediaOut(BaseModel):
+    url: str
+    kind: Literal["image", "video"]
+
+
 class ContentOut(BaseModel):
     text: str
     thread: list[str] = Field(default_factory=list)
     image_url: str | None = None
     link: str | None = None
+    media: list[MediaOut] = Field(default_factory=list)
 
 
 class TargetOut(BaseModel):
@@ -74,6 +80,7 @@ class PostOut(BaseModel):
                 thread=list(post.content.thread),
                 image_url=post.content.image_url,
                 link=post.content.link,
+                media=[MediaOut(url=m.url, kind=m.kind) for m in post.content.media],
             ),
             targets=[
                 TargetOut(

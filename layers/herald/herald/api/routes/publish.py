@@ -1,4 +1,5 @@
-"""`POST /api/v1/publish/{linkedin,twitter,meta,multi}`: publish now, to one platform or many.
+"""`POST /api/v1/publish/{linkedin,twitter,meta,threads,multi}`: publish now, to one platform or
+many.
 
 Every route runs the same steps: check every account and every content rule at once (one 422
 listing all problems, nothing stored), write the post and its targets to DynamoDB, then publish
@@ -9,7 +10,7 @@ some failed, 502 when every one failed on the platform side.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -30,12 +31,32 @@ from herald.errors import FieldError, InvalidInput, NotFound
 from herald.idempotency import Taken
 from herald.ids import new_id
 from herald.media_checks import instagram_image_problems
-from herald.platforms.base import Content
+from herald.platforms.base import Content, MediaItem
 from herald.posts import Post, PostStatus, Target
 
 router = APIRouter(tags=["publish"], dependencies=[RateLimit("publish")])
 
 AccountIds = Annotated[list[AccountId], Field(min_length=1, max_length=20)]
+
+
+class MediaIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(max_length=2048, description="fetched by the platform: a public http(s) URL")
+    kind: Literal["image", "video"] = "image"
+
+    def item(self) -> MediaItem:
+        return MediaItem(self.url, self.kind)
+
+
+MediaList = Annotated[
+    list[MediaIn] | None,
+    Field(
+        max_length=20,
+        description="Threads only: one image or video, or 2 to 20 of them as a carousel (after "
+        "`image_url` when both are given).",
+    ),
+]
 
 
 class _PublishBody(BaseModel):
@@ -51,6 +72,8 @@ class _PublishBody(BaseModel):
         "the text, so a post with no Facebook Page among its targets is refused with one.",
     )
 
+    media: MediaList = None
+
     @field_validator("account_ids")
     @classmethod
     def _unique(cls, value: list[str]) -> list[str]:
@@ -58,8 +81,13 @@ class _PublishBody(BaseModel):
             raise ValueError("each account may appear once")
         return value
 
+    def media_items(self) -> tuple[MediaItem, ...]:
+        return tuple(m.item() for m in self.media or ())
+
     def content(self) -> Content:
-        return Content(text=self.text, image_url=self.image_url, link=self.link)
+        return Content(
+            text=self.text, image_url=self.image_url, link=self.link, media=self.media_items()
+        )
 
 
 class LinkedInPublish(_PublishBody):
@@ -77,7 +105,8 @@ class _ThreadBody(_PublishBody):
         None,
         min_length=1,
         max_length=25,
-        description="Tweets posted as a reply chain; replaces `text` when given.",
+        description="Posts published as a reply chain on X and Threads; replaces `text` when "
+        "given.",
     )
 
     def content(self) -> Content:
@@ -86,6 +115,7 @@ class _ThreadBody(_PublishBody):
             thread=tuple(self.thread or ()),
             image_url=self.image_url,
             link=self.link,
+            media=self.media_items(),
         )
 
 
@@ -114,6 +144,28 @@ class MetaPublish(_PublishBody):
     )
 
 
+class ThreadsPublish(_ThreadBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"account_ids": ["acc_threads"], "text": "Fresh sourdough at 7."},
+                {
+                    "account_ids": ["acc_threads"],
+                    "thread": ["How we bake, a thread", "1. The starter", "2. The oven"],
+                },
+                {
+                    "account_ids": ["acc_threads"],
+                    "text": "This morning's bake",
+                    "media": [
+                        {"url": "https://cdn.example.com/loaf.jpg", "kind": "image"},
+                        {"url": "https://cdn.example.com/oven.mp4", "kind": "video"},
+                    ],
+                },
+            ]
+        }
+    )
+
+
 class MultiPublish(_ThreadBody):
     model_config = ConfigDict(
         json_schema_extra={
@@ -128,7 +180,7 @@ class MultiPublish(_ThreadBody):
     )
 
 
-_ANY: frozenset[PlatformName] = frozenset({"linkedin", "x", "facebook", "instagram"})
+_ANY: frozenset[PlatformName] = frozenset({"linkedin", "x", "facebook", "instagram", "threads"})
 
 
 @router.post(
@@ -178,6 +230,22 @@ async def publish_meta(
 ) -> Response:
     platforms: set[PlatformName] = {"facebook", "instagram"}
     return await _run(container, principal, request, idempotency_key, body, platforms)
+
+
+@router.post(
+    "/publish/threads",
+    summary="Publish a post, a carousel or a reply chain to Threads",
+    responses=PUBLISH_RESPONSES,
+    response_model=None,
+)
+async def publish_threads(
+    body: ThreadsPublish,
+    request: Request,
+    principal: PrincipalDep,
+    container: ContainerDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    return await _run(container, principal, request, idempotency_key, body, {"threads"})
 
 
 @router.post(

@@ -26,7 +26,7 @@ from herald.api.fields import AccountId, Plain, Text
 from herald.api.idempotent import idempotent
 from herald.api.ratelimit import RateLimit
 from herald.api.routes.posts import IdempotencyKey, PostId, PostOut
-from herald.api.routes.publish import MultiPublish
+from herald.api.routes.publish import MediaList, MultiPublish
 from herald.clock import parse_iso
 from herald.errors import FieldError, InvalidInput, NotFound
 from herald.idempotency import Taken
@@ -40,8 +40,8 @@ _FOLD = "for a local time that happens twice (DST fall-back): 0 the first, 1 the
 
 
 class ScheduleIn(MultiPublish):
-    """What an immediate publish takes (`account_ids`, `text`, `thread`, `image_url`, `link`),
-    plus when."""
+    """What an immediate publish takes (`account_ids`, `text`, `thread`, `image_url`, `link`,
+    `media`), plus when."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -89,6 +89,7 @@ class RescheduleIn(BaseModel):
     thread: list[Annotated[Text, Field(max_length=5000)]] | None = Field(None, max_length=25)
     image_url: Plain | None = Field(None, max_length=2048)
     link: Plain | None = Field(None, max_length=2048)
+    media: MediaList = None
 
     @field_validator("account_ids")
     @classmethod
@@ -104,6 +105,8 @@ class RescheduleIn(BaseModel):
                 changes[name] = getattr(self, name)
         if "thread" in self.model_fields_set:
             changes["thread"] = tuple(self.thread or ())
+        if "media" in self.model_fields_set:
+            changes["media"] = tuple(m.item() for m in self.media or ())
         if changes.get("text") is None and "text" in changes:
             changes["text"] = ""
         return changes

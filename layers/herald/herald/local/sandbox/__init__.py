@@ -1,4 +1,5 @@
-"""A stand-in for LinkedIn, X and Meta on one local server (http://127.0.0.1:8700 under `make dev`).
+"""A stand-in for LinkedIn, X, Meta and Threads on one local server (http://127.0.0.1:8700 under
+`make dev`).
 
 It answers on the platforms' own paths, so the adapters run unchanged with only their base URLs
 pointed here, and it checks what the real ones check: client credentials, exact redirect URIs,
@@ -21,4 +22,7 @@ def platform_env(base_url: str = SANDBOX_URL) -> dict[str, str]:
         "X_API_BASE": base_url,
         "META_DIALOG_BASE": base_url,
         "META_GRAPH_BASE": base_url,
+        # Threads' own Graph API answers on versioned paths Meta's would shadow: it has a prefix.
+        "THREADS_AUTH_BASE": f"{base_url}/threads",
+        "THREADS_GRAPH_BASE": f"{base_url}/threads",
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from herald.local.sandbox import oauth, publishing
+from herald.local.sandbox import oauth, publishing, threads
 from herald.local.sandbox.state import SandboxState
 from herald.settings import Settings, get_settings
 
@@ -15,5 +15,6 @@ def create_app(state: SandboxState | None = None, settings: Settings | None = No
     # Publishing first: its Graph routes match only its own ids, so the OAuth catch-all
     # `/{version}/{node_id}` cannot shadow them.
     app.include_router(publishing.router)
+    app.include_router(threads.router)
     app.include_router(oauth.router)
     return app

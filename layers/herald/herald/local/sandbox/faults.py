@@ -2,8 +2,8 @@
 
 `POST /_sandbox/faults {"platform": "x", "kind": "429", "count": 2, "retry_after": 1}` makes the
 next two publishing calls to X answer 429 with X's rate-limit headers. A fault can be narrowed to
-one account (LinkedIn author URN or member id, X user id, Page id, Instagram user id) or to one
-bearer token, and can let the first `after` matching calls through. Kinds:
+one account (LinkedIn author URN or member id, X user id, Page id, Instagram or Threads user id)
+or to one bearer token, and can let the first `after` matching calls through. Kinds:
 
 - `429`: the platform's rate-limit answer and headers (`retry_after` seconds, default 60)
 - `500`: the platform's server error
@@ -41,7 +41,7 @@ FaultKind = Literal[
     "429", "500", "401", "duplicate", "timeout", "drop",
     "426", "402", "reply_forbidden", "341", "368", "spam", "not_ready",
 ]  # fmt: skip
-Surface = Literal["linkedin", "x", "facebook", "instagram"]
+Surface = Literal["linkedin", "x", "facebook", "instagram", "threads"]
 COMMON_KINDS = frozenset({"429", "500", "401", "duplicate", "timeout", "drop"})
 # The refusals only one platform documents, and the platforms a fault of each may name.
 PLATFORM_KINDS = {
@@ -62,7 +62,8 @@ REPLY_REFUSED = (
 @dataclass
 class Fault:
     kind: FaultKind
-    platform: str | None = None  # linkedin | x | facebook | instagram | meta (both Meta surfaces)
+    # linkedin | x | facebook | instagram | threads | meta (Facebook and Instagram)
+    platform: str | None = None
     account: str | None = None
     token: str | None = None
     count: int | None = 1  # None: until cleared
@@ -192,7 +193,14 @@ def graph_failure(surface: Surface, fault: Fault) -> Response:
         if subcode is not None:
             error["error_subcode"] = subcode
         return JSONResponse({"error": error}, status_code=status)
-    if fault.kind == "429":
+    if fault.kind == "429" and surface == "threads":
+        # Threads counts calls per app and user (4800 x impressions a day): Graph's code 4 with
+        # the app-usage header.
+        minutes = max(1, math.ceil(fault.retry_after / 60))
+        app_usage = {"call_count": 100, "estimated_time_to_regain_access": minutes}
+        headers["X-App-Usage"] = json.dumps(app_usage)
+        code, status, message = 4, 400, "(#4) Application request limit reached"
+    elif fault.kind == "429":
         code = 80002 if surface == "instagram" else 80001
         # Meta only says when in whole minutes.
         minutes = max(1, math.ceil(fault.retry_after / 60))

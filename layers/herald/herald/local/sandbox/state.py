@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from herald.settings import Settings
 
-SandboxPlatform = Literal["linkedin", "x", "meta"]
+SandboxPlatform = Literal["linkedin", "x", "meta", "threads"]
 
 # Lifetimes the real platforms document.
 LINKEDIN_ACCESS_SECONDS = 60 * 86_400
@@ -87,6 +87,7 @@ class SandboxState:
             "linkedin": Identity("sandboxMember01", "Sandbox Member"),
             "x": Identity("1500000000000000001", "Herald Sandbox", "herald_sandbox"),
             "meta": Identity("10000000000000001", "Sandbox Owner"),
+            "threads": Identity("25000000000000001", "Sandbox Bakery", "sandbox.bakery"),
         }
     )
     pages: list[Page] = field(
@@ -113,6 +114,7 @@ class SandboxState:
             ("linkedin", settings.linkedin_client_id, settings.linkedin_client_secret),
             ("x", settings.x_client_id, settings.x_client_secret),
             ("meta", settings.meta_client_id, settings.meta_client_secret),
+            ("threads", settings.threads_client_id, settings.threads_client_secret),
         ):
             if client_id and secret is not None:
                 state.register_client(
