@@ -107,7 +107,9 @@ def _round(value: float | None) -> float | None:
 
 
 def _cache_key(business_id: str, window: str, account_id: str | None, zone: str) -> str:
-    return f"herald:analytics:{{{business_id}}}:{window}:{account_id or '*'}:{zone}"
+    key = f"herald:analytics:{{{business_id}}}:{window}"
+    # The plain summary keeps its key; a filtered or zoned one gets its own.
+    return key if account_id is None and zone == "UTC" else f"{key}:{account_id or '*'}:{zone}"
 
 
 async def summary(

@@ -350,3 +350,29 @@ def test_posts_past_the_tracking_window_leave_the_index(
     # A person can still ask for a reading of an old post.
     later(oauth_clock, sandbox_time, 600)
     assert aio.run(sync_post(oauth_container, tenant.business_id, posts["text"], oauth_clock.now()))
+
+
+def test_the_export_lists_every_published_target_with_its_metrics(
+    oauth_container: Container,
+    oauth_clock: FrozenClock,
+    sandbox_time: list[float],
+    tenant: Tenant,
+    posts: dict[str, str],
+    api_call: ApiCaller,
+) -> None:
+    later(oauth_clock, sandbox_time, 3600)
+    aio.run(sync_due(oauth_container, oauth_clock.now()))
+
+    body = api_call("GET", "/api/v1/analytics/posts?window=24h", headers=tenant.headers).json()
+
+    assert sorted(r["platform"] for r in body["items"]) == [
+        "facebook",
+        "instagram",
+        "linkedin",
+        "x",
+    ]
+    x = next(r for r in body["items"] if r["platform"] == "x")
+    assert x["post_id"] == posts["text"]
+    assert x["impressions"] > 0
+    assert x["reach"] is None
+    assert x["unavailable"]["reach"] == "X does not report reach"

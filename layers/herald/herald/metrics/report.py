@@ -218,3 +218,34 @@ def _excerpt(item: dict[str, Any]) -> str:
     content = item.get("content") or {}
     text = str(content.get("text") or " / ".join(content.get("thread") or []))
     return text if len(text) <= 120 else text[:119] + "…"
+
+
+def post_rows(
+    items: list[dict[str, Any]], now: datetime, *, account_id: str | None = None
+) -> list[dict[str, Any]]:
+    """One row per published target in the window, newest first: the CSV export's rows."""
+    rows: list[dict[str, Any]] = []
+    for item in items:
+        tracked = TrackedPost.from_item(item)
+        for target in tracked.targets:
+            if account_id and target.account_id != account_id:
+                continue
+            view = target_view(target.published_at, tracked.snapshots.get(target.account_id), now)
+            rows.append(
+                {
+                    "post_id": tracked.post_id,
+                    "published_at": target.published_at,
+                    "text": _excerpt(item),
+                    "account_id": target.account_id,
+                    "platform": target.platform,
+                    "platform_post_id": target.platform_post_id,
+                    **view["metrics"],
+                    "engagements": view["engagements"],
+                    "engagement_rate": view["engagement_rate"],
+                    "taken_at": view["taken_at"],
+                    "stale": view["stale"],
+                    "unavailable": view["unavailable"],
+                }
+            )
+    rows.sort(key=lambda r: (str(r["published_at"]), r["post_id"]), reverse=True)
+    return rows

@@ -8,7 +8,7 @@ import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from herald import analytics
 from herald.api.deps import ContainerDep, PrincipalDep
@@ -81,12 +81,14 @@ class DailyOut(BaseModel):
     engagement_rate: float | None
 
 
-class HourOfWeekOut(DailyOut):
-    model_config = ConfigDict(json_schema_extra={"description": "Posts by publishing time"})
-    date: str | None = None  # type: ignore[assignment]
+class HourOfWeekOut(BaseModel):
     day: int = Field(ge=0, le=6, description="0 is Monday")
     day_name: str
     hour: int = Field(ge=0, le=23)
+    posts: int
+    impressions: int | None
+    engagements: int
+    engagement_rate: float | None
 
 
 class EngagementOut(BaseModel):
@@ -109,6 +111,28 @@ class SummaryOut(BaseModel):
     account_id: str | None = None
     platforms: list[PlatformSummaryOut]
     engagement: EngagementOut
+
+
+class PostRowOut(MetricValues):
+    post_id: str
+    published_at: str
+    text: str
+    account_id: str
+    platform: str
+    platform_post_id: str
+    engagements: int
+    engagement_rate: float | None
+    taken_at: str | None
+    stale: bool
+    unavailable: dict[str, str]
+
+
+class PostRowsOut(BaseModel):
+    window: str
+    since: str
+    until: str
+    account_id: str | None = None
+    items: list[PostRowOut] = Field(description="One row per published target, newest first")
 
 
 class ReadErrorOut(BaseModel):
@@ -210,6 +234,17 @@ POST_EXAMPLE: dict[str, Any] = {
 }
 
 
+WindowQuery = Annotated[str, Query(examples=["7d"], description="30m, 24h, 7d ... (max 90d)")]
+AccountQuery = Annotated[
+    str | None,
+    Query(
+        pattern=r"^acc_[0-9a-z]{1,64}$",
+        examples=["acc_5b0f3a9d2c7e41f8a6b1d3e9"],
+        description="Only this account's targets",
+    ),
+]
+
+
 @router.get(
     "/analytics/summary",
     response_model=SummaryOut,
@@ -222,15 +257,8 @@ POST_EXAMPLE: dict[str, Any] = {
 async def summary(
     principal: PrincipalDep,
     container: ContainerDep,
-    window: Annotated[str, Query(examples=["7d"], description="30m, 24h, 7d ... (max 90d)")] = "7d",
-    account_id: Annotated[
-        str | None,
-        Query(
-            pattern=r"^acc_[0-9a-z]{1,64}$",
-            examples=["acc_5b0f3a9d2c7e41f8a6b1d3e9"],
-            description="Only this account's targets",
-        ),
-    ] = None,
+    window: WindowQuery = "7d",
+    account_id: AccountQuery = None,
     timezone: Annotated[
         str,
         Query(
@@ -244,6 +272,34 @@ async def summary(
         container, principal.business_id, window, account_id=account_id, timezone=timezone
     )
     return SummaryOut.model_validate(data)
+
+
+@router.get(
+    "/analytics/posts",
+    response_model=PostRowsOut,
+    summary="Every published target in the window with its latest metrics (the CSV export)",
+    dependencies=[RateLimit("analytics")],
+)
+async def post_rows(
+    principal: PrincipalDep,
+    container: ContainerDep,
+    window: WindowQuery = "7d",
+    account_id: AccountQuery = None,
+) -> PostRowsOut:
+    from herald.clock import isoformat
+    from herald.metrics.report import post_rows as rows_of
+
+    span = analytics.parse_window(window)
+    now = container.clock.now()
+    since, until = isoformat(now - span), isoformat(now)
+    items = await asyncio.to_thread(container.metrics.window, principal.business_id, since, until)
+    return PostRowsOut(
+        window=window,
+        since=since,
+        until=until,
+        account_id=account_id,
+        items=[PostRowOut.model_validate(r) for r in rows_of(items, now, account_id=account_id)],
+    )
 
 
 async def _post_metrics(container: Container, business_id: str, post_id: str) -> dict[str, Any]:
