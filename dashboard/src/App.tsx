@@ -8,9 +8,11 @@ import { useToasts } from './components/Toasts'
 
 // The calendar (react-big-calendar, date-fns) is its own chunk: sign-in and compose load first.
 const CalendarView = lazy(() => import('./components/CalendarView'))
+// Analytics and its charting library (Chart.js) likewise load on first visit.
+const Analytics = lazy(() => import('./components/Analytics'))
 
-type Tab = 'accounts' | 'compose' | 'calendar'
-const TABS: Tab[] = ['accounts', 'compose', 'calendar']
+type Tab = 'accounts' | 'compose' | 'calendar' | 'analytics'
+const TABS: Tab[] = ['accounts', 'compose', 'calendar', 'analytics']
 
 const PENDING = 'herald.pendingConnection'
 
@@ -138,6 +140,11 @@ export function App() {
         {tab === 'calendar' && (
           <Suspense fallback={<p className="muted">Loading calendar…</p>}>
             <CalendarView businessId={me.business_id} accounts={accounts ?? []} version={version} />
+          </Suspense>
+        )}
+        {tab === 'analytics' && (
+          <Suspense fallback={<p className="muted">Loading analytics…</p>}>
+            <Analytics accounts={accounts ?? []} />
           </Suspense>
         )}
       </main>

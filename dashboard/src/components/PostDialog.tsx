@@ -3,6 +3,7 @@ import { api } from '../lib/api'
 import type { Account, PostOut } from '../lib/api'
 import { browserZone, toWallTime } from '../lib/tz'
 import { PLATFORM_NAMES } from './Accounts'
+import { PostMetrics } from './PostMetrics'
 import { useToasts } from './Toasts'
 import { ZoneSelect } from './ZoneSelect'
 
@@ -117,6 +118,9 @@ export function PostDialog({
             )
           })}
         </ul>
+        {(post.status === 'published' || post.status === 'partially_published') && (
+          <PostMetrics postId={post.post_id} accounts={accounts} />
+        )}
         <div className="row wrap gap actions">
           {editable && (
             <>
