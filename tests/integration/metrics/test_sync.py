@@ -376,3 +376,33 @@ def test_the_export_lists_every_published_target_with_its_metrics(
     assert x["impressions"] > 0
     assert x["reach"] is None
     assert x["unavailable"]["reach"] == "X does not report reach"
+
+
+def test_redis_down_for_a_token_refresh_defers_that_account_only(
+    oauth_container: Container,
+    oauth_clock: FrozenClock,
+    sandbox_time: list[float],
+    tenant: Tenant,
+    posts: dict[str, str],
+) -> None:
+    """X's token lasts two hours: after that its refresh needs Redis' lock. With Redis down the
+    X target keeps its last numbers (stale) and is read again next run; the others are read."""
+    import redis.asyncio as aioredis
+
+    later(oauth_clock, sandbox_time, 600)
+    aio.run(sync_due(oauth_container, oauth_clock.now()))
+    real = oauth_container.redis
+    oauth_container.__dict__["redis"] = aioredis.Redis.from_url(
+        "redis://127.0.0.1:1/0", socket_connect_timeout=0.05, socket_timeout=0.05
+    )
+    later(oauth_clock, sandbox_time, 2 * 3600)
+    try:
+        report = aio.run(sync_due(oauth_container, oauth_clock.now()))
+    finally:
+        aio.run(oauth_container.__dict__.pop("redis").aclose())
+        oauth_container.__dict__["redis"] = real
+
+    assert report.outcomes == {"unreachable": 1, "read": 3}
+    x = item(oauth_container, tenant, posts["text"])["metrics"][tenant.accounts["x"]]
+    assert x["error"]["kind"] == "unreachable"
+    assert x["values"]["impressions"] > 0  # the last reading, kept

@@ -141,6 +141,18 @@ async def read_targets(
                             "kind": failure.kind,
                         },
                     )
+                except Exception as exc:  # noqa: BLE001 - one account must not stop the run
+                    # Redis down for a token refresh, a secret unreadable: read again next time.
+                    failure = ReadError(
+                        "unreachable",
+                        f"the read could not start ({type(exc).__name__}); tried again next run",
+                        retry=True,
+                    )
+                    found = {t.platform_post_id: failure for t in group}
+                    logger.warning(
+                        "metrics read failed for an account",
+                        extra={"account_id": key[1], "error_type": type(exc).__name__},
+                    )
             for target in group:
                 outcomes[target.post_id, target.account_id] = found.get(
                     target.platform_post_id,
@@ -228,20 +240,25 @@ async def sync_due(
     targets = [(p.business_id, t) for p in posts for t in p.targets]
     outcomes = await read_targets(container, targets, time_left_ms)
     readings: list[dict[str, Any]] = []
-    for post in posts:
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def store(post: TrackedPost) -> None:
         mine = _mine(post, outcomes)
         if post.targets and not mine:
             report.deferred += 1  # still due: the next run reads it first
-            continue
+            return
         report.outcomes.update(_kind(o) for o in mine.values())
-        try:
-            reading, due = await record(container, post, outcomes, now)
-        except NotFound:
-            continue  # deleted since the index was read
+        async with gate:
+            try:
+                reading, due = await record(container, post, outcomes, now)
+            except NotFound:
+                return  # deleted since the index was read
         if reading is not None:
             readings.append(reading)
         if due is None:
             report.untracked += 1
+
+    await asyncio.gather(*(store(post) for post in posts))
     if readings:
         await asyncio.to_thread(container.metrics.add_readings, readings)
     return report
