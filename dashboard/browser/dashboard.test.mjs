@@ -361,7 +361,7 @@ test('the analytics screen charts what the networks report, filters, and exports
     () => document.querySelectorAll('table[data-table=accounts] tbody tr').length === 1,
   )
   await page.locator('select[name=analytics-window]').selectOption('24h')
-  await page.locator('[data-chart="platforms"] tr[data-label="X"]').waitFor()
+  await page.locator('[data-chart="platforms"] tr[data-label="X"]').waitFor({ state: 'attached' })
 
   const [download] = await Promise.all([
     page.waitForEvent('download'),

@@ -84,7 +84,7 @@ export function ChartFigure({
         scales: {
           y: {
             beginAtZero: true,
-            ticks: percentAxis ? { callback: (v) => `${(Number(v) * 100).toFixed(0)}%` } : {},
+            ticks: percentAxis ? { callback: (v) => `${Math.round(Number(v) * 1000) / 10}%` } : {},
           },
           ...(y2Title
             ? {
