@@ -90,7 +90,7 @@ async def test_x_gives_non_public_metrics_only_to_the_author_within_30_days(
     assert "non_public_metrics" not in by_id["7"]
     kinds = {(e["resource_id"], e["type"].rsplit("/", 1)[-1]) for e in body["errors"]}
     assert kinds == {("7", "not-authorized-for-field"), ("8", "resource-not-found")}
-    assert answer.headers["x-rate-limit-limit"] == "900"
+    assert answer.headers["x-rate-limit-limit"] == "5000"
 
 
 async def test_x_refuses_more_than_100_ids(http: httpx.AsyncClient, state: SandboxState) -> None:

@@ -4,7 +4,7 @@ https://docs.x.com/x-api/fundamentals/metrics: public metrics (likes, reposts, q
 bookmarks, impressions) for any post; non-public metrics (link and profile clicks) only with the
 author's user-context token and only for posts created in the last 30 days, so older posts are
 asked for public metrics alone and their clicks are said to be unavailable. X gives no reach.
-Limits (https://docs.x.com/x-api/fundamentals/rate-limits): 900 lookups per 15 minutes per user;
+Limits (https://docs.x.com/x-api/fundamentals/rate-limits): 5,000 lookups per 15 minutes per user;
 a 429 carries `x-rate-limit-reset` (epoch seconds).
 """
 

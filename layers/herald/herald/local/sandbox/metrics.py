@@ -34,7 +34,7 @@ from herald.local.sandbox.state import SandboxState, Token
 router = APIRouter()
 
 X_WINDOW_SECONDS = 900
-X_LOOKUP_LIMIT = 900  # per user per 15 minutes (docs.x.com/x-api/fundamentals/rate-limits)
+X_LOOKUP_LIMIT = 5000  # per user per 15 minutes (docs.x.com/x-api/fundamentals/rate-limits)
 X_NON_PUBLIC_DAYS = 30
 FB_POST_METRICS = ("post_media_view", "post_total_media_view_unique", "post_clicks")
 FB_RETIRED = ("post_impressions", "post_impressions_unique", "post_engaged_users")
