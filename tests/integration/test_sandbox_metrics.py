@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from herald.local.sandbox.app import create_app
-from herald.local.sandbox.metrics import engagement
+from herald.local.sandbox.engagement import engagement
 from herald.local.sandbox.state import SandboxState, Token
 from herald.settings import Settings
 

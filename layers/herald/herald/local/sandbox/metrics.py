@@ -1,125 +1,34 @@
-"""The sandbox's metrics endpoints: X posts lookup, LinkedIn member post analytics, organization
-share statistics and social actions, Facebook post fields and insights, Instagram media insights.
+"""The sandbox's metrics endpoints for X and LinkedIn (posts lookup; member post analytics,
+organization share statistics and social actions), Graph's in insights.py, and the controls of
+the engagement model (engagement.py).
 
-Each post the publishing endpoints kept grows believable engagement as sandbox time passes: a
-saturating curve (most of it in the first hours, as on the real networks) whose size, speed and
-engagement mix come from the post's id, so two posts differ and one post's numbers only go up.
-`POST /_sandbox/metrics/config {"speed": 3600}` runs that clock an hour per second.
-
-The endpoints check what the real ones check: the token, its scopes or permissions, the fields
-and metric names each network accepts today (a retired Graph metric is refused with code 100),
-X's 30-day window for non-public metrics and its 100 ids per request. Failures made with
-`POST /_sandbox/metrics/faults` (the shapes of faults.py, for metrics reads only, so a publishing
-test's fault is never spent by a background sync) answer in each network's own error shape.
+The endpoints check what the real ones check: the token, its scopes, the `LinkedIn-Version`
+header, X's 30-day window for non-public metrics and its 100 ids per request, and X's per-user
+window of lookups with its `x-rate-limit-*` headers.
 """
 
 from __future__ import annotations
 
-import hashlib
-import math
 import re
 import time
-from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from starlette.convertors import Convertor, register_url_convertor
 
-from herald.local.sandbox.faults import Faults, parse_fault, refusal
+from herald.local.sandbox import insights
+from herald.local.sandbox.engagement import controls, engagement, kept, metrics_fault, speed
+from herald.local.sandbox.faults import parse_fault
 from herald.local.sandbox.records import bearer, sandbox
 from herald.local.sandbox.state import SandboxState, Token
 
 router = APIRouter()
+router.include_router(insights.router)
 
 X_WINDOW_SECONDS = 900
 X_LOOKUP_LIMIT = 5000  # per user per 15 minutes (docs.x.com/x-api/fundamentals/rate-limits)
 X_NON_PUBLIC_DAYS = 30
-FB_POST_METRICS = ("post_media_view", "post_total_media_view_unique", "post_clicks")
-FB_RETIRED = ("post_impressions", "post_impressions_unique", "post_engaged_users")
-IG_MEDIA_METRICS = ("views", "reach", "likes", "comments", "shares", "saved", "total_interactions")
-IG_RETIRED = ("impressions", "plays", "video_views", "clips_replays_count", "engagement")
 LI_QUERY_TYPES = ("IMPRESSION", "MEMBERS_REACHED", "RESHARE", "REACTION", "COMMENT")
-
-
-@dataclass
-class MetricsControls:
-    faults: Faults = field(default_factory=Faults)
-    # X's per-user lookup window: token -> (window start, calls in it)
-    x_windows: dict[str, list[float]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
-    speed: float = 1.0  # sandbox seconds of engagement per real second
-
-
-def controls(request: Request) -> MetricsControls:
-    app_state = request.app.state
-    if not hasattr(app_state, "metrics_controls"):
-        app_state.metrics_controls = MetricsControls()
-    found: MetricsControls = app_state.metrics_controls
-    return found
-
-
-def speed(request: Request) -> float:
-    return controls(request).speed
-
-
-# --- the growth model ------------------------------------------------------------------------
-def _unit(post_id: str, salt: str) -> float:
-    digest = hashlib.blake2b(f"{post_id}:{salt}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") / 2**64
-
-
-def engagement(post: dict[str, Any], now: float, pace: float = 1.0) -> dict[str, int]:
-    """Lifetime counts of a kept post at sandbox time `now`: all grow with the same saturating
-    curve, so they never go down between two reads."""
-    post_id = str(post["id"])
-    age = max(0.0, (now - float(post.get("created_at", now))) * pace)
-    ceiling = 300 + 4700 * _unit(post_id, "size")  # impressions it will end up with
-    half_life = 1800 + 5 * 3600 * _unit(post_id, "pace")  # 30 min to 5.5 h
-    # A fresh post is seen within seconds: the curve starts steep.
-    grown = 1 - math.exp(-age / half_life)
-    impressions = int(ceiling * grown)
-    rate = 0.01 + 0.07 * _unit(post_id, "rate")  # 1% to 8% engage
-
-    def share(salt: str, weight: float) -> int:
-        return int(impressions * rate * weight * (0.6 + 0.8 * _unit(post_id, salt)))
-
-    return {
-        "impressions": impressions,
-        "reach": int(impressions * (0.55 + 0.3 * _unit(post_id, "reach"))),
-        "reactions": share("reactions", 0.55),
-        "comments": share("comments", 0.12),
-        "shares": share("shares", 0.08),
-        "quotes": share("quotes", 0.02),
-        "bookmarks": share("bookmarks", 0.04),
-        "saves": share("saves", 0.05),
-        "link_clicks": share("link_clicks", 0.15)
-        if post.get("link") or "http" in str(post.get("text", ""))
-        else 0,
-        "profile_clicks": share("profile_clicks", 0.06),
-        "clicks": share("clicks", 0.2),
-    }
-
-
-def _kept(state: SandboxState, post_id: str, platform: str) -> dict[str, Any] | None:
-    post = state.posts.get(post_id)
-    return post if post is not None and post["platform"] == platform else None
-
-
-async def _fault(request: Request, surface: str, account: str) -> Response | None:
-    fault = controls(request).faults.take(surface, account, bearer(request))  # type: ignore[arg-type]
-    if fault is None:
-        return None
-    if fault.kind in ("timeout", "drop"):
-        import asyncio
-
-        from herald.local.sandbox.faults import DroppedResponse
-
-        if fault.kind == "drop":
-            return DroppedResponse()
-        await asyncio.sleep(fault.delay)
-        return None
-    return refusal(surface, fault)  # type: ignore[arg-type]
 
 
 # --- X -----------------------------------------------------------------------------------------
@@ -157,13 +66,13 @@ async def x_lookup(request: Request) -> Response:
     }
     if window[1] > X_LOOKUP_LIMIT:
         return _x_problem(429, "Too Many Requests", "Too Many Requests", "about:blank")
-    faulted = await _fault(request, "x", token.user_id)
+    faulted = await metrics_fault(request, "x", token.user_id)
     if faulted is not None:
         return faulted
     fields = set(request.query_params.get("tweet.fields", "").split(","))
     data, problems = [], []
     for tweet_id in ids:
-        post = _kept(state, tweet_id, "x")
+        post = kept(state, tweet_id, "x")
         if post is None:
             problems.append(
                 {
@@ -284,10 +193,10 @@ async def linkedin_member_analytics(request: Request) -> Response:
     if q.get("q") != "entity" or not match or query_type not in LI_QUERY_TYPES:
         return _li_error(400, "q=entity, an entity (share:urn) or (ugc:urn) and a queryType")
     urn = match.group(2)
-    post = _kept(state, urn, "linkedin")
+    post = kept(state, urn, "linkedin")
     if post is None or post["account"] != f"urn:li:person:{token.user_id}":
         return _li_error(404, f"Entity {urn} not found")
-    faulted = await _fault(request, "linkedin", post["account"])
+    faulted = await metrics_fault(request, "linkedin", post["account"])
     if faulted is not None:
         return faulted
     counts = engagement(post, state.now(), speed(request))
@@ -326,7 +235,7 @@ async def linkedin_org_statistics(request: Request) -> Response:
     organization = q.get("organizationalEntity", "")
     if q.get("q") != "organizationalEntity" or not organization.startswith("urn:li:organization:"):
         return _li_error(400, "q=organizationalEntity and an organization URN are required")
-    faulted = await _fault(request, "linkedin", organization)
+    faulted = await metrics_fault(request, "linkedin", organization)
     if faulted is not None:
         return faulted
     elements = []
@@ -335,7 +244,7 @@ async def linkedin_org_statistics(request: Request) -> Response:
         ("ugcPost", _restli_list(q.get("ugcPosts"))),
     ):
         for urn in urns:
-            post = _kept(state, urn, "linkedin")
+            post = kept(state, urn, "linkedin")
             if post is None or post["account"] != organization:
                 continue
             counts = engagement(post, state.now(), speed(request))
@@ -369,7 +278,7 @@ async def linkedin_social_actions(urn: str, request: Request) -> Response:
         return token
     if not {"r_member_social", "r_organization_social"} & set(token.scopes):
         return _li_denied("socialActions.GET")
-    post = _kept(state, urn, "linkedin")
+    post = kept(state, urn, "linkedin")
     if post is None:
         return _li_error(404, f"Entity {urn} not found")
     counts = engagement(post, state.now(), speed(request))
@@ -388,148 +297,6 @@ async def linkedin_social_actions(urn: str, request: Request) -> Response:
             },
         }
     )
-
-
-# --- Meta Graph ----------------------------------------------------------------------------------
-_VERSION = re.compile(r"^v\d+\.\d+$")
-
-
-def _graph_error(
-    message: str, code: int, status: int = 400, subcode: int | None = None
-) -> JSONResponse:
-    error: dict[str, Any] = {
-        "message": message,
-        "type": "OAuthException",
-        "code": code,
-        "fbtrace_id": "Sandbox",
-    }
-    if subcode is not None:
-        error["error_subcode"] = subcode
-    return JSONResponse({"error": error}, status_code=status)
-
-
-def _graph_token(request: Request) -> Token | None:
-    given = bearer(request) or request.query_params.get("access_token", "")
-    return sandbox(request).token_owner("meta", given)
-
-
-def _insight(node: str, name: str, value: int) -> dict[str, Any]:
-    return {
-        "name": name,
-        "period": "lifetime",
-        "values": [{"value": value}],
-        "title": name.replace("_", " ").capitalize(),
-        "description": f"Lifetime: {name}",
-        "id": f"{node}/insights/{name}/lifetime",
-    }
-
-
-@router.get("/{version}/{node}/insights")
-async def graph_insights(version: str, node: str, request: Request) -> Response:
-    state = sandbox(request)
-    if not _VERSION.match(version):
-        return _graph_error("Unknown path components", 2500)
-    token = _graph_token(request)
-    if token is None:
-        return _graph_error("Error validating access token: the token is invalid.", 190)
-    wanted = [m for m in request.query_params.get("metric", "").split(",") if m]
-    if not wanted:
-        return _graph_error("No metric was specified to be fetched.", 3001, subcode=1504028)
-    post = state.posts.get(node)
-    if post is None or post["platform"] not in ("facebook", "instagram"):
-        return _graph_error(
-            f"Unsupported get request. Object with ID '{node}' does not exist", 100, subcode=33
-        )
-    surface = post["platform"]
-    state.calls[f"{surface}.insights"] += 1
-    allowed = FB_POST_METRICS if surface == "facebook" else IG_MEDIA_METRICS
-    permission = "read_insights" if surface == "facebook" else "instagram_manage_insights"
-    if permission not in token.scopes:
-        return _graph_error(
-            f"(#10) Application does not have permission for this action ({permission})", 10, 403
-        )
-    if surface == "facebook" and token.page_id not in (None, post["account"]):
-        return _graph_error("(#200) The page token does not belong to this Page", 200, 403)
-    for metric in wanted:
-        if metric not in allowed:
-            if surface == "facebook":
-                return _graph_error("(#100) The value must be a valid insights metric", 100)
-            return _graph_error(
-                f"(#100) metric[0] must be one of the following values: {', '.join(allowed)}", 100
-            )
-    faulted = await _fault(request, surface, post["account"])
-    if faulted is not None:
-        return faulted
-    counts = engagement(post, state.now(), speed(request))
-    by_name = {
-        "post_media_view": counts["impressions"],
-        "post_total_media_view_unique": counts["reach"],
-        "post_clicks": counts["clicks"],
-        "views": counts["impressions"],
-        "reach": counts["reach"],
-        "likes": counts["reactions"],
-        "comments": counts["comments"],
-        "shares": counts["shares"],
-        "saved": counts["saves"],
-        "total_interactions": counts["reactions"]
-        + counts["comments"]
-        + counts["shares"]
-        + counts["saves"],
-    }
-    # A brand-new post has no data yet: Meta leaves the metric out rather than answer 0.
-    data = [_insight(node, m, by_name[m]) for m in wanted if counts["impressions"] > 0]
-    return JSONResponse({"data": data, "paging": {"previous": "", "next": ""}})
-
-
-class FacebookPostId(Convertor[str]):
-    """Only Page post ids (`<page id>_<n>`), so this route never shadows another Graph node."""
-
-    regex = r"[0-9]+_[0-9]+"
-
-    def convert(self, value: str) -> str:
-        return value
-
-    def to_string(self, value: str) -> str:
-        return value
-
-
-register_url_convertor("sandbox_fb_post", FacebookPostId())
-
-
-@router.get("/{version}/{post_id:sandbox_fb_post}")
-async def facebook_post(version: str, post_id: str, request: Request) -> Response:
-    """A Page post's own counts (`fields=shares,reactions.summary(...),comments.summary(...)`)."""
-    state = sandbox(request)
-    if not _VERSION.match(version):
-        return _graph_error("Unknown path components", 2500)
-    state.calls["facebook.post_fields"] += 1
-    token = _graph_token(request)
-    if token is None:
-        return _graph_error("Error validating access token: the token is invalid.", 190)
-    post = _kept(state, post_id, "facebook")
-    if post is None:
-        return _graph_error(
-            f"Unsupported get request. Object with ID '{post_id}' does not exist", 100, subcode=33
-        )
-    faulted = await _fault(request, "facebook", post["account"])
-    if faulted is not None:
-        return faulted
-    counts = engagement(post, state.now(), speed(request))
-    fields = request.query_params.get("fields", "")
-    body: dict[str, Any] = {"id": post_id}
-    if re.search(r"(^|,)shares", fields) and counts["shares"]:
-        body["shares"] = {"count": counts["shares"]}
-    if "reactions" in fields:
-        body["reactions"] = {
-            "data": [],
-            "summary": {"total_count": counts["reactions"], "viewer_reaction": "NONE"},
-        }
-    if "comments" in fields:
-        body["comments"] = {
-            "data": [],
-            "summary": {"order": "ranked", "total_count": counts["comments"], "can_comment": True},
-        }
-    return JSONResponse(body)
 
 
 # --- sandbox controls ---------------------------------------------------------------------------
