@@ -9,6 +9,7 @@
 // `tests/e2e/test_dashboard.py` starts the stack on free ports and runs this file.
 import assert from 'node:assert/strict'
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { after, before, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
@@ -562,6 +563,85 @@ test('a list filtered down to nothing offers to show every post again', async ()
   await empty.getByRole('button', { name: 'Show every post' }).click()
   await page.locator('.post-list li').first().waitFor()
   assert.equal(await page.locator('select[name=status]').inputValue(), '')
+})
+
+test('the analytics screen charts what the networks report, filters, and exports CSV', async () => {
+  // Engagement grows a day for every second in the sandbox, so the charts have something to show.
+  await fetch(`${SANDBOX}/_sandbox/metrics/config`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ speed: 86400 }),
+  })
+  const rows = (await api('GET', '/analytics/posts?window=24h')).body.items
+  const published = rows.find((r) => r.text.includes(`Fresh sourdough at 7 (${stamp})`))
+  assert.ok(published, 'the published post is listed for export')
+  state.publishedPost = published.post_id
+  const synced = await api('POST', `/analytics/posts/${published.post_id}/sync`)
+  assert.equal(synced.status, 200, JSON.stringify(synced.body))
+  const read = synced.body.targets[0]
+  assert.ok(read.metrics.impressions > 0, 'the sandbox reported impressions')
+
+  await tab('Analytics')
+  const chart = page.locator('[data-chart="platforms"]')
+  await chart.locator('canvas[data-painted="1"]').waitFor()
+  // The canvas has been drawn on: some of its pixels are no longer transparent.
+  const inked = await chart.locator('canvas').evaluate((c) => {
+    const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height)
+    let n = 0
+    for (let i = 3; i < data.length; i += 4) if (data[i]) n++
+    return n
+  })
+  assert.ok(inked > 500, `the platforms chart is drawn (${inked} pixels)`)
+  const summary = (await api('GET', `/analytics/summary?window=7d&timezone=${encodeURIComponent(ZONE)}`)).body
+  const x = summary.engagement.platforms.find((p) => p.platform === 'x')
+  const cell = chart.locator('tr[data-label="X"] td[data-series="Impressions"]')
+  assert.equal(Number(await cell.getAttribute('data-value')), x.impressions)
+  const engaged = chart.locator('tr[data-label="X"] td[data-series="Engagements"]')
+  assert.equal(Number(await engaged.getAttribute('data-value')), x.engagements)
+  await page.locator('[data-chart="daily"] canvas[data-painted="1"]').waitFor()
+  await page.locator('[data-chart="hours"] canvas[data-painted="1"]').waitFor()
+  assert.ok((await page.locator('[data-chart="hour-of-week"] td[class^="heat-"]:not(.heat-none)').count()) > 0)
+  const tile = page.locator('[data-tile="Impressions"] strong')
+  assert.equal(await tile.innerText(), summary.engagement.totals.impressions.toLocaleString('en-GB'))
+  await shoot('analytics')
+
+  await page.locator('select[name=analytics-account]').selectOption(state.x)
+  await page.locator(`table[data-table=accounts] tr[data-account="${state.x}"]`).waitFor()
+  await page.waitForFunction(
+    () => document.querySelectorAll('table[data-table=accounts] tbody tr').length === 1,
+  )
+  await page.locator('select[name=analytics-window]').selectOption('24h')
+  await page.locator('[data-chart="platforms"] tr[data-label="X"]').waitFor({ state: 'attached' })
+
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Export CSV' }).click(),
+  ])
+  assert.match(download.suggestedFilename(), /^herald-engagement-24h-acc_/)
+  const csv = await readFile(await download.path(), 'utf8')
+  const [header, ...lines] = csv.trim().split('\r\n')
+  assert.match(header, /^post_id,published_at,platform,account_id,platform_post_id,impressions,reach,/)
+  assert.ok(lines.some((l) => l.startsWith(`${published.post_id},`) && l.includes(',x,')))
+  await dismissToasts()
+})
+
+test("a published post's dialog shows its metrics per network", async () => {
+  await tab('Calendar')
+  await page.locator('.segmented').getByRole('tab', { name: 'List' }).click()
+  await page.locator('select[name=status]').selectOption('published')
+  await page.locator('.post-list li', { hasText: `Fresh sourdough at 7 (${stamp})` }).click()
+  const dialog = page.getByRole('dialog')
+  const impressions = dialog.locator(`[data-metrics="${state.x}"] [data-metric="impressions"] dd`)
+  await impressions.waitFor()
+  const { body } = await api('GET', `/analytics/posts/${state.publishedPost}`)
+  assert.equal(await impressions.innerText(), body.targets[0].metrics.impressions.toLocaleString('en-GB'))
+  // X gives no reach: a dash, never a zero.
+  assert.equal(await dialog.locator(`[data-metrics="${state.x}"] [data-metric="reach"] dd`).innerText(), '–')
+  await dialog.getByRole('button', { name: 'Refresh metrics' }).click()
+  await page.locator('.toast-ok', { hasText: /Metrics (are recent|refreshed)/ }).waitFor()
+  await shoot('post-dialog-metrics')
+  await dialog.getByRole('button', { name: 'Close', exact: true }).last().click()
+  await dismissToasts()
 })
 
 test('an account that needs reconnecting says so and reconnects', async () => {

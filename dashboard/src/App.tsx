@@ -11,6 +11,8 @@ import { platformName } from './lib/plain'
 
 // The calendar (react-big-calendar, date-fns) is its own chunk: sign-in and compose load first.
 const CalendarView = lazy(() => import('./components/CalendarView'))
+// Analytics and its charting library (Chart.js) likewise load on first visit.
+const Analytics = lazy(() => import('./components/Analytics'))
 
 
 const PENDING = 'herald.pendingConnection'
@@ -182,6 +184,11 @@ export function App() {
         {tab === 'calendar' && (
           <Suspense fallback={<p className="muted">Loading calendar…</p>}>
             <CalendarView businessId={me.business_id} accounts={accounts ?? []} version={version} go={go} />
+          </Suspense>
+        )}
+        {tab === 'analytics' && (
+          <Suspense fallback={<p className="muted">Loading analytics…</p>}>
+            <Analytics accounts={accounts ?? []} />
           </Suspense>
         )}
       </main>

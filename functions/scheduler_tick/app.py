@@ -1,5 +1,6 @@
-"""EventBridge -> the tick. The dispatch rule's Input is {"task": "dispatch"}, the hourly rule's
-{"task": "refresh_tokens"}; a bare Scheduled Event envelope (no Input) also dispatches."""
+"""EventBridge -> the tick. The dispatch rule's Input is {"task": "dispatch"}, the hourly rules'
+{"task": "refresh_tokens"} and {"task": "sync_metrics"}; a bare Scheduled Event envelope (no
+Input) also dispatches."""
 
 from __future__ import annotations
 
@@ -23,6 +24,17 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
         swept: dict[str, Any] = aio.run(refresh_sweep(container))
         return {"task": "refresh_tokens", **swept}
+    if isinstance(event, dict) and event.get("task") == "sync_metrics":
+        from herald import aio
+        from herald.metrics.sync import sync_due  # the platforms' readers: only on this input
+
+        synced = aio.run(
+            sync_due(
+                container, container.clock.now(), time_left_ms=context.get_remaining_time_in_millis
+            )
+        )
+        metrics.add_metric(name="MetricsPostsRead", unit="Count", value=synced.posts)
+        return {"task": "sync_metrics", **synced.as_dict()}
     report = scheduling.dispatch_due(
         container, container.clock.now(), time_left_ms=context.get_remaining_time_in_millis
     )

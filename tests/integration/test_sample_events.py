@@ -47,6 +47,7 @@ def test_the_schedule_samples_are_exactly_what_the_rules_deliver() -> None:
 
     assert sample("schedule_dispatch.json") == rules["Dispatch"]
     assert sample("schedule_refresh_tokens.json") == rules["RefreshTokens"]
+    assert sample("schedule_sync_metrics.json") == rules["SyncMetrics"]
 
 
 def test_the_sqs_sample_carries_the_message_the_tick_sends() -> None:

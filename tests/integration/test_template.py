@@ -70,7 +70,7 @@ def test_the_worker_gives_up_on_the_receive_that_sqs_redrives_after() -> None:
     assert Settings().publish_max_receives == redrive["maxReceiveCount"]
 
 
-def test_created_table_has_the_due_expiry_and_calendar_indexes_with_ttl(
+def test_created_table_has_the_due_expiry_calendar_and_metrics_indexes_with_ttl(
     aws: Any, resources: LocalResources
 ) -> None:
     client = aws.client("dynamodb")
@@ -78,9 +78,12 @@ def test_created_table_has_the_due_expiry_and_calendar_indexes_with_ttl(
     indexes = {i["IndexName"]: i for i in table["GlobalSecondaryIndexes"]}
     ttl = client.describe_time_to_live(TableName=resources.table_name)
 
-    assert set(indexes) == {"due", "expiry", "calendar"}
+    assert set(indexes) == {"due", "expiry", "calendar", "metrics"}
     assert [k["AttributeName"] for k in indexes["due"]["KeySchema"]] == ["due_pk", "due_sk"]
     assert [k["AttributeName"] for k in indexes["expiry"]["KeySchema"]] == ["exp_pk", "exp_sk"]
+    assert [k["AttributeName"] for k in indexes["metrics"]["KeySchema"]] == ["mt_pk", "mt_sk"]
+    # What the sync reads comes with the index: no post item is read per post.
+    assert set(indexes["metrics"]["Projection"]["NonKeyAttributes"]) >= {"targets", "metrics"}
     assert ttl["TimeToLiveDescription"]["AttributeName"] == "expires_at"
 
 
@@ -113,16 +116,17 @@ def test_no_secret_value_is_written_in_the_template() -> None:
             assert "GenerateSecretString" in resource["Properties"], name
 
 
-def test_tick_runs_dispatch_every_minute_and_the_token_sweep_every_hour() -> None:
-    schedules = {
-        e["Properties"]["Schedule"]: json.loads(e["Properties"]["Input"])
+def test_tick_runs_dispatch_every_minute_and_the_token_sweep_and_metrics_sync_every_hour() -> None:
+    schedules = sorted(
+        (e["Properties"]["Schedule"], json.loads(e["Properties"]["Input"])["task"])
         for e in events_of("SchedulerTickFunction").values()
-    }
+    )
 
-    assert schedules == {
-        "rate(1 minute)": {"task": "dispatch"},
-        "rate(1 hour)": {"task": "refresh_tokens"},
-    }
+    assert schedules == [
+        ("rate(1 hour)", "refresh_tokens"),
+        ("rate(1 hour)", "sync_metrics"),
+        ("rate(1 minute)", "dispatch"),
+    ]
 
 
 def test_worker_reports_partial_batch_failures() -> None:

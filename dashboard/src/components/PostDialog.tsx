@@ -4,6 +4,7 @@ import type { Account, PostOut } from '../lib/api'
 import { namesFrom, platformName, postMessage, statusLabel, targetMessage } from '../lib/plain'
 import { browserZone, fromWallTime, toWallTime } from '../lib/tz'
 import { GapWarning } from './Compose'
+import { PostMetrics } from './PostMetrics'
 import { useToasts } from './Toasts'
 import { ZoneSelect } from './ZoneSelect'
 
@@ -149,6 +150,9 @@ export function PostDialog({
             )
           })}
         </ul>
+        {(post.status === 'published' || post.status === 'partially_published') && (
+          <PostMetrics postId={post.post_id} accounts={accounts} />
+        )}
         <div className="row wrap gap actions">
           {editable && (
             <>

@@ -1,6 +1,7 @@
 """Publishing analytics: per platform, targets published and failed over a window, the success
 rate, and publish latency (published_at minus scheduled_for, or created_at for an immediate post)
-at p50 and p95.
+at p50 and p95; and what the posts did on each network (`engagement`, herald.metrics.report),
+optionally for one account and with posting times in a given zone.
 
 The summary is cached in Redis for 5 minutes per business and window, not in the Lambda's
 memory: API requests spread over many instances, and an in-process cache would be cold on most
@@ -14,7 +15,7 @@ import asyncio
 import json
 import math
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -105,13 +106,27 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
-def _cache_key(business_id: str, window: str) -> str:
-    return f"herald:analytics:{{{business_id}}}:{window}"
+def _cache_key(business_id: str, window: str, account_id: str | None, zone: str) -> str:
+    key = f"herald:analytics:{{{business_id}}}:{window}"
+    # The plain summary keeps its key; a filtered or zoned one gets its own.
+    return key if account_id is None and zone == "UTC" else f"{key}:{account_id or '*'}:{zone}"
 
 
-async def summary(container: Container, business_id: str, window: str) -> dict[str, Any]:
+async def summary(
+    container: Container,
+    business_id: str,
+    window: str,
+    *,
+    account_id: str | None = None,
+    timezone: str = "UTC",
+) -> dict[str, Any]:
+    from herald.metrics.report import engagement_summary
+    from herald.store.posts import post_from_item
+    from herald.timezones import zone
+
     span = parse_window(window)
-    key = _cache_key(business_id, window)
+    tz = zone(timezone)
+    key = _cache_key(business_id, window, account_id, timezone)
     try:
         cached = await container.redis.get(key)
     except Exception:  # noqa: BLE001 - a cache that is down must not take analytics with it
@@ -123,13 +138,22 @@ async def summary(container: Container, business_id: str, window: str) -> dict[s
         return result
     now: datetime = container.clock.now()
     since, until = isoformat(now - span), isoformat(now)
-    posts = await asyncio.to_thread(container.posts.list_window, business_id, since, until)
+    items = await asyncio.to_thread(container.metrics.window, business_id, since, until)
+    posts = [post_from_item(item) for item in items]
+    if account_id:
+        posts = [
+            replace(p, targets={account_id: p.targets[account_id]})
+            for p in posts
+            if account_id in p.targets
+        ]
     result = {
         "window": window,
         "since": since,
         "until": until,
         "generated_at": until,
+        "account_id": account_id,
         "platforms": [asdict(s) for s in summarize(posts)],
+        "engagement": engagement_summary(items, now, account_id=account_id, zone=tz),
     }
     try:
         await container.redis.set(

@@ -21,12 +21,14 @@ if TYPE_CHECKING:
     from herald.auth import VerifiedKeys
     from herald.idempotency import IdempotencyStore
     from herald.media_checks import ImageProbe
+    from herald.metrics.readers import MetricsReader
     from herald.oauth.confirmations import ConfirmationStore
     from herald.oauth.state import StateStore
     from herald.platforms.base import Publisher
     from herald.ratelimit import RateLimiter
     from herald.store.accounts import AccountRepository
     from herald.store.businesses import BusinessRepository
+    from herald.store.metrics import MetricsRepository
     from herald.store.posts import PostRepository
     from herald.store.schedule import ScheduleRepository
     from herald.vault import Vault
@@ -134,6 +136,12 @@ class Container:
         return FetchingProbe(fetcher)
 
     @cached_property
+    def metrics_readers(self) -> dict[PlatformName, MetricsReader]:
+        from herald.metrics.readers import build_readers
+
+        return build_readers(self.settings, self.http)
+
+    @cached_property
     def http(self) -> httpx.AsyncClient:
         from http.cookiejar import DefaultCookiePolicy
 
@@ -177,6 +185,12 @@ class Container:
         from herald.store.posts import PostRepository
 
         return PostRepository(self.table)
+
+    @cached_property
+    def metrics(self) -> MetricsRepository:
+        from herald.store.metrics import MetricsRepository
+
+        return MetricsRepository(self.table)
 
     @cached_property
     def idempotency(self) -> IdempotencyStore:

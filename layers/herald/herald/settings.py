@@ -111,7 +111,7 @@ class Settings(BaseSettings):
     x_scopes: str = "tweet.read tweet.write users.read offline.access media.write"
     meta_scopes: str = (
         "pages_show_list,pages_read_engagement,pages_manage_posts,business_management,"
-        "instagram_basic,instagram_content_publish"
+        "instagram_basic,instagram_content_publish,read_insights,instagram_manage_insights"
     )
     # threads_manage_replies is what a thread's replies are published with.
     threads_scopes: str = "threads_basic,threads_content_publish,threads_manage_replies"
@@ -137,6 +137,13 @@ class Settings(BaseSettings):
     # How far before the claim reconciliation looks for the post (platform clocks drift).
     publish_reconcile_skew_seconds: float = 120.0
     analytics_cache_seconds: int = 300
+    # Engagement metrics (herald.metrics): how long a published post is followed, how long each
+    # reading is kept (DynamoDB TTL), how many posts one hourly run reads at most, and how soon
+    # a person may ask for one post's metrics again.
+    metrics_track_days: int = 90
+    metrics_retention_days: int = 400
+    metrics_sync_max_posts: int = 2_000
+    metrics_refresh_min_seconds: int = 300
     hashtag_limit: int = 5
     mention_limit: int = 20
     due_shards: int = 8

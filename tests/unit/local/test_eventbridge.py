@@ -24,6 +24,7 @@ def test_rules_come_from_the_tick_functions_schedule_events() -> None:
 
     assert rules["Dispatch"] == Rule("Dispatch", 60, {"task": "dispatch"})
     assert rules["RefreshTokens"] == Rule("RefreshTokens", 3600, {"task": "refresh_tokens"})
+    assert rules["SyncMetrics"] == Rule("SyncMetrics", 3600, {"task": "sync_metrics"})
 
 
 def test_a_shorter_tick_shrinks_every_rule_in_proportion() -> None:
@@ -64,13 +65,13 @@ def test_the_minute_rule_fires_at_the_next_minute_boundary() -> None:
     assert [r.name for r in due] == ["Dispatch"]
 
 
-def test_at_the_hour_both_rules_fire() -> None:
+def test_at_the_hour_every_rule_fires() -> None:
     bridge = EventBridge(rules_from_template(load_template()), Invoker(), timeout_seconds=60)
 
     at, due = bridge.next_fire(3600 * 5 - 0.5)
 
     assert at == 3600 * 5
-    assert {r.name for r in due} == {"Dispatch", "RefreshTokens"}
+    assert {r.name for r in due} == {"Dispatch", "RefreshTokens", "SyncMetrics"}
 
 
 def test_firing_invokes_the_tick_handler_with_the_input_and_a_lambda_context() -> None:

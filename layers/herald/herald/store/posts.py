@@ -37,7 +37,7 @@ from herald.posts import (
     content_to_item,
 )
 from herald.publishing_policy import event_type_for
-from herald.store.table import CALENDAR_INDEX, business_pk, post_sk
+from herald.store.table import CALENDAR_INDEX, business_pk, metrics_pk, metrics_sk, post_sk
 
 _RETRYABLE_KINDS = [k.value for k in ErrorKind if k.retryable]
 
@@ -139,6 +139,11 @@ def _closing(post: Post, now: str) -> tuple[list[str], list[str], dict[str, Any]
         "pending_event = :event",
         "pending_event_version = :event_version",
     ]
+    if closed.status in (PostStatus.PUBLISHED, PostStatus.PARTIALLY_PUBLISHED):
+        # Into the sparse metrics index, due at once: the next hourly sync reads it.
+        sets += ["mt_pk = :mt_pk", "mt_sk = :mt_sk"]
+        values[":mt_pk"] = metrics_pk(post.post_id)
+        values[":mt_sk"] = metrics_sk(now, post.business_id, post.post_id)
     removes = []
     for attr, placeholder, value in (
         ("published_at", ":pa", closed.published_at),

@@ -8,6 +8,7 @@
     post                 BUSINESS#<biz>          POST#<post_id>              due: due_pk/due_sk,
                                                                              calendar: cal_pk/cal_sk
     idempotency record   BUSINESS#<biz>          IDEMPOTENCY#<key>           (expires by TTL)
+    metrics reading      BUSINESS#<biz>          METRICS#<post_id>#<time>    (expires by TTL)
 
 API keys are found by GetItem on their hash rather than through a GSI: a GetItem can be strongly
 consistent, so a revoked key stops working at once, which an eventually consistent index cannot
@@ -16,6 +17,11 @@ promise.
 The due-posts index is sparse (only pending posts carry `due_pk`) and write-sharded
 (`DUE#<0..n-1>`) so thousands of posts due in one minute spread over partitions. The token-expiry
 index is sparse too: only accounts with a token that expires carry `exp_pk`.
+
+The metrics index is sparse and sharded the same way: a published post carries `mt_pk`
+(`MT#<0..3>`) and `mt_sk` (`<next sync time>#<biz>#<post_id>`) while its engagement metrics are
+still followed (herald.metrics.sync); its latest metrics live on the post item (`metrics`) and
+each reading is an item of its own, kept until its TTL.
 """
 
 from __future__ import annotations
@@ -27,8 +33,10 @@ from typing import Any
 DUE_INDEX = "due"
 EXPIRY_INDEX = "expiry"
 CALENDAR_INDEX = "calendar"
+METRICS_INDEX = "metrics"
 TTL_ATTRIBUTE = "expires_at"
 EXPIRY_SHARDS = 4
+METRICS_SHARDS = 4
 
 
 def business_pk(business_id: str) -> str:
@@ -49,6 +57,18 @@ def post_sk(post_id: str) -> str:
 
 def idempotency_sk(key: str) -> str:
     return f"IDEMPOTENCY#{key}"
+
+
+def metrics_reading_sk(post_id: str, taken_at: str) -> str:
+    return f"METRICS#{post_id}#{taken_at}"
+
+
+def metrics_pk(post_id: str) -> str:
+    return f"MT#{shard_of(post_id, METRICS_SHARDS)}"
+
+
+def metrics_sk(due: str, business_id: str, post_id: str) -> str:
+    return f"{due}#{business_id}#{post_id}"
 
 
 def shard_of(item_id: str, shards: int) -> int:

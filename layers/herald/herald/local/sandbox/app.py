@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from herald.local.sandbox import oauth, publishing, threads
+from herald.local.sandbox import metrics, oauth, publishing, threads
 from herald.local.sandbox.state import SandboxState
 from herald.settings import Settings, get_settings
 
@@ -14,6 +14,9 @@ def create_app(state: SandboxState | None = None, settings: Settings | None = No
     app.state.sandbox = state or SandboxState.for_settings(settings or get_settings())
     # Publishing first: its Graph routes match only its own ids, so the OAuth catch-all
     # `/{version}/{node_id}` cannot shadow them.
+    # Metrics first: its Graph routes match only Page post ids and `/insights`, never a node
+    # another router serves.
+    app.include_router(metrics.router)
     app.include_router(publishing.router)
     app.include_router(threads.router)
     app.include_router(oauth.router)

@@ -1,0 +1,172 @@
+"""The sandbox's metrics endpoints keep the networks' contracts: tokens, scopes and permissions,
+today's metric names, X's limits, and engagement that only grows."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from herald.local.sandbox.app import create_app
+from herald.local.sandbox.engagement import engagement
+from herald.local.sandbox.state import SandboxState, Token
+from herald.settings import Settings
+
+BASE = "http://sandbox.test"
+T0 = 1_800_000_000.0
+
+
+@pytest.fixture
+def state() -> SandboxState:
+    made = SandboxState()
+    made.clock = lambda: T0
+    return made
+
+
+@pytest.fixture
+def app(state: SandboxState) -> FastAPI:
+    return create_app(state=state, settings=Settings(HERALD_ENV="test"))
+
+
+@pytest.fixture
+async def http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE)
+    yield client
+    await client.aclose()
+
+
+def token(
+    state: SandboxState, platform: str, user: str, *scopes: str, page: str | None = None
+) -> str:
+    kind = "page" if page else "user"
+    made = Token(platform, "client", user, scopes, None, kind=kind, page_id=page)  # type: ignore[arg-type]
+    return state.issue_token(made, "tok")
+
+
+def kept(state: SandboxState, post_id: str, platform: str, account: str, age: float) -> None:
+    state.posts[post_id] = {
+        "id": post_id,
+        "platform": platform,
+        "account": account,
+        "text": "Rye at noon https://bakery.example",
+        "created_at": T0 - age,
+        "created_iso": "2027-01-15T08:00:00.000Z",
+    }
+
+
+def auth(value: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {value}"}
+
+
+def test_engagement_only_grows_and_differs_between_posts() -> None:
+    post = {"id": "19", "created_at": T0, "text": "x"}
+    other = {"id": "20", "created_at": T0, "text": "x"}
+    readings = [engagement(post, T0 + hours * 3600) for hours in (0.1, 1, 5, 48)]
+
+    for earlier, later in itertools.pairwise(readings):
+        assert all(later[k] >= earlier[k] for k in earlier)
+    assert readings[-1]["impressions"] > readings[0]["impressions"] > 0
+    assert engagement(other, T0 + 3600) != engagement(post, T0 + 3600)
+
+
+async def test_x_gives_non_public_metrics_only_to_the_author_within_30_days(
+    http: httpx.AsyncClient, state: SandboxState
+) -> None:
+    author = token(state, "x", "1500")
+    kept(state, "19", "x", "1500", age=3600)
+    kept(state, "7", "x", "1500", age=31 * 86_400)
+    fields = "public_metrics,non_public_metrics"
+
+    answer = await http.get(
+        "/2/tweets", params={"ids": "19,7,8", "tweet.fields": fields}, headers=auth(author)
+    )
+
+    body = answer.json()
+    by_id = {t["id"]: t for t in body["data"]}
+    assert "non_public_metrics" in by_id["19"]
+    assert "non_public_metrics" not in by_id["7"]
+    kinds = {(e["resource_id"], e["type"].rsplit("/", 1)[-1]) for e in body["errors"]}
+    assert kinds == {("7", "not-authorized-for-field"), ("8", "resource-not-found")}
+    assert answer.headers["x-rate-limit-limit"] == "5000"
+
+
+async def test_x_refuses_more_than_100_ids(http: httpx.AsyncClient, state: SandboxState) -> None:
+    ids = ",".join(str(i) for i in range(101))
+
+    answer = await http.get("/2/tweets", params={"ids": ids}, headers=auth(token(state, "x", "1")))
+
+    assert answer.status_code == 400
+    assert answer.json()["type"].endswith("invalid-request")
+
+
+async def test_linkedin_member_analytics_need_their_scope_and_a_version(
+    http: httpx.AsyncClient, state: SandboxState
+) -> None:
+    urn = "urn:li:share:7000000000000000002"
+    kept(state, urn, "linkedin", "urn:li:person:m1", age=3600)
+    query = {"q": "entity", "entity": f"(share:{urn})", "queryType": "IMPRESSION"}
+    headers = {"LinkedIn-Version": "202610"}
+
+    without = await http.get(
+        "/rest/memberCreatorPostAnalytics",
+        params=query,
+        headers=auth(token(state, "linkedin", "m1", "w_member_social")) | headers,
+    )
+    allowed = auth(token(state, "linkedin", "m1", "r_member_postAnalytics"))
+    unversioned = await http.get("/rest/memberCreatorPostAnalytics", params=query, headers=allowed)
+    answer = await http.get(
+        "/rest/memberCreatorPostAnalytics", params=query, headers=allowed | headers
+    )
+
+    assert without.status_code == 403
+    assert unversioned.status_code == 400
+    (element,) = answer.json()["elements"]
+    assert element["metricType"] == "IMPRESSION"
+    assert element["targetEntity"] == {"share": urn}
+    assert element["count"] > 0
+
+
+async def test_graph_refuses_retired_metrics_and_insights_without_permission(
+    http: httpx.AsyncClient, state: SandboxState
+) -> None:
+    kept(state, "2000_1", "facebook", "2000", age=3600)
+    kept(state, "17950000000000005", "instagram", "1784", age=3600)
+    full = auth(token(state, "meta", "u", "read_insights", "instagram_manage_insights"))
+    bare = auth(token(state, "meta", "u", "pages_read_engagement"))
+
+    retired = await http.get(
+        "/v25.0/2000_1/insights", params={"metric": "post_impressions"}, headers=full
+    )
+    ig_retired = await http.get(
+        "/v25.0/17950000000000005/insights", params={"metric": "impressions"}, headers=full
+    )
+    refused = await http.get(
+        "/v25.0/2000_1/insights", params={"metric": "post_media_view"}, headers=bare
+    )
+    fine = await http.get(
+        "/v25.0/17950000000000005/insights", params={"metric": "views,reach"}, headers=full
+    )
+
+    assert retired.json()["error"]["code"] == 100
+    assert ig_retired.json()["error"]["code"] == 100
+    assert refused.json()["error"]["code"] == 10
+    assert [m["name"] for m in fine.json()["data"]] == ["views", "reach"]
+    assert fine.json()["data"][0]["values"][0]["value"] > 0
+
+
+async def test_a_metrics_fault_answers_in_the_networks_shape_and_spares_publishing(
+    http: httpx.AsyncClient, state: SandboxState
+) -> None:
+    author = token(state, "x", "1500")
+    kept(state, "19", "x", "1500", age=3600)
+    await http.post("/_sandbox/metrics/faults", json={"platform": "x", "kind": "429"})
+
+    limited = await http.get("/2/tweets", params={"ids": "19"}, headers=auth(author))
+    again = await http.get("/2/tweets", params={"ids": "19"}, headers=auth(author))
+
+    assert limited.status_code == 429
+    assert limited.headers["x-rate-limit-remaining"] == "0"
+    assert again.status_code == 200
