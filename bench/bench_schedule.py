@@ -276,6 +276,8 @@ def bench_precision(
             w.resources.queue_url,
             Invoker(),
             timeout_seconds=eventbridge.function_timeout(template, sqs_poller.FUNCTION),
+            # Batches gathered as the event source mapping gathers them (its window included).
+            mapping=sqs_poller.Mapping.from_template(template),
             wait_seconds=1,
         )
         bridge.start()
@@ -325,6 +327,7 @@ def bench_cost(posts: int = 20) -> dict[str, Any]:
     from herald.clock import FrozenClock, isoformat
     from herald.local import sqs_poller
     from herald.local.lambda_runtime import Invoker
+    from herald.local.template import load_template
     from herald.scheduling import dispatch_due
 
     clock = FrozenClock(datetime.now(UTC).replace(microsecond=0))
@@ -348,7 +351,11 @@ def bench_cost(posts: int = 20) -> dict[str, Any]:
             ]
             w.counter.phase = "setup"
             poller = sqs_poller.SqsPoller(
-                w.container.sqs, w.resources.queue_url, Invoker(), timeout_seconds=60
+                w.container.sqs,
+                w.resources.queue_url,
+                Invoker(),
+                timeout_seconds=60,
+                mapping=sqs_poller.Mapping.from_template(load_template()),
             )
             # As a tick finds a post: ahead of its time (DelaySeconds 1 here, a real second).
             clock.set(due - timedelta(seconds=1))
