@@ -128,7 +128,22 @@ def test_worker_reports_partial_batch_failures() -> None:
     publish = events_of("PublishWorkerFunction")["Publish"]["Properties"]
 
     assert publish["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert publish["BatchSize"] == 10
+
+
+def test_the_worker_publishes_a_whole_batch_at_once() -> None:
+    from herald.settings import Settings
+
+    publish = events_of("PublishWorkerFunction")["Publish"]["Properties"]
+    env = RESOURCES["PublishWorkerFunction"]["Properties"]["Environment"]["Variables"]
+
+    assert int(env["WORKER_CONCURRENCY"]) == publish["BatchSize"]
+    assert Settings().worker_concurrency == publish["BatchSize"]
+
+
+def test_a_batch_of_more_than_ten_records_has_the_batching_window_sqs_requires() -> None:
+    publish = events_of("PublishWorkerFunction")["Publish"]["Properties"]
+
+    assert publish["BatchSize"] <= 10 or publish["MaximumBatchingWindowInSeconds"] >= 1
 
 
 @pytest.mark.parametrize(

@@ -132,8 +132,9 @@ class Settings(BaseSettings):
     # is the last before SQS moves the message to the DLQ, so the worker gives up on that one.
     publish_max_receives: int = 5
     # The records of one SQS batch the worker publishes at once (herald.worker): posts due at the
-    # same second go out together rather than one platform call apart.
-    worker_concurrency: int = 10
+    # same second go out together rather than one platform call apart. The event source
+    # mapping's BatchSize in template.yaml, so a whole batch runs at once.
+    worker_concurrency: int = 100
     # The worker keeps this much of its Lambda time for what follows the records: the batch's
     # events and its answer. A record still running then is reported failed, not cut off.
     worker_safety_ms: int = 3_000

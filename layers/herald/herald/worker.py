@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 
 
 MAX_EARLY_SECONDS = 1.0
+BOTO_CONNECTIONS = 50  # herald.container's max_pool_connections
 
 
 class RetryLater(Exception):
@@ -320,8 +321,9 @@ class Invocation:
         if remaining_ms is not None:
             left = (remaining_ms() - settings.worker_safety_ms) / 1000
             self.deadline = time.monotonic() + left
-        # Each record's engine hands its DynamoDB calls to the loop's threads: enough for all.
-        aio.ensure_threads(max(1, settings.worker_concurrency) + 4)
+        # Each record's engine hands its DynamoDB calls to the loop's threads: one a record, up
+        # to the 50 connections boto3 keeps (herald.container).
+        aio.ensure_threads(min(BOTO_CONNECTIONS, max(1, settings.worker_concurrency)))
 
     def time_left(self) -> float | None:
         return None if self.deadline is None else self.deadline - time.monotonic()
