@@ -113,15 +113,30 @@ def test_no_secret_value_is_written_in_the_template() -> None:
 
 
 def test_tick_runs_dispatch_every_minute_and_the_token_sweep_every_hour() -> None:
-    schedules = {
-        e["Properties"]["Schedule"]: json.loads(e["Properties"]["Input"])
+    schedules = sorted(
+        (e["Properties"]["Schedule"], json.loads(e["Properties"]["Input"])["task"])
         for e in events_of("SchedulerTickFunction").values()
-    }
+    )
 
-    assert schedules == {
-        "rate(1 minute)": {"task": "dispatch"},
-        "rate(1 hour)": {"task": "refresh_tokens"},
-    }
+    assert set(schedules) == {("rate(1 minute)", "dispatch"), ("rate(1 hour)", "refresh_tokens")}
+    assert schedules.count(("rate(1 hour)", "refresh_tokens")) == 1
+
+
+def test_the_minute_rules_dispatch_every_shard_of_the_due_index_once() -> None:
+    from herald.scheduling import Part
+    from herald.settings import Settings
+
+    inputs = [
+        json.loads(e["Properties"]["Input"])
+        for e in events_of("SchedulerTickFunction").values()
+        if e["Properties"]["Schedule"] == "rate(1 minute)"
+    ]
+    shards = Settings().due_shards
+
+    covered = sorted(s for event in inputs for s in Part.of(event).shards(shards))
+
+    assert covered == list(range(shards))
+    assert sum(Part.of(event).part == 0 for event in inputs) == 1  # one recovers the journals
 
 
 def test_worker_reports_partial_batch_failures() -> None:
