@@ -453,6 +453,17 @@ def test_a_message_up_to_a_second_early_waits_for_its_second_before_publishing(
     assert len(linkedin.accepted) == 1
 
 
+def test_a_message_a_batching_window_and_a_rounding_early_waits_for_its_second(
+    wc: Container, biz: str, linkedin: FakePublisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    post = queued_post(wc, biz)  # due at +5 s
+    slept = sleeps(monkeypatch)
+    wc.clock.advance(3.2)  # type: ignore[attr-defined]  # delivered 1 s early, rounded down
+    worker.handle_message(wc, body_of(post), 1)
+    assert slept == [pytest.approx(1.8)]
+    assert len(linkedin.accepted) == 1
+
+
 def test_a_message_far_ahead_of_its_time_is_not_held(
     wc: Container, biz: str, linkedin: FakePublisher, monkeypatch: pytest.MonkeyPatch
 ) -> None:

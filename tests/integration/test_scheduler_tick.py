@@ -47,9 +47,11 @@ def _raw(container: Container, business_id: str, post_id: str) -> dict[str, Any]
     return item
 
 
-def test_posts_due_within_the_window_are_sent_with_a_delay_that_ends_at_their_second(
+def test_posts_due_within_the_window_are_sent_with_a_delay_that_ends_a_batching_window_early(
     tick_container: Container, biz: str, sent: SentLog
 ) -> None:
+    """The event source mapping spends its batching window (DISPATCH_EARLY_SECONDS, 1 s)
+    gathering around a lone message: the message comes that much sooner, the worker waits."""
     c = tick_container
     soon = pending_post(c, biz, ["acc_1"], at(c, 30))
     fractional = pending_post(c, biz, ["acc_1"], at(c, 90.4))
@@ -59,9 +61,9 @@ def test_posts_due_within_the_window_are_sent_with_a_delay_that_ends_at_their_se
     report = scheduling.dispatch_due(c)
 
     assert report.sent == 3
-    assert sent.delay_of(soon.post_id) == 30
-    assert sent.delay_of(fractional.post_id) == 90  # rounded down: the worker waits out 0.4 s
-    assert sent.delay_of(edge.post_id) == 180
+    assert sent.delay_of(soon.post_id) == 29
+    assert sent.delay_of(fractional.post_id) == 89  # rounded down: the worker waits out 1.4 s
+    assert sent.delay_of(edge.post_id) == 179
     assert later.post_id not in sent.post_ids
     assert _status(c, biz, later.post_id) == PostStatus.PENDING
 
@@ -72,7 +74,7 @@ def test_the_message_names_the_business_the_post_its_time_and_its_accounts(
     post = pending_post(tick_container, biz, ["acc_1", "acc_2"], at(tick_container, 10))
     scheduling.dispatch_due(tick_container)
     [(body, delay)] = sent.messages
-    assert delay == 10
+    assert delay == 9
     assert sorted(body.pop("account_ids")) == ["acc_1", "acc_2"]  # a map: no order
     assert body == {
         "business_id": biz,
@@ -298,7 +300,7 @@ def test_a_tick_killed_between_queueing_and_sending_leaves_a_journal_the_next_ti
 
     assert report.recovered == 1
     assert sent.post_ids == [post.post_id]
-    assert sent.delay_of(post.post_id) == 20  # still due in the future: delayed to its second
+    assert sent.delay_of(post.post_id) == 19  # still due in the future: delayed to its second
     assert _journal(c) == []
 
 

@@ -155,6 +155,14 @@ def test_the_worker_publishes_a_whole_batch_at_once() -> None:
     assert Settings().worker_concurrency == publish["BatchSize"]
 
 
+def test_messages_come_a_batching_window_early_so_a_lone_post_is_not_held_past_its_second() -> None:
+    from herald.settings import Settings
+
+    publish = events_of("PublishWorkerFunction")["Publish"]["Properties"]
+
+    assert Settings().dispatch_early_seconds == publish["MaximumBatchingWindowInSeconds"]
+
+
 def test_a_batch_of_more_than_ten_records_has_the_batching_window_sqs_requires() -> None:
     publish = events_of("PublishWorkerFunction")["Publish"]["Properties"]
 

@@ -3,7 +3,8 @@
     query every due shard (parallel)          posts due up to now + lookahead, oldest first
       ├── overdue beyond the business's max lateness  -> `missed` + post.missed event
       ├── overdue                                      -> sent first, oldest first, no delay
-      └── due within the window                        -> DelaySeconds = seconds until due
+      └── due within the window                        -> DelaySeconds = seconds until due,
+                                                          less DISPATCH_EARLY_SECONDS
 
 Each chunk of ten goes through the dispatch journal (see herald.store.journal):
 journal -> pending->queued (conditional, one per post) -> SendMessageBatch -> journal deleted.
@@ -86,11 +87,12 @@ def message_body(entry: DueEntry) -> str:
     return json.dumps(body, separators=(",", ":"))
 
 
-def delay_for(scheduled_for: str, now: datetime) -> int:
+def delay_for(scheduled_for: str, now: datetime, early: int = 0) -> int:
     # DelaySeconds is whole seconds. Rounded down, the message shows up to a second early and
     # the worker waits out the fraction (herald.worker), so a post goes out at its second rather
-    # than up to a second after it.
-    seconds = (parse_iso(scheduled_for) - now).total_seconds()
+    # than up to a second after it. `early` more seconds cover the event source mapping's
+    # batching window, which would otherwise hold a lone message that long past its second.
+    seconds = (parse_iso(scheduled_for) - now).total_seconds() - early
     return max(0, min(MAX_DELAY_SECONDS, math.floor(seconds)))
 
 
@@ -147,7 +149,9 @@ class Dispatcher:
                 {
                     "Id": str(i),
                     "MessageBody": message_body(e),
-                    "DelaySeconds": delay_for(e.scheduled_for, now),
+                    "DelaySeconds": delay_for(
+                        e.scheduled_for, now, self.settings.dispatch_early_seconds
+                    ),
                 }
                 for i, e in enumerate(batch)
             ]

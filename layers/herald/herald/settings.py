@@ -146,6 +146,10 @@ class Settings(BaseSettings):
     # The tick starts no new chunk with less Lambda time left than this.
     tick_safety_ms: int = 5_000
     dispatch_parallel_chunks: int = 4
+    # Each message is delivered this much before its post is due: template.yaml's batching
+    # window (MaximumBatchingWindowInSeconds), which the event source mapping spends gathering
+    # a batch around a lone message. The worker waits out what is left of it.
+    dispatch_early_seconds: int = 1
     # A post due sooner than this is queued by the API at once: the next tick may come too late.
     dispatch_on_create_seconds: int = 65
     idempotency_ttl_seconds: int = 86_400

@@ -61,7 +61,7 @@ if TYPE_CHECKING:
     from herald.publishing import Announce
 
 
-MAX_EARLY_SECONDS = 1.0
+MAX_EARLY_SECONDS = 1.0  # the tick's rounding down, on top of DISPATCH_EARLY_SECONDS
 BOTO_CONNECTIONS = 50  # herald.container's max_pool_connections
 
 
@@ -215,16 +215,17 @@ class Batch:
 
 
 async def wait_for_its_second(container: Container, scheduled_for: str | None) -> None:
-    """The tick rounds DelaySeconds down, so a message may arrive up to a second before its
-    post is due: wait out that fraction. Anything earlier is not the tick's rounding (a clock
-    far off, a redriven message) and is not waited for."""
+    """The tick has a message delivered DISPATCH_EARLY_SECONDS before its post is due (the
+    event source mapping's batching window spends that gathering a batch) and rounds its delay
+    down, so a message may arrive up to a second more before: wait out what is left. Anything
+    earlier is not the tick's doing (a clock far off, a redriven message) and is not waited for."""
     if not scheduled_for:
         return
     try:
         early = (parse_iso(scheduled_for) - container.clock.now()).total_seconds()
     except ValueError:
         return
-    if 0 < early <= MAX_EARLY_SECONDS:
+    if 0 < early <= MAX_EARLY_SECONDS + container.settings.dispatch_early_seconds:
         await sleep(early)
 
 
