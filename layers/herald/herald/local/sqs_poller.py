@@ -159,7 +159,7 @@ class SqsPoller(threading.Thread):
             # waiting and pause a moment between empty answers.
             more = self.receive(size - len(batch), min(left, 20) if left >= 1 else 0)
             if not more and left < 1:
-                self.stopping.wait(min(left, 0.05))
+                self.stopping.wait(min(left, 0.2))
             back = [m for m in more if m["MessageId"] in batch]
             for message in more:
                 if message["MessageId"] in batch:
