@@ -5,7 +5,7 @@ local stack, and how late each reaches the platform. Prints one JSON object per 
 
 The stack is `python -m herald.local.stack` as `make dev` runs it: moto's server in a process of
 its own, the API on uvicorn, the EventBridge stand-in firing the tick from template.yaml's rules
-(every --tick-seconds here), the platform sandbox answering every publishing call after --latency
+(every minute, as in AWS), the platform sandbox answering every publishing call after --latency
 seconds (POST /_sandbox/config), and --workers worker processes, each an SQS poller invoking the
 publish-worker handler with batches gathered as template.yaml's event source mapping gathers them.
 
@@ -310,12 +310,19 @@ def burst(stack: Stack, count: int, args: argparse.Namespace) -> dict[str, Any]:
     business_id, _, account = business(stack)
     run = f"{count}-{int(time.time())}"
     texts = [f"Burst {run} post {n}" for n in range(count)]
-    # Far enough ahead for a tick to queue every post first (tens of ms a post on moto).
-    due = math.ceil(time.time() + 10 + args.tick_seconds + count * 0.04)
+    # Due after the next tick (they fire at multiples of the period, as the stand-in fires
+    # them) has had time to queue every post (tens of ms a post on moto), and before the tick
+    # after it: the ticks' index queries cost moto's server as much as the burst's writes.
+    period = args.tick_seconds
+    creation = 5 + count * 0.01
+    tick = math.ceil((time.time() + creation) / period) * period
+    due = math.ceil(tick + 8 + count * 0.03)
     due_iso = isoformat(datetime.fromtimestamp(due, UTC))
     post_ids = create_posts(stack, business_id, account, texts, due_iso)
-    if time.time() >= due - args.tick_seconds:
-        raise SystemExit(f"creating {count} posts took until {due - time.time():.1f} s before due")
+    if time.time() >= tick:
+        raise SystemExit(
+            f"creating {count} posts took until {time.time() - tick:.1f} s after the tick"
+        )
 
     roles = stack.processes()
     wait_until = due - 0.5
@@ -399,7 +406,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--posts", type=int, nargs="+", default=[200, 1000])
     parser.add_argument("--workers", type=int, default=5, help="concurrent invocations")
     parser.add_argument("--latency", type=float, default=0.2, help="each platform call, seconds")
-    parser.add_argument("--tick-seconds", type=float, default=5.0)
+    parser.add_argument("--tick-seconds", type=float, default=60.0, help="as in AWS by default")
     parser.add_argument("--drain-seconds", type=float, default=120.0)
     parser.add_argument(
         "--one-moto", dest="split_moto", action="store_false", help="SQS on the one moto server"
