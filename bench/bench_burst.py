@@ -4,19 +4,22 @@ local stack, and how late each reaches the platform. Prints one JSON object per 
     .venv/bin/python bench/bench_burst.py [--posts 200 1000] [--workers 5] [--latency 0.2]
 
 The stack is `python -m herald.local.stack` as `make dev` runs it: moto's server in a process of
-its own, the API on uvicorn, the EventBridge stand-in firing the tick from template.yaml's rules
-(every minute, as in AWS), the platform sandbox answering every publishing call after --latency
-seconds (POST /_sandbox/config), and --workers worker processes, each an SQS poller invoking the
-publish-worker handler with batches gathered as template.yaml's event source mapping gathers them.
+its own (and its SQS in another, --one-moto to keep one), the API on uvicorn, the EventBridge
+stand-in firing the tick from template.yaml's rules (every minute, as in AWS), the platform
+sandbox answering every publishing call after --latency seconds (POST /_sandbox/config), and
+--workers worker processes, each an SQS poller invoking the publish-worker handler with batches
+gathered as template.yaml's event source mapping gathers them.
 
 Why five workers: a Lambda execution environment runs one invocation at a time, and an SQS event
 source mapping starts a burst with five batches at once, adding up to 300 concurrent invocations a
 minute while messages remain (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html).
-Five processes are that start; the ramp is left out, which over a burst of seconds is what it adds.
+Five processes are that start. The ramp is left out: it is not documented second by second, and
+leaving it out can only make the figures worse.
 
 Each post is written as the API writes it (its ScheduleRepository item) for one LinkedIn account
 connected through the sandbox's OAuth, all for the same whole second, far enough ahead that the
 tick queues every one of them before it.
+
 Lateness is when the sandbox recorded the post (it records after its latency) less the due second:
 it includes the platform's own 200 ms. The sandbox's record is the witness of "none twice"; "none
 early" is checked twice: no claim (written just before the platform call) before the second, and
