@@ -2,14 +2,16 @@
 
     precision   200 posts scheduled over two minutes, through the EventBridge stand-in's tick
                 (template.yaml's rules, real clock), SQS DelaySeconds (moto's server), the SQS
-                poller, the worker and the platform sandbox: |published_at - scheduled_for|.
+                poller gathering batches as the event source mapping does, the worker and the
+                platform sandbox: |published_at - scheduled_for|.
     cost        AWS requests per published single-target post, create to published, counted
                 with botocore's `before-call` hook, by phase and operation.
-    scale       one tick dispatching 10,000 due posts against moto's server: requests per post
-                and wall time.
+    scale       one tick dispatching 10,000 due posts against moto's server (in a process of
+                its own): requests per post, the most in flight, wall time, and the tick's own
+                CPU per post, the figure that carries over to Lambda (the README's model).
 
 Usage: python bench/bench_schedule.py [precision|cost|scale|scale1k ...]
-(precision, cost and scale1k by default; scale, 10,000 posts, takes about 20 minutes on moto)
+(precision, cost and scale1k by default; scale, 10,000 posts, takes about 25 minutes on moto)
 Redis: HERALD_BENCH_REDIS_DB (default 8) on 127.0.0.1:6379, flushed first.
 """
 
@@ -513,7 +515,7 @@ def main(argv: list[str]) -> int:
     import logging
 
     logging.disable(logging.WARNING)
-    # The 10,000-post tick takes about 20 minutes on moto (see the README): run it by name.
+    # The 10,000-post tick takes about 25 minutes on moto (see the README): run it by name.
     for name in argv or ["precision", "cost", "scale1k"]:
         print(json.dumps(BENCHES[name](), default=str), flush=True)
     return 0
