@@ -1,6 +1,7 @@
-"""EventBridge -> the tick. The dispatch rule's Input is {"task": "dispatch"}, the hourly rules'
-{"task": "refresh_tokens"} and {"task": "sync_metrics"}; a bare Scheduled Event envelope (no
-Input) also dispatches."""
+"""EventBridge -> the tick. The dispatch rules' Input is {"task": "dispatch", "part": k,
+"parts": n} (one part of the due index each, herald.scheduling.Part), the hourly rules'
+{"task": "refresh_tokens"} and {"task": "sync_metrics"}; {"task": "dispatch"} or a bare Scheduled
+Event envelope (no Input) dispatches the whole index."""
 
 from __future__ import annotations
 
@@ -35,9 +36,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         )
         metrics.add_metric(name="MetricsPostsRead", unit="Count", value=synced.posts)
         return {"task": "sync_metrics", **synced.as_dict()}
+    part = scheduling.Part.of(event)
     report = scheduling.dispatch_due(
-        container, container.clock.now(), time_left_ms=context.get_remaining_time_in_millis
+        container,
+        container.clock.now(),
+        time_left_ms=context.get_remaining_time_in_millis,
+        part=part,
     )
     metrics.add_metric(name="PostsDispatched", unit="Count", value=report.sent)
     metrics.add_metric(name="PostsMissed", unit="Count", value=report.missed)
-    return {"task": "dispatch", **report.as_dict()}
+    return {"task": "dispatch", "part": part.part, "parts": part.parts, **report.as_dict()}

@@ -431,15 +431,36 @@ def test_a_failure_after_the_platform_confirmed_the_post_keeps_its_id_so_it_is_n
     assert platform.posted == 1
 
 
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The worker's waits, recorded instead of slept."""
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr(worker, "sleep", sleep)
+    return slept
+
+
 def test_a_message_up_to_a_second_early_waits_for_its_second_before_publishing(
     wc: Container, biz: str, linkedin: FakePublisher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     post = queued_post(wc, biz)  # due at +5 s
-    slept: list[float] = []
-    monkeypatch.setattr(worker.time, "sleep", slept.append)
+    slept = sleeps(monkeypatch)
     wc.clock.advance(4.6)  # type: ignore[attr-defined]  # DelaySeconds was rounded down
     worker.handle_message(wc, body_of(post), 1)
     assert slept == [pytest.approx(0.4)]
+    assert len(linkedin.accepted) == 1
+
+
+def test_a_message_a_batching_window_and_a_rounding_early_waits_for_its_second(
+    wc: Container, biz: str, linkedin: FakePublisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    post = queued_post(wc, biz)  # due at +5 s
+    slept = sleeps(monkeypatch)
+    wc.clock.advance(3.2)  # type: ignore[attr-defined]  # delivered 1 s early, rounded down
+    worker.handle_message(wc, body_of(post), 1)
+    assert slept == [pytest.approx(1.8)]
     assert len(linkedin.accepted) == 1
 
 
@@ -447,8 +468,7 @@ def test_a_message_far_ahead_of_its_time_is_not_held(
     wc: Container, biz: str, linkedin: FakePublisher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     post = queued_post(wc, biz)  # due at +5 s: no rounding explains that, so no waiting
-    slept: list[float] = []
-    monkeypatch.setattr(worker.time, "sleep", slept.append)
+    slept = sleeps(monkeypatch)
     worker.handle_message(wc, body_of(post), 1)
     assert slept == []
     assert len(linkedin.accepted) == 1
@@ -576,3 +596,160 @@ def test_an_account_reconnected_after_the_batch_read_it_is_read_again_not_failed
 
     assert outcome == "published"
     assert len(linkedin.accepted) == 1
+
+
+# --- one batch, its records at once -------------------------------------------------------------
+
+
+class Gate:
+    """A platform that holds each call until as many as can be in flight are (or every call
+    left is), so the most it ever saw at once is the worker's concurrency, not an accident of
+    timing. Records the loop each call ran on."""
+
+    platform = "linkedin"
+
+    def __init__(self, total: int, limit: int) -> None:
+        self.left = total
+        self.limit = limit
+        self.in_flight = 0
+        self.most = 0
+        self.accepted = 0
+        self.loops: set[int] = set()
+        self._changed = asyncio.Condition()
+
+    async def publish(self, creds: Any, content: Any, progress: Any) -> Any:
+        from herald.platforms.base import Published
+
+        self.loops.add(id(asyncio.get_running_loop()))
+        async with self._changed:
+            self.in_flight += 1
+            self.most = max(self.most, self.in_flight)
+            self._changed.notify_all()
+            await asyncio.wait_for(
+                self._changed.wait_for(lambda: self.in_flight >= min(self.limit, self.left)),
+                timeout=10,
+            )
+            self.in_flight -= 1
+            self.left -= 1
+            self.accepted += 1
+            self._changed.notify_all()
+        pid = f"linkedin-{self.accepted}"
+        return Published(pid, f"https://linkedin.example/{pid}", (pid,))
+
+    async def find_recent(self, creds: Any, content: Any, since: Any) -> Any:
+        return None
+
+
+@pytest.mark.parametrize(("concurrency", "most"), [(10, 10), (3, 3)])
+def test_a_batchs_records_publish_at_once_at_most_the_concurrency_setting_together(
+    wc: Container,
+    biz: str,
+    platforms: dict[str, Any],
+    handler: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    concurrency: int,
+    most: int,
+) -> None:
+    monkeypatch.setattr(wc.settings, "worker_concurrency", concurrency)
+    records = _queued_batch(wc, biz, 10)
+    gate = platforms["linkedin"] = Gate(total=10, limit=concurrency)
+
+    assert handler(sqs_event(*records), LambdaContext()) == {"batchItemFailures": []}
+
+    assert gate.accepted == 10
+    assert gate.most == most
+
+
+def test_every_invocation_runs_its_records_on_the_processs_one_event_loop(
+    wc: Container, biz: str, platforms: dict[str, Any], handler: Any
+) -> None:
+    """The container's Redis and httpx clients belong to that loop: a loop per invocation (or
+    per record) would strand them."""
+    records = _queued_batch(wc, biz, 4)
+    loops: set[int] = set()
+    for invocation in (records[:2], records[2:]):
+        gate = platforms["linkedin"] = Gate(total=2, limit=2)
+        assert handler(sqs_event(*invocation), LambdaContext()) == {"batchItemFailures": []}
+        loops |= gate.loops
+
+    assert loops == {id(aio.loop())}
+
+
+def _visibility_changes(c: Container) -> list[dict[str, Any]]:
+    changed: list[dict[str, Any]] = []
+    c.sqs.meta.events.register(
+        "before-parameter-build.sqs.ChangeMessageVisibility",
+        lambda params, **_: changed.append(dict(params)),
+    )
+    return changed
+
+
+def test_a_record_with_too_little_invocation_time_left_goes_back_at_once_unclaimed(
+    wc: Container, biz: str, linkedin: FakePublisher, handler: Any
+) -> None:
+    [record] = _queued_batch(wc, biz, 1)
+    changed = _visibility_changes(wc)
+    budget = wc.settings.worker_record_budget_seconds
+    short = LambdaContext(remaining_ms=wc.settings.worker_safety_ms + int(budget * 1000) - 1)
+
+    assert handler(sqs_event(record), short) == {
+        "batchItemFailures": [{"itemIdentifier": record["messageId"]}]
+    }
+
+    assert linkedin.calls == 0
+    post_id = json.loads(record["body"])["post_id"]
+    assert wc.posts.get(biz, post_id).status == PostStatus.QUEUED  # nothing claimed
+    assert [c["VisibilityTimeout"] for c in changed] == [0]
+
+
+class AcceptsThenHangs:
+    """A platform that takes the post and never answers, until asked again."""
+
+    platform = "linkedin"
+
+    def __init__(self) -> None:
+        self.accepted: list[Any] = []
+
+    async def publish(self, creds: Any, content: Any, progress: Any) -> Any:
+        self.accepted.append(content)
+        await asyncio.sleep(3600)
+        raise AssertionError("the record should have been stopped at its deadline")
+
+    async def find_recent(self, creds: Any, content: Any, since: Any) -> Any:
+        from herald.platforms.base import Published
+
+        if content in self.accepted:
+            return Published("linkedin-1", "https://linkedin.example/linkedin-1", ("linkedin-1",))
+        return None
+
+
+def test_a_record_still_running_at_the_deadline_fails_alone_and_is_reconciled_not_reposted(
+    wc: Container,
+    biz: str,
+    platforms: dict[str, Any],
+    handler: Any,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(wc.settings, "worker_safety_ms", 0)
+    monkeypatch.setattr(wc.settings, "worker_record_budget_seconds", 0.1)
+    hung_record = _queued_batch(wc, biz, 1)[0]
+    platforms["linkedin"] = hangs = AcceptsThenHangs()
+    x_post = queued_post(wc, biz, "x")
+    x_record = sqs_record(body_of(x_post), message_id="x-1")
+
+    response = handler(sqs_event(hung_record, x_record), LambdaContext(remaining_ms=500))
+
+    # The invocation ended in time; only the record that could not finish is reported.
+    assert response == {"batchItemFailures": [{"itemIdentifier": hung_record["messageId"]}]}
+    assert stored(wc, x_post).status == PostStatus.PUBLISHED
+    hung_id = json.loads(hung_record["body"])["post_id"]
+    held = only_target(wc.posts.get(biz, hung_id))
+    assert held.status == TargetStatus.PUBLISHING  # claimed, as after a crash
+
+    clock.advance(370)  # SQS brings it back after the visibility timeout: the claim is stale
+    hung_record["attributes"]["ApproximateReceiveCount"] = "2"
+    assert handler(sqs_event(hung_record), LambdaContext()) == {"batchItemFailures": []}
+    after = only_target(wc.posts.get(biz, hung_id))
+    assert (after.status, after.platform_post_id) == (TargetStatus.PUBLISHED, "linkedin-1")
+    assert len(hangs.accepted) == 1  # found on the platform, not posted again

@@ -677,3 +677,23 @@ async def test_a_platform_only_fault_must_name_its_platform(http: httpx.AsyncCli
 
     assert response.status_code == 400
     assert "x" in response.json()["detail"]
+
+
+async def test_a_configured_latency_holds_every_publishing_call_before_it_is_answered(
+    state: SandboxState,
+    http: httpx.AsyncClient,
+    linkedin: LinkedInPublisher,
+    linkedin_creds: Credentials,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from herald.local.sandbox import records
+
+    held = Sleeps()
+    monkeypatch.setattr(records, "sleep", held)
+    answer = await http.post("/_sandbox/config", json={"latency_seconds": 0.2})
+
+    await linkedin.publish(linkedin_creds, Content(text="Fresh bread at nine"), Progress())
+
+    assert answer.json()["latency_seconds"] == 0.2
+    assert held.calls == [0.2]
+    assert len(state.posts) == 1

@@ -47,9 +47,11 @@ def _raw(container: Container, business_id: str, post_id: str) -> dict[str, Any]
     return item
 
 
-def test_posts_due_within_the_window_are_sent_with_a_delay_that_ends_at_their_second(
+def test_posts_due_within_the_window_are_sent_with_a_delay_that_ends_a_batching_window_early(
     tick_container: Container, biz: str, sent: SentLog
 ) -> None:
+    """The event source mapping spends its batching window (DISPATCH_EARLY_SECONDS, 1 s)
+    gathering around a lone message: the message comes that much sooner, the worker waits."""
     c = tick_container
     soon = pending_post(c, biz, ["acc_1"], at(c, 30))
     fractional = pending_post(c, biz, ["acc_1"], at(c, 90.4))
@@ -59,9 +61,9 @@ def test_posts_due_within_the_window_are_sent_with_a_delay_that_ends_at_their_se
     report = scheduling.dispatch_due(c)
 
     assert report.sent == 3
-    assert sent.delay_of(soon.post_id) == 30
-    assert sent.delay_of(fractional.post_id) == 90  # rounded down: the worker waits out 0.4 s
-    assert sent.delay_of(edge.post_id) == 180
+    assert sent.delay_of(soon.post_id) == 29
+    assert sent.delay_of(fractional.post_id) == 89  # rounded down: the worker waits out 1.4 s
+    assert sent.delay_of(edge.post_id) == 179
     assert later.post_id not in sent.post_ids
     assert _status(c, biz, later.post_id) == PostStatus.PENDING
 
@@ -72,7 +74,7 @@ def test_the_message_names_the_business_the_post_its_time_and_its_accounts(
     post = pending_post(tick_container, biz, ["acc_1", "acc_2"], at(tick_container, 10))
     scheduling.dispatch_due(tick_container)
     [(body, delay)] = sent.messages
-    assert delay == 10
+    assert delay == 9
     assert sorted(body.pop("account_ids")) == ["acc_1", "acc_2"]  # a map: no order
     assert body == {
         "business_id": biz,
@@ -308,7 +310,7 @@ def test_a_tick_killed_between_queueing_and_sending_leaves_a_journal_the_next_ti
 
     assert report.recovered == 1
     assert sent.post_ids == [post.post_id]
-    assert sent.delay_of(post.post_id) == 20  # still due in the future: delayed to its second
+    assert sent.delay_of(post.post_id) == 19  # still due in the future: delayed to its second
     assert _journal(c) == []
 
 
@@ -371,6 +373,80 @@ def test_posts_spread_over_every_due_shard(tick_container: Container, biz: str) 
     assert shards == {f"DUE#{n}" for n in range(tick_container.settings.due_shards)}
 
 
+# --- parts: several ticks side by side, each on its own shards ------------------------------
+
+
+def _shard_of(container: Container, business_id: str, post_id: str) -> int:
+    return int(_raw(container, business_id, post_id)["due_pk"].removeprefix("DUE#"))
+
+
+def test_the_parts_of_a_minute_send_every_due_post_once_each_from_its_own_shards(
+    tick_container: Container, biz: str, sent: SentLog
+) -> None:
+    c = tick_container
+    posts = [pending_post(c, biz, ["acc_1"], at(c, 30 + i)) for i in range(40)]
+    shard = {p.post_id: _shard_of(c, biz, p.post_id) for p in posts}
+
+    by_part = {}
+    for k in range(4):
+        before = len(sent.post_ids)
+        scheduling.dispatch_due(c, part=scheduling.Part(k, 4))
+        by_part[k] = sent.post_ids[before:]
+
+    assert sorted(sent.post_ids) == sorted(p.post_id for p in posts)  # every post, once
+    for k, post_ids in by_part.items():
+        assert {shard[p] % 4 for p in post_ids} <= {k}
+
+
+def test_only_the_first_part_recovers_a_dead_ticks_journal(
+    tick_container: Container, biz: str, sent: SentLog, clock: FrozenClock
+) -> None:
+    c = tick_container
+    post = pending_post(c, biz, ["acc_1"], at(c, 150))
+    real_sqs = c.sqs
+    c.__dict__["sqs"] = _DiesOnSend(real_sqs)
+    with pytest.raises(LambdaKilled):
+        scheduling.dispatch_due(c)
+    c.__dict__["sqs"] = real_sqs
+    clock.advance(c.settings.dispatch_journal_stale_seconds + 1)
+
+    others = [scheduling.dispatch_due(c, part=scheduling.Part(k, 8)) for k in range(1, 8)]
+    first = scheduling.dispatch_due(c, part=scheduling.Part(0, 8))
+
+    assert [r.recovered for r in others] == [0] * 7
+    assert first.recovered == 1
+    assert sent.post_ids == [post.post_id]
+
+
+@pytest.mark.parametrize(
+    ("event", "part"),
+    [
+        ({"task": "dispatch"}, scheduling.Part(0, 1)),
+        ({"task": "dispatch", "part": 3, "parts": 8}, scheduling.Part(3, 8)),
+        (load_event("scheduled_event.json"), scheduling.Part(0, 1)),
+    ],
+)
+def test_a_dispatch_event_names_its_part_or_the_whole_index(
+    event: dict[str, Any], part: scheduling.Part
+) -> None:
+    assert scheduling.Part.of(event) == part
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"task": "dispatch", "part": 8, "parts": 8},
+        {"task": "dispatch", "part": -1, "parts": 8},
+        {"task": "dispatch", "part": 0, "parts": 0},
+        {"task": "dispatch", "part": "1", "parts": 8},
+        {"task": "dispatch", "part": True, "parts": 8},
+    ],
+)
+def test_a_part_that_does_not_exist_is_refused(event: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="part"):
+        scheduling.Part.of(event)
+
+
 # --- the handler ------------------------------------------------------------------------
 
 
@@ -393,6 +469,22 @@ def test_the_handler_dispatches_on_the_rules_constant_input(
 
     pending_post(tick_container, biz, ["acc_1"], at(tick_container, 12))
     assert app.handler({"task": "dispatch"}, lambda_context)["sent"] == 1
+
+
+def test_the_handler_dispatches_the_part_its_rule_names(
+    tick_container: Container, biz: str, sent: SentLog, lambda_context: LambdaContext
+) -> None:
+    from functions.scheduler_tick import app
+
+    posts = [
+        pending_post(tick_container, biz, ["acc_1"], at(tick_container, 12)) for _ in range(16)
+    ]
+    mine = [p.post_id for p in posts if _shard_of(tick_container, biz, p.post_id) % 2 == 1]
+
+    result = app.handler({"task": "dispatch", "part": 1, "parts": 2}, lambda_context)
+
+    assert (result["part"], result["parts"], result["sent"]) == (1, 2, len(mine))
+    assert sorted(sent.post_ids) == sorted(mine)
 
 
 def test_the_handler_runs_the_token_refresh_sweep_on_the_hourly_input(

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from herald.local.lambda_runtime import Invoker
-from herald.local.sqs_poller import HANDLER, SqsPoller
-from herald.local.template import LocalResources
+from herald.local.sqs_poller import HANDLER, Mapping, SqsPoller
+from herald.local.template import LocalResources, load_template
 
 RECORD_KEYS = {
     "messageId",
@@ -52,12 +52,15 @@ def sqs(aws: Any, resources: LocalResources) -> Any:
     return client
 
 
-def poller(sqs: Any, resources: LocalResources, worker: Worker) -> SqsPoller:
+def poller(
+    sqs: Any, resources: LocalResources, worker: Worker, mapping: Mapping | None = None
+) -> SqsPoller:
     return SqsPoller(
         sqs,
         resources.queue_url,
         Invoker(handlers={HANDLER: worker}),
         timeout_seconds=60,
+        mapping=mapping,
         wait_seconds=0,
     )
 
@@ -150,3 +153,46 @@ def test_a_record_failing_five_times_ends_in_the_dead_letter_queue(
     ]
     assert bodies(sqs, resources.queue_url) == []
     assert bodies(sqs, resources.dlq_url) == ["poison"]
+
+
+def send(sqs: Any, url: str, count: int) -> None:
+    for start in range(0, count, 10):
+        sqs.send_message_batch(
+            QueueUrl=url,
+            Entries=[
+                {"Id": str(i), "MessageBody": f"m{i}"} for i in range(start, min(count, start + 10))
+            ],
+        )
+
+
+def test_a_batch_larger_than_ten_is_gathered_from_several_receives_up_to_the_batch_size(
+    sqs: Any, resources: LocalResources
+) -> None:
+    # Long enough that a message gathered first is not received again before the batch closes.
+    sqs.set_queue_attributes(QueueUrl=resources.queue_url, Attributes={"VisibilityTimeout": "30"})
+    send(sqs, resources.queue_url, 25)
+    worker = Worker()
+    p = poller(sqs, resources, worker, Mapping(batch_size=20, window_seconds=1))
+
+    assert p.poll_once() == (20, 20)
+    assert p.poll_once() == (5, 5)
+    assert [len(e["Records"]) for e in worker.events] == [20, 5]
+
+
+def test_without_a_batching_window_a_batch_is_what_one_receive_returns(
+    sqs: Any, resources: LocalResources
+) -> None:
+    send(sqs, resources.queue_url, 15)
+
+    assert poller(sqs, resources, Worker(), Mapping(batch_size=100)).poll_once() == (10, 10)
+
+
+def test_the_mapping_is_read_from_the_templates_publish_event() -> None:
+    spec = load_template()["Resources"]["PublishWorkerFunction"]["Properties"]["Events"]
+    publish = spec["Publish"]["Properties"]
+
+    mapping = Mapping.from_template(load_template())
+
+    assert mapping.batch_size == publish["BatchSize"]
+    assert mapping.window_seconds == publish["MaximumBatchingWindowInSeconds"]
+    assert mapping.max_concurrency == publish["ScalingConfig"]["MaximumConcurrency"]

@@ -122,18 +122,60 @@ def test_tick_runs_dispatch_every_minute_and_the_token_sweep_and_metrics_sync_ev
         for e in events_of("SchedulerTickFunction").values()
     )
 
-    assert schedules == [
+    assert set(schedules) == {
+        ("rate(1 minute)", "dispatch"),
         ("rate(1 hour)", "refresh_tokens"),
         ("rate(1 hour)", "sync_metrics"),
-        ("rate(1 minute)", "dispatch"),
+    }
+    assert schedules.count(("rate(1 hour)", "refresh_tokens")) == 1
+    assert schedules.count(("rate(1 hour)", "sync_metrics")) == 1
+
+
+def test_the_minute_rules_dispatch_every_shard_of_the_due_index_once() -> None:
+    from herald.scheduling import Part
+    from herald.settings import Settings
+
+    inputs = [
+        json.loads(e["Properties"]["Input"])
+        for e in events_of("SchedulerTickFunction").values()
+        if e["Properties"]["Schedule"] == "rate(1 minute)"
     ]
+    shards = Settings().due_shards
+
+    covered = sorted(s for event in inputs for s in Part.of(event).shards(shards))
+
+    assert covered == list(range(shards))
+    assert sum(Part.of(event).part == 0 for event in inputs) == 1  # one recovers the journals
 
 
 def test_worker_reports_partial_batch_failures() -> None:
     publish = events_of("PublishWorkerFunction")["Publish"]["Properties"]
 
     assert publish["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert publish["BatchSize"] == 10
+
+
+def test_the_worker_publishes_a_whole_batch_at_once() -> None:
+    from herald.settings import Settings
+
+    publish = events_of("PublishWorkerFunction")["Publish"]["Properties"]
+    env = RESOURCES["PublishWorkerFunction"]["Properties"]["Environment"]["Variables"]
+
+    assert int(env["WORKER_CONCURRENCY"]) == publish["BatchSize"]
+    assert Settings().worker_concurrency == publish["BatchSize"]
+
+
+def test_messages_come_a_batching_window_early_so_a_lone_post_is_not_held_past_its_second() -> None:
+    from herald.settings import Settings
+
+    publish = events_of("PublishWorkerFunction")["Publish"]["Properties"]
+
+    assert Settings().dispatch_early_seconds == publish["MaximumBatchingWindowInSeconds"]
+
+
+def test_a_batch_of_more_than_ten_records_has_the_batching_window_sqs_requires() -> None:
+    publish = events_of("PublishWorkerFunction")["Publish"]["Properties"]
+
+    assert publish["BatchSize"] <= 10 or publish["MaximumBatchingWindowInSeconds"] >= 1
 
 
 @pytest.mark.parametrize(

@@ -82,8 +82,10 @@ class _Run:
     any_failure: bool
     credentials: CredentialsFor
     # Every write of a run lands on the one post item, which DynamoDB serializes anyway; doing
-    # them one at a time here costs little and keeps the shared boto3 Table resource (not
-    # thread-safe, per boto3's documentation) on one thread at a time.
+    # them one at a time here costs little and keeps them in order. Runs of different posts (the
+    # worker's concurrent records) call the shared table from several threads at once: its
+    # client is thread-safe, and the repositories' expressions are strings, never Attr()
+    # conditions, whose builder is shared by every thread (see herald.store.accounts).
     db_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     last_attempt: bool = True  # a retryable failure is final: no redelivery will follow
     # The post item exactly as this run's own writes left it, while nothing else is known to

@@ -3,7 +3,8 @@
     query every due shard (parallel)          posts due up to now + lookahead, oldest first
       ├── overdue beyond the business's max lateness  -> `missed` + post.missed event
       ├── overdue                                      -> sent first, oldest first, no delay
-      └── due within the window                        -> DelaySeconds = seconds until due
+      └── due within the window                        -> DelaySeconds = seconds until due,
+                                                          less DISPATCH_EARLY_SECONDS
 
 Each chunk of ten goes through the dispatch journal (see herald.store.journal):
 journal -> pending->queued (conditional, one per post) -> SendMessageBatch -> journal deleted.
@@ -22,6 +23,15 @@ skips (the tick).
 The tick stops starting chunks when less than `tick_safety_ms` of its Lambda time is left: the
 posts it did not reach are still pending and in the index, so the next tick sends them, overdue
 and therefore first.
+
+Why parts: a tick's cost is CPU, about 2.4 ms a post (botocore's serialising, signing and
+parsing of one conditional write, a tenth of a SendMessageBatch and a fifth of a journal write;
+bench/bench_schedule.py scale), so one Python process at one vCPU dispatches about 20,000 posts
+in a tick's 55 s, whatever its threads. template.yaml therefore fires the tick as several rules a
+minute, each with `{"part": k, "parts": n}`: part k dispatches the due shards s with
+s % n == k, so n invocations side by side cover the index once, and n = 8 dispatches 100,000 in
+about 30 s each. Part 0 also recovers dead ticks' journals. `{"task": "dispatch"}` alone is
+the whole index (one part).
 """
 
 from __future__ import annotations
@@ -77,22 +87,52 @@ def message_body(entry: DueEntry) -> str:
     return json.dumps(body, separators=(",", ":"))
 
 
-def delay_for(scheduled_for: str, now: datetime) -> int:
+def delay_for(scheduled_for: str, now: datetime, early: int = 0) -> int:
     # DelaySeconds is whole seconds. Rounded down, the message shows up to a second early and
     # the worker waits out the fraction (herald.worker), so a post goes out at its second rather
-    # than up to a second after it.
-    seconds = (parse_iso(scheduled_for) - now).total_seconds()
+    # than up to a second after it. `early` more seconds cover the event source mapping's
+    # batching window, which would otherwise hold a lone message that long past its second.
+    seconds = (parse_iso(scheduled_for) - now).total_seconds() - early
     return max(0, min(MAX_DELAY_SECONDS, math.floor(seconds)))
+
+
+@dataclass(frozen=True)
+class Part:
+    """Which shards of the due index one tick invocation dispatches: those s with
+    s % parts == part. Part 0 also recovers the journals of ticks that died."""
+
+    part: int = 0
+    parts: int = 1
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.part < self.parts:
+            raise ValueError(f"part {self.part} of {self.parts} does not exist")
+
+    @classmethod
+    def of(cls, event: Any) -> Part:
+        """The part a dispatch event names; the whole index when it names none."""
+        if not isinstance(event, dict) or "parts" not in event:
+            return cls()
+        part, parts = event.get("part", 0), event["parts"]
+        if any(isinstance(v, bool) or not isinstance(v, int) for v in (part, parts)):
+            raise ValueError(f"part and parts must be whole numbers, not {part!r} and {parts!r}")
+        return cls(part, parts)
+
+    def shards(self, due_shards: int) -> list[int]:
+        return [n for n in range(due_shards) if n % self.parts == self.part]
 
 
 class Dispatcher:
     """One tick's work; the API reuses `dispatch_chunk` for a post due before the next tick."""
 
-    def __init__(self, container: Container, dispatch_id: str | None = None) -> None:
+    def __init__(
+        self, container: Container, dispatch_id: str | None = None, part: Part | None = None
+    ) -> None:
         self.container = container
         self.settings = container.settings
         self.repo = container.schedule
         self.journal = DispatchJournal(container.table)
+        self.part = part or Part()
         self.report = TickReport(dispatch_id=dispatch_id or uuid.uuid4().hex)
         self._lateness: dict[str, int] = {}
         self._writers: ThreadPoolExecutor | None = None
@@ -109,7 +149,9 @@ class Dispatcher:
                 {
                     "Id": str(i),
                     "MessageBody": message_body(e),
-                    "DelaySeconds": delay_for(e.scheduled_for, now),
+                    "DelaySeconds": delay_for(
+                        e.scheduled_for, now, self.settings.dispatch_early_seconds
+                    ),
                 }
                 for i, e in enumerate(batch)
             ]
@@ -219,8 +261,11 @@ class Dispatcher:
     # --- the tick ---------------------------------------------------------------------------
     def run(self, now: datetime, time_left_ms: Callable[[], int]) -> TickReport:
         s = self.settings
-        self.recover(now)
-        entries = self.repo.due(now + timedelta(seconds=s.lookahead_seconds))
+        if self.part.part == 0:
+            self.recover(now)
+        entries = self.repo.due(
+            now + timedelta(seconds=s.lookahead_seconds), shards=self.part.shards(s.due_shards)
+        )
         self.report.due = len(entries)
         now_iso = isoformat(now)
         overdue = [e for e in entries if e.scheduled_for <= now_iso]
@@ -263,11 +308,16 @@ def dispatch_due(
     now: datetime | None = None,
     *,
     time_left_ms: Callable[[], int] | None = None,
+    part: Part | None = None,
 ) -> TickReport:
-    """Run one tick. `time_left_ms` is the Lambda context's get_remaining_time_in_millis."""
-    dispatcher = Dispatcher(container)
+    """Run one tick, over the whole due index or one `part` of it. `time_left_ms` is the
+    Lambda context's get_remaining_time_in_millis."""
+    dispatcher = Dispatcher(container, part=part)
     report = dispatcher.run(now or container.clock.now(), time_left_ms or (lambda: 10**9))
-    logger.info("tick finished", extra=report.as_dict())
+    logger.info(
+        "tick finished",
+        extra={**report.as_dict(), "part": dispatcher.part.part, "parts": dispatcher.part.parts},
+    )
     return report
 
 

@@ -153,11 +153,25 @@ class Settings(BaseSettings):
     # Must equal the PublishQueue's maxReceiveCount in template.yaml: the receive that reaches it
     # is the last before SQS moves the message to the DLQ, so the worker gives up on that one.
     publish_max_receives: int = 5
+    # The records of one SQS batch the worker publishes at once (herald.worker): posts due at the
+    # same second go out together rather than one platform call apart. The event source
+    # mapping's BatchSize in template.yaml, so a whole batch runs at once.
+    worker_concurrency: int = 100
+    # The worker keeps this much of its Lambda time for what follows the records: the batch's
+    # events and its answer. A record still running then is reported failed, not cut off.
+    worker_safety_ms: int = 3_000
+    # A record is started only with this much of the invocation left (a platform call, and the
+    # reconciliation that follows if its answer is lost); else it goes straight back to the queue.
+    worker_record_budget_seconds: float = 20.0
     # A dispatch journal older than this belongs to a tick that died (the tick's timeout is 60 s).
     dispatch_journal_stale_seconds: int = 120
     # The tick starts no new chunk with less Lambda time left than this.
     tick_safety_ms: int = 5_000
     dispatch_parallel_chunks: int = 4
+    # Each message is delivered this much before its post is due: template.yaml's batching
+    # window (MaximumBatchingWindowInSeconds), which the event source mapping spends gathering
+    # a batch around a lone message. The worker waits out what is left of it.
+    dispatch_early_seconds: int = 1
     # A post due sooner than this is queued by the API at once: the next tick may come too late.
     dispatch_on_create_seconds: int = 65
     idempotency_ttl_seconds: int = 86_400

@@ -18,6 +18,14 @@ On the receive numbered `publish_max_receives` (the queue's maxReceiveCount) the
 it is the last attempt: it marks the remaining targets failed with their reason and emits
 `post.failed`, so the message ends as a final outcome rather than in the DLQ.
 
+A batch's records run at once (`Invocation`), on the one event loop of the process (herald.aio),
+at most `worker_concurrency` of them together: posts due at the same second go out together, not
+one platform call apart. Each record's deadline is the invocation's: the Lambda time left less
+`worker_safety_ms`. A record is started only with `worker_record_budget_seconds` of it left (else
+it goes straight back to the queue, unclaimed), and one still running at the deadline is reported
+failed rather than killed with the invocation: what it claimed is taken over and reconciled by the
+delivery that follows, as after a crash (herald.publishing).
+
 A batch shares its reads and its events (`Batch`): the accounts its messages name are read in one
 request before the first record, and the final events go out in PublishBatch calls after the
 last. A final event is not marked sent in DynamoDB: the message is the record that it is owed.
@@ -27,12 +35,16 @@ engine finds the post finished and announces its event again under the same id.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import time
-from collections.abc import Mapping
+from asyncio import sleep
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType
 
 from herald import aio
 from herald.clock import parse_iso
@@ -41,13 +53,16 @@ from herald.observability import logger
 from herald.posts import PostStatus
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
     from herald.accounts import Account
     from herald.container import Container
     from herald.posts import Post
     from herald.publishing import Announce
 
 
-MAX_EARLY_SECONDS = 1.0
+MAX_EARLY_SECONDS = 1.0  # the tick's rounding down, on top of DISPATCH_EARLY_SECONDS
+BOTO_CONNECTIONS = 50  # herald.container's max_pool_connections
 
 
 class RetryLater(Exception):
@@ -97,6 +112,17 @@ def bring_back_after(container: Container, receipt_handle: str, delay_seconds: i
 
 class MalformedMessage(Exception):
     """A message no delivery can ever handle."""
+
+
+class NotStarted(Exception):
+    """Too little of the invocation was left to start the record: it goes back to the queue at
+    once, nothing claimed, for an invocation with time to publish it."""
+
+
+class OutOfTime(Exception):
+    """The record was still running at the invocation's deadline: reported failed so the
+    invocation ends in time. SQS delivers it again after the visibility timeout, by when any
+    claim it made is stale and the next run takes it over and reconciles it."""
 
 
 @dataclass(frozen=True)
@@ -188,18 +214,19 @@ class Batch:
         return {**response, "batchItemFailures": failures}
 
 
-def wait_for_its_second(container: Container, scheduled_for: str | None) -> None:
-    """The tick rounds DelaySeconds down, so a message may arrive up to a second before its
-    post is due: wait out that fraction. Anything earlier is not the tick's rounding (a clock
-    far off, a redriven message) and is not waited for."""
+async def wait_for_its_second(container: Container, scheduled_for: str | None) -> None:
+    """The tick has a message delivered DISPATCH_EARLY_SECONDS before its post is due (the
+    event source mapping's batching window spends that gathering a batch) and rounds its delay
+    down, so a message may arrive up to a second more before: wait out what is left. Anything
+    earlier is not the tick's doing (a clock far off, a redriven message) and is not waited for."""
     if not scheduled_for:
         return
     try:
         early = (parse_iso(scheduled_for) - container.clock.now()).total_seconds()
     except ValueError:
         return
-    if 0 < early <= MAX_EARLY_SECONDS:
-        time.sleep(early)
+    if 0 < early <= MAX_EARLY_SECONDS + container.settings.dispatch_early_seconds:
+        await sleep(early)
 
 
 def handle_message(
@@ -210,12 +237,31 @@ def handle_message(
     batch: Batch | None = None,
     message_id: str = "",
 ) -> str:
-    """Handle one message; returns what happened (for the log). Raises to have it redelivered.
+    """Handle one message on its own; returns what happened (for the log). Raises to have it
+    redelivered.
 
     Without `batch` (a message handled on its own) the accounts are read and the final event
     is sent by the engine itself."""
-    message = PublishMessage.parse(body)
-    wait_for_its_second(container, message.scheduled_for)
+
+    async def handle() -> str:
+        message = PublishMessage.parse(body)
+        await wait_for_its_second(container, message.scheduled_for)
+        return await publish_message(
+            container, message, receive_count, batch=batch, message_id=message_id
+        )
+
+    return aio.run(handle())
+
+
+async def publish_message(
+    container: Container,
+    message: PublishMessage,
+    receive_count: int,
+    *,
+    batch: Batch | None = None,
+    message_id: str = "",
+) -> str:
+    """Publish a message's post; returns what happened. Raises to have it redelivered."""
     from herald.publishing import publish_post  # httpx and the publishers: only when needed
     from herald.tokens import credentials_from
 
@@ -223,19 +269,17 @@ def handle_message(
     try:
         # The engine loads the post and skips a cancelled, missed or finished one itself (and
         # announces a final event an earlier run died before sending): no second read here.
-        outcome = aio.run(
-            publish_post(
-                container,
-                message.business_id,
-                message.post_id,
-                retry_in_process=False,
-                last_attempt=last,
-                account_ids=message.account_ids,
-                # A post rescheduled after this message was sent is left to its new message.
-                scheduled_for=message.scheduled_for,
-                credentials=credentials_from(batch.accounts) if batch else None,
-                announce=batch.announcer(message_id) if batch else None,
-            )
+        outcome = await publish_post(
+            container,
+            message.business_id,
+            message.post_id,
+            retry_in_process=False,
+            last_attempt=last,
+            account_ids=message.account_ids,
+            # A post rescheduled after this message was sent is left to its new message.
+            scheduled_for=message.scheduled_for,
+            credentials=credentials_from(batch.accounts) if batch else None,
+            announce=batch.announcer(message_id) if batch else None,
         )
     except NotFound as exc:
         raise MalformedMessage(f"post {message.post_id} does not exist") from exc
@@ -255,3 +299,100 @@ def handle_message(
     if outcome.skipped:
         return f"skipped: {outcome.skipped}"
     return post.status.value if post is not None else "done"
+
+
+class Invocation:
+    """One invocation of the worker: its batch, its deadline and its concurrency.
+
+    `handle` is the record handler of an asynchronous batch processor (the function's
+    `RecordProcessor`): every record of the batch is handed to it at once, and at most
+    `worker_concurrency` of them publish together. The deadline is taken from the Lambda
+    context when the invocation starts (`remaining_ms`, its get_remaining_time_in_millis).
+    """
+
+    def __init__(
+        self,
+        container: Container,
+        records: list[dict[str, Any]],
+        remaining_ms: Callable[[], int] | None = None,
+    ) -> None:
+        settings = container.settings
+        self.container = container
+        self.batch = Batch(container, [r.get("body", "") for r in records])
+        self.slots = asyncio.Semaphore(max(1, settings.worker_concurrency))
+        self.deadline: float | None = None
+        if remaining_ms is not None:
+            left = (remaining_ms() - settings.worker_safety_ms) / 1000
+            self.deadline = time.monotonic() + left
+        # Each record's engine hands its DynamoDB calls to the loop's threads: one a record, up
+        # to the 50 connections boto3 keeps (herald.container).
+        aio.ensure_threads(min(BOTO_CONNECTIONS, max(1, settings.worker_concurrency)))
+
+    def time_left(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+    async def handle(self, record: SQSRecord) -> str:
+        container = self.container
+        receives = int(record.attributes.approximate_receive_count or 1)
+        message = PublishMessage.parse(record.body)
+        # Waiting out an early second holds no slot: it is not work.
+        await wait_for_its_second(container, message.scheduled_for)
+        async with self.slots:
+            left = self.time_left()
+            if left is not None and left < container.settings.worker_record_budget_seconds:
+                await asyncio.to_thread(bring_back_after, container, record.receipt_handle, 0)
+                raise NotStarted(
+                    f"post {message.post_id}: {max(0.0, left):.1f} s of the invocation left, "
+                    "too little to start it"
+                )
+            timer = asyncio.timeout(left)
+            try:
+                async with timer:
+                    outcome = await publish_message(
+                        container,
+                        message,
+                        receives,
+                        batch=self.batch,
+                        message_id=record.message_id,
+                    )
+            except RetryLater as retry:
+                if retry.delay_seconds is not None:
+                    await asyncio.to_thread(
+                        bring_back_after, container, record.receipt_handle, retry.delay_seconds
+                    )
+                raise
+            except TimeoutError as exc:
+                if not timer.expired():
+                    raise
+                logger.warning(
+                    "record still running at the invocation's deadline; reported failed",
+                    extra={"message_id": record.message_id, "post_id": message.post_id},
+                )
+                raise OutOfTime(f"post {message.post_id}: still running at the deadline") from exc
+        logger.info("message handled", extra={"message_id": record.message_id, "outcome": outcome})
+        return outcome
+
+    def finish(self, response: Mapping[str, Any]) -> dict[str, Any]:
+        return self.batch.finish(response)
+
+
+class RecordProcessor(AsyncBatchProcessor):
+    """Powertools' AsyncBatchProcessor (every record's handler at once, `batchItemFailures` for
+    those that raised), run on the process's one event loop.
+
+    Outside Lambda Powertools runs the batch with `asyncio.run`, a new loop per invocation,
+    which would strand the container's Redis and httpx clients on a closed loop (herald.aio);
+    inside Lambda it uses whichever loop is current. Here it is always herald.aio's.
+    """
+
+    def __init__(self) -> None:
+        # A batch whose every record failed is answered like any other (each record listed)
+        # rather than by raising: the outcome for SQS is the same, without an invocation error
+        # and its alarm.
+        super().__init__(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+    def async_process(self) -> list[tuple[Any, ...]]:
+        async def every_record() -> list[tuple[Any, ...]]:
+            return list(await asyncio.gather(*map(self._async_process_record, self.records)))
+
+        return aio.run(every_record())

@@ -34,8 +34,10 @@ def queue(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str]]:
     endpoint = f"http://127.0.0.1:{port}"
     monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
     sqs = boto3.session.Session(region_name="us-east-1").client("sqs", endpoint_url=endpoint)
-    # A second, not the template's 370 s: what a dead worker held comes back at once.
-    url = sqs.create_queue(QueueName="publish", Attributes={"VisibilityTimeout": "1"})["QueueUrl"]
+    # Seconds, not the template's 370 s: what a dead worker held comes back at once. Longer than
+    # the template's batching window, as the template requires, or a message would come back
+    # into the very batch the poller is still gathering.
+    url = sqs.create_queue(QueueName="publish", Attributes={"VisibilityTimeout": "2"})["QueueUrl"]
     monkeypatch.setenv("PUBLISH_QUEUE_URL", url)
     try:
         yield sqs, url

@@ -22,7 +22,8 @@ class Recorder:
 def test_rules_come_from_the_tick_functions_schedule_events() -> None:
     rules = {r.name: r for r in rules_from_template(load_template())}
 
-    assert rules["Dispatch"] == Rule("Dispatch", 60, {"task": "dispatch"})
+    assert rules["Dispatch"] == Rule("Dispatch", 60, {"task": "dispatch", "part": 0, "parts": 8})
+    assert rules["Dispatch7"] == Rule("Dispatch7", 60, {"task": "dispatch", "part": 7, "parts": 8})
     assert rules["RefreshTokens"] == Rule("RefreshTokens", 3600, {"task": "refresh_tokens"})
     assert rules["SyncMetrics"] == Rule("SyncMetrics", 3600, {"task": "sync_metrics"})
 
@@ -62,7 +63,7 @@ def test_the_minute_rule_fires_at_the_next_minute_boundary() -> None:
     at, due = bridge.next_fire(3600 * 5 + 59.5)
 
     assert at == 3600 * 5 + 60
-    assert [r.name for r in due] == ["Dispatch"]
+    assert [r.name for r in due] == ["Dispatch", *(f"Dispatch{k}" for k in range(1, 8))]
 
 
 def test_at_the_hour_every_rule_fires() -> None:
@@ -71,7 +72,7 @@ def test_at_the_hour_every_rule_fires() -> None:
     at, due = bridge.next_fire(3600 * 5 - 0.5)
 
     assert at == 3600 * 5
-    assert {r.name for r in due} == {"Dispatch", "RefreshTokens", "SyncMetrics"}
+    assert {r.name for r in due} >= {"Dispatch", "Dispatch7", "RefreshTokens", "SyncMetrics"}
 
 
 def test_firing_invokes_the_tick_handler_with_the_input_and_a_lambda_context() -> None:

@@ -412,6 +412,7 @@ class Stack:
                     resources.queue_url,
                     invoker,
                     timeout_seconds=eventbridge.function_timeout(template, sqs_poller.FUNCTION),
+                    mapping=sqs_poller.Mapping.from_template(template),
                 )
             ]
         self._stops.append(close_handlers_container)

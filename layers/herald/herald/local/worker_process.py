@@ -192,11 +192,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             invoker.watch(get_container().http)
     else:
         invoker = Invoker(region=region)
+    template = load_template()
     poller = sqs_poller.SqsPoller(
         boto3.session.Session(region_name=region).client("sqs"),
         os.environ["PUBLISH_QUEUE_URL"],
         invoker,
-        timeout_seconds=function_timeout(load_template(), sqs_poller.FUNCTION),
+        timeout_seconds=function_timeout(template, sqs_poller.FUNCTION),
+        mapping=sqs_poller.Mapping.from_template(template),
         wait_seconds=args.wait_seconds,
         handler=args.handler,
     )

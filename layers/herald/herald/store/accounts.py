@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, ConditionBase, Key
+from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from herald.accounts import Account, AccountStatus
@@ -183,20 +183,25 @@ class AccountRepository:
         sets = "SET #status = :status, status_reason = :reason, updated_at = :now"
         # An account that needs a person is no longer the hourly sweep's business.
         remove = " REMOVE exp_pk, exp_sk" if status is AccountStatus.NEEDS_REAUTH else ""
-        condition: ConditionBase = Attr("pk").exists()
+        # Written out rather than built from Attr(): the publish worker calls this from several
+        # threads at once, and boto3 builds Attr() conditions with one builder per client whose
+        # placeholder counter is not safe across threads (boto3.dynamodb.transform).
+        condition = "attribute_exists(pk)"
+        values: dict[str, Any] = {
+            ":status": status.value,
+            ":reason": reason,
+            ":now": isoformat(self._clock.now()),
+        }
         if if_version is not None:
-            condition = condition & Attr("version").eq(if_version)
+            condition += " AND version = :if_version"
+            values[":if_version"] = if_version
         try:
             result = self._table.update_item(
                 Key=self._key(business_id, account_id),
                 UpdateExpression=sets + remove,
                 ConditionExpression=condition,
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":status": status.value,
-                    ":reason": reason,
-                    ":now": isoformat(self._clock.now()),
-                },
+                ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
@@ -236,6 +241,7 @@ class AccountRepository:
             ":expires": token_expires_at,
             ":refresh_expires": refresh_token_expires_at,
             ":now": isoformat(self._clock.now()),
+            ":version": account.version,
         }
         sets = [
             "access_token_enc = :access",
@@ -266,7 +272,8 @@ class AccountRepository:
             result = self._table.update_item(
                 Key=self._key(account.business_id, account.account_id),
                 UpdateExpression=expression,
-                ConditionExpression=Attr("version").eq(account.version),
+                # A string, as in mark_status: token refreshes run on several threads at once.
+                ConditionExpression="version = :version",
                 ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
                 **kwargs,

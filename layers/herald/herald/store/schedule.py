@@ -22,7 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -308,12 +308,18 @@ class ScheduleRepository:
         return Conflict(f"post {post_id} was changed meanwhile; read it again and retry")
 
     # --- tick side ---------------------------------------------------------------------------
-    def due(self, until: datetime, *, threads: int = 8) -> list[DueEntry]:
-        """Every pending post due up to `until` (overdue ones included), oldest first."""
+    def due(
+        self, until: datetime, *, threads: int = 8, shards: Sequence[int] | None = None
+    ) -> list[DueEntry]:
+        """Every pending post due up to `until` (overdue ones included), oldest first, from
+        every shard of the due index or only from `shards`."""
         bound = isoformat(until) + "#\uffff"
-        shards = [f"DUE#{n}" for n in range(self._settings.due_shards)]
-        with ThreadPoolExecutor(max_workers=min(threads, len(shards))) as pool:
-            results = list(pool.map(lambda shard: list(self._due_shard(shard, bound)), shards))
+        numbers = range(self._settings.due_shards) if shards is None else shards
+        shards_pk = [f"DUE#{n}" for n in numbers]
+        if not shards_pk:
+            return []
+        with ThreadPoolExecutor(max_workers=min(threads, len(shards_pk))) as pool:
+            results = list(pool.map(lambda shard: list(self._due_shard(shard, bound)), shards_pk))
         entries = [entry for shard in results for entry in shard]
         entries.sort(key=lambda e: e.due_sk)
         return entries

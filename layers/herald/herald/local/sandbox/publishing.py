@@ -3,7 +3,8 @@
 What each platform is sent is kept in the shared `SandboxState.posts` (by platform post id),
 listed by `GET /_sandbox/posts[?platform=x]` and forgotten by `DELETE /_sandbox/posts`;
 `POST /_sandbox/faults` makes the next calls fail (see faults.py, `DELETE` clears them);
-`POST /_sandbox/config` turns duplicate detection off or slows Instagram's processing down;
+`POST /_sandbox/config` turns duplicate detection off, slows Instagram's processing down or
+makes every publishing call take `latency_seconds` to answer;
 `GET /_sandbox/images/{name}` serves a small PNG for posts that need an image URL.
 The platforms' quirks a publisher must cope with are reproduced: LinkedIn cuts a post short at the
 first unescaped little-text character while still answering 201, X HTML-escapes text and rewrites
@@ -355,7 +356,7 @@ async def forget_posts(request: Request) -> Response:
 @router.post("/_sandbox/config")
 async def configure(request: Request) -> Response:
     """`{"detect_duplicates": false, "ig_processing_polls": 2, "ig_quota_total": 25,
-    "x_processing_polls": 3}`, any of."""
+    "x_processing_polls": 3, "latency_seconds": 0.2}`, any of."""
     given = await request.json()
     config = publishing(request)
     if "detect_duplicates" in given:
@@ -363,12 +364,15 @@ async def configure(request: Request) -> Response:
     for name in ("ig_processing_polls", "ig_quota_total", "x_processing_polls"):
         if name in given:
             setattr(config, name, int(given[name]))
+    if "latency_seconds" in given:
+        config.latency_seconds = max(0.0, float(given["latency_seconds"]))
     return JSONResponse(
         {
             "detect_duplicates": config.detect_duplicates,
             "ig_processing_polls": config.ig_processing_polls,
             "ig_quota_total": config.ig_quota_total,
             "x_processing_polls": config.x_processing_polls,
+            "latency_seconds": config.latency_seconds,
         }
     )
 

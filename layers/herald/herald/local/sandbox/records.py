@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from asyncio import sleep
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +28,8 @@ class Publishing:
     ig_processing_polls: int = 0  # status polls a container answers IN_PROGRESS before FINISHED
     ig_quota_total: int = 100
     x_processing_polls: int = 1  # STATUS reads an X GIF or video answers in_progress
+    # How long each publishing call takes to answer, as a real platform's does (benchmarks).
+    latency_seconds: float = 0.0
 
     def next_id(self) -> int:
         return next(self.ids)
@@ -69,7 +72,11 @@ def posts_of(state: SandboxState, platform: PlatformName, account: str) -> list[
 async def faulted(
     request: Request, surface: PlatformName, account: str, token: str
 ) -> tuple[Fault | None, Response | None]:
-    """The fault for this call, and the refusal to answer with when it refuses outright."""
+    """The fault for this call, and the refusal to answer with when it refuses outright. Every
+    publishing call passes here first, so it also takes the configured latency."""
+    latency = publishing(request).latency_seconds
+    if latency > 0:
+        await sleep(latency)
     fault = publishing(request).faults.take(surface, account, token)
     if fault is not None and fault.kind not in ("timeout", "drop"):
         return fault, refusal(surface, fault)
