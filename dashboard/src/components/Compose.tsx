@@ -94,11 +94,12 @@ export function Compose({
   const instant = wall ? fromWallTime(wall, zone) : null
 
   function body(): Record<string, unknown> {
-    const b: Record<string, unknown> = {
-      account_ids: targets.map((a) => a.account_id),
-      text: texts.join('\n\n'),
-    }
-    if (thread && (platforms.includes('x') || platforms.includes('threads'))) b.thread = parts
+    const b: Record<string, unknown> = { account_ids: targets.map((a) => a.account_id) }
+    const chained = platforms.filter((p) => p === 'x' || p === 'threads')
+    if (thread && chained.length > 0) b.thread = parts
+    // X and Threads publish the thread; the text goes only where a target takes one (the API
+    // refuses a text nobody would publish).
+    if (!b.thread || chained.length < platforms.length) b.text = texts.join('\n\n')
     if (imageUrl.trim()) b.image_url = imageUrl.trim()
     return b
   }
