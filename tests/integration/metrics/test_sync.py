@@ -20,7 +20,7 @@ from tests.conftest import load_event
 from tests.fakes.api_stack import ApiCaller, Tenant, make_tenant
 from tests.fakes.oauth import SANDBOX, sandbox_client
 
-IMAGE = f"{SANDBOX}/_sandbox/images/loaf.png"
+IMAGE = f"{SANDBOX}/_sandbox/images/loaf.jpg"  # Instagram takes JPEG only
 
 
 @pytest.fixture
