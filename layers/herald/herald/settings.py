@@ -168,10 +168,18 @@ class Settings(BaseSettings):
     # The tick starts no new chunk with less Lambda time left than this.
     tick_safety_ms: int = 5_000
     dispatch_parallel_chunks: int = 4
-    # Each message is delivered this much before its post is due: template.yaml's batching
-    # window (MaximumBatchingWindowInSeconds), which the event source mapping spends gathering
-    # a batch around a lone message. The worker waits out what is left of it.
-    dispatch_early_seconds: int = 1
+    # Claim ahead, fire on time: each message is delivered this long before its post is due, and
+    # the worker claims the post and gets its credentials ready in the meantime, then makes the
+    # platform call at the second (never before it; herald.worker). At least
+    # DISPATCH_EARLY_SECONDS: template.yaml's batching window (MaximumBatchingWindowInSeconds),
+    # which the event source mapping spends gathering a batch around a lone message. Plus
+    # DISPATCH_EARLY_PER_100_SECONDS for every hundred posts due in the same second, so a burst
+    # is received, claimed and held by the mapping's invocations before its second rather than
+    # drained after it; at most DISPATCH_EARLY_MAX_SECONDS, which must leave a worker invocation
+    # (60 s) its WORKER_RECORD_BUDGET_SECONDS and WORKER_SAFETY_MS after the hold.
+    dispatch_early_seconds: float = 1.0
+    dispatch_early_per_100_seconds: float = 2.0
+    dispatch_early_max_seconds: float = 30.0
     # A post due sooner than this is queued by the API at once: the next tick may come too late.
     dispatch_on_create_seconds: int = 65
     idempotency_ttl_seconds: int = 86_400
