@@ -43,6 +43,7 @@ from herald.container import Container
 from herald.local.template import LocalResources, create_resources
 from herald.settings import Settings, get_settings
 from tests.fakes.images import FakeImageProbe
+from tests.tiers import _unit_tests_open_no_sockets, pytest_collection_modifyitems  # noqa: F401
 
 EVENTS = Path(__file__).parent / "events"
 REDIS_DB = int(os.environ.get("HERALD_TEST_REDIS_DB", "9"))
