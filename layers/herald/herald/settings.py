@@ -41,6 +41,9 @@ class Settings(BaseSettings):
         "us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
     )
     aws_timeout_seconds: float = 3.0
+    # Set only locally (moto's server): boto3 reads it itself; Herald needs it to address the
+    # media bucket by path, as a local endpoint has no per-bucket host names.
+    aws_endpoint_url: str = Field("", validation_alias=AliasChoices("AWS_ENDPOINT_URL"))
 
     # --- Redis (the plan's REDIS_* names still work) -------------------------------------
     redis_url_env: str | None = Field(None, validation_alias=AliasChoices("REDIS_URL"))
@@ -95,6 +98,22 @@ class Settings(BaseSettings):
     platform_timeout_seconds: float = 10.0
     # LinkedIn and X take an image's bytes, which Herald fetches from the post's image_url.
     image_max_bytes: int = 15 * 1024 * 1024
+
+    # --- media library (herald.media) ----------------------------------------------------
+    media_bucket: str = Field("", validation_alias=AliasChoices("MEDIA_BUCKET"))
+    # The largest file a presigned upload accepts (its policy's content-length-range); X's and
+    # LinkedIn's own limits per kind are checked when a post uses the file (herald.media.limits).
+    media_max_bytes: int = 1024 * 1024 * 1024
+    media_upload_seconds: int = 3600  # how long a presigned upload stays usable
+    # An upload no post used expires after this (the bucket's lifecycle rule in template.yaml
+    # and the record's TTL: keep the two equal).
+    media_unused_days: int = 7
+    # How long a target may wait for a platform to process its media (X video, LinkedIn video)
+    # before it fails: the message comes back with DelaySeconds (at most 900) until then.
+    media_processing_timeout_seconds: int = 3600
+    # The API (publish now) waits in process for processing this short; longer, the post is
+    # answered 202 and the worker finishes it.
+    media_inline_wait_seconds: float = 5.0
     # Only the local sandbox, which serves images on 127.0.0.1, needs this: anywhere else an
     # image_url naming a private address is a way into the VPC (herald.platforms.images).
     image_private_hosts: bool = Field(False, validation_alias=AliasChoices("IMAGE_PRIVATE_HOSTS"))
