@@ -660,6 +660,28 @@ test('the analytics screen charts what the networks report, filters, and exports
   await page.locator('select[name=analytics-window]').selectOption('24h')
   await page.locator('[data-chart="platforms"] tr[data-label="X"]').waitFor({ state: 'attached' })
 
+  // Threads is a network of its own in the filter, and its insights chart like the others'.
+  const threadsPost = rows.find((r) => r.platform === 'threads')
+  assert.ok(threadsPost, 'the thread published to Threads is listed')
+  const threadsSync = await api('POST', `/analytics/posts/${threadsPost.post_id}/sync`)
+  assert.equal(threadsSync.status, 200, JSON.stringify(threadsSync.body))
+  assert.ok(threadsSync.body.targets[0].metrics.impressions > 0, 'Threads reported views')
+  assert.equal(
+    await page.locator('select[name=analytics-account] optgroup[data-network=threads] option').getAttribute('value'),
+    state.threads,
+  )
+  await page.locator('select[name=analytics-account]').selectOption(state.threads)
+  const threadsCell = page.locator('[data-chart="platforms"] tr[data-label="Threads"] td[data-series="Impressions"]')
+  await threadsCell.waitFor({ state: 'attached' })
+  const forThreads = (
+    await api('GET', `/analytics/summary?window=24h&account_id=${state.threads}&timezone=${encodeURIComponent(ZONE)}`)
+  ).body
+  const threadsRow = forThreads.engagement.platforms.find((p) => p.platform === 'threads')
+  assert.equal(Number(await threadsCell.getAttribute('data-value')), threadsRow.impressions)
+  await shoot('analytics-threads')
+  await page.locator('select[name=analytics-account]').selectOption(state.x)
+  await page.locator('[data-chart="platforms"] tr[data-label="X"]').waitFor({ state: 'attached' })
+
   const [download] = await Promise.all([
     page.waitForEvent('download'),
     page.getByRole('button', { name: 'Export CSV' }).click(),

@@ -243,6 +243,17 @@ class Scanner:
                             found = self.resolve(module_of(self, cls), value)
                             yield from found
                             return
+        # module.CONSTANT, for a module of Herald imported whole
+        if isinstance(node.value, ast.Name) and node.attr in self.globals:
+            owners = [
+                (o, v)
+                for o, v in self.globals[node.attr]
+                if o.path.removesuffix(".py").split("/")[-1] == node.value.id
+            ]
+            if owners:
+                for owner, value in owners:
+                    yield from self.resolve(owner, value)
+                return
         yield Unknown(self.where(module, node), "an attribute the scanner cannot follow")
 
     def call(self, module: Module, node: ast.Call) -> Iterator[object]:
@@ -428,6 +439,15 @@ class Scanner:
                 name = callee(node)
                 for sink, category, position, keyword, default in SINKS:
                     if name != sink:
+                        continue
+                    named = any(k.arg == keyword for k in node.keywords)
+                    if not named and (
+                        any(isinstance(a, ast.Starred) for a in node.args)
+                        or any(k.arg is None for k in node.keywords)
+                    ):
+                        # *args or **kwargs: which one is the code cannot be read. The call
+                        # itself then resolves to an Unknown that names the place.
+                        yield category, module, node
                         continue
                     value = argument(node, position, keyword)
                     if value is None and default is not None:

@@ -213,3 +213,38 @@ def test_check_fails_when_the_table_is_not_what_the_source_sends(
     )
     assert written.returncode == 0
     assert "brand_new" in json.loads(table.read_text())["field"]
+
+
+def test_a_code_from_another_modules_constant_is_found(tmp_path: Path) -> None:
+    root = package(
+        tmp_path,
+        variants__codes='VARIANT_TOO_WIDE = "variant_too_wide"\n',
+        variants__rules="""
+        from herald.errors import FieldError
+        from herald.variants import codes
+
+        def check(width):
+            return [FieldError("variants[0]", "too wide", codes.VARIANT_TOO_WIDE)]
+        """,
+    )
+
+    codes, unknown = api_codes.scan(root)
+
+    assert unknown == []
+    assert "variant_too_wide" in codes["field"]
+
+
+def test_a_code_passed_in_keyword_arguments_fails_the_scan(tmp_path: Path) -> None:
+    root = package(
+        tmp_path,
+        media="""
+        from herald.errors import FieldError
+
+        def refuse(**details):
+            return FieldError("media", "no", **details)
+        """,
+    )
+
+    _, unknown = api_codes.scan(root)
+
+    assert [u.where for u in unknown] == ["media.py:refuse:FieldError('media', 'no', **details)"]

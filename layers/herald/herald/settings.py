@@ -132,8 +132,12 @@ class Settings(BaseSettings):
         "pages_show_list,pages_read_engagement,pages_manage_posts,business_management,"
         "instagram_basic,instagram_content_publish,read_insights,instagram_manage_insights"
     )
-    # threads_manage_replies is what a thread's replies are published with.
-    threads_scopes: str = "threads_basic,threads_content_publish,threads_manage_replies"
+    # threads_manage_replies is what a thread's replies are published with, and
+    # threads_manage_insights what the metrics sync reads a post's insights with
+    # (https://developers.facebook.com/docs/threads/insights).
+    threads_scopes: str = (
+        "threads_basic,threads_content_publish,threads_manage_replies,threads_manage_insights"
+    )
     # A LinkedIn token with no refresh token is flagged `expiring` this long before it ends.
     linkedin_expiry_notice_days: int = 7
     cors_origins: list[str] = Field(default_factory=list)
