@@ -161,7 +161,7 @@ def test_linkedin_gets_a_multi_image_post_a_video_and_a_document(
                 "text": text,
                 "media": media,
             },
-        ).json()  # fmt: skip
+        ).json()
         for text, media in (
             (
                 "Three loaves",
