@@ -90,6 +90,12 @@ class Settings(BaseSettings):
     meta_graph_base: str = "https://graph.facebook.com"
     # Graph v27.0 was released on 2026-11-04; each version works until two years after the next.
     meta_graph_version: str = Field("v27.0", pattern=r"^v\d+\.\d+$")
+    # Page videos are uploaded to graph-video (https://developers.facebook.com/docs/graph-api/
+    # video-uploads: "Videos must be published to graph-video.facebook.com"); Instagram's video
+    # bytes go to rupload (https://developers.facebook.com/documentation/instagram-platform/
+    # content-publishing/resumable-uploads).
+    meta_graph_video_base: str = "https://graph-video.facebook.com"
+    meta_rupload_base: str = "https://rupload.facebook.com"
     # https://developers.facebook.com/documentation/threads/get-started/get-access-tokens-and-permissions
     # (the Authorization Window is on threads.com; the API answers on graph.threads.net and .com)
     threads_auth_base: str = "https://threads.com"
@@ -118,6 +124,10 @@ class Settings(BaseSettings):
     # (202, `publishing`): uploading a large video inside the API's 29 s is a gamble, and the
     # worker's uploads resume across deliveries.
     media_inline_max_bytes: int = 20 * 1024 * 1024
+    # How long a presigned GET handed to a platform that fetches the file itself (Instagram
+    # images, Threads) stays valid: Meta fetches when the container is made and while it
+    # processes, well within this; a leaked link dies soon after.
+    media_url_seconds: int = 900
     # Only the local sandbox, which serves images on 127.0.0.1, needs this: anywhere else an
     # image_url naming a private address is a way into the VPC (herald.platforms.images).
     image_private_hosts: bool = Field(False, validation_alias=AliasChoices("IMAGE_PRIVATE_HOSTS"))
