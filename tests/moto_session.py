@@ -255,7 +255,7 @@ def aws(moto_session: MotoSession, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     around each request restores DynamoDB's guarantee while still letting threads interleave
     between requests, which is where the races under test happen.
     """
-    real_call = botocore.client.BaseClient._make_api_call
+    real_call = botocore.client.BaseClient._make_api_call  # type: ignore[attr-defined]
 
     def atomic_call(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
         service = self.meta.service_model.service_name
