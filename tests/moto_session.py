@@ -25,8 +25,6 @@ from typing import Any
 import boto3
 import botocore.client
 import pytest
-from moto import mock_aws
-from moto.core.base_backend import BackendDict
 
 from herald.local.template import LocalResources, create_resources, load_template
 
@@ -125,6 +123,8 @@ class MotoSession:
         return self.resources
 
     def _build(self) -> None:
+        from moto.core.base_backend import BackendDict
+
         BackendDict.reset()
         resources = create_resources(self.session, template=self._template)
         table = self.client("dynamodb").describe_table(TableName=resources.table_name)["Table"]
@@ -267,6 +267,8 @@ def aws(moto_session: MotoSession, monkeypatch: pytest.MonkeyPatch) -> Iterator[
             return real_call(self, operation_name, api_params)
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", atomic_call)
+    from moto import mock_aws  # here, not at import: the unit tier never loads moto
+
     mock = mock_aws()
     mock.start(reset=False)
     try:
