@@ -105,6 +105,7 @@ def settings(resources: LocalResources) -> Settings:
         PUBLISH_QUEUE_URL=resources.queue_urls.get("PublishQueue", ""),
         PUBLISH_DLQ_URL=resources.queue_urls.get("PublishDeadLetterQueue", ""),
         EVENTS_TOPIC_ARN=resources.topic_arns.get("EventsTopic", ""),
+        MEDIA_BUCKET=resources.media_bucket,
         REDIS_URL=REDIS_URL,
         REDIS_SOCKET_TIMEOUT=LIVE_REDIS_TIMEOUT,
         REDIS_CONNECT_TIMEOUT=LIVE_REDIS_TIMEOUT,

@@ -26,10 +26,6 @@ X_USER = "1500000000000000001"
 OTHER_USER = "1500000000000000002"
 
 
-async def _no_sleep(seconds: float) -> None:
-    pass
-
-
 @pytest.fixture(params=["sandbox", "fake", "scheduling_fake"])
 async def x(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Any, Credentials, Credentials]]:
     """A publisher and two accounts' credentials on it."""
@@ -54,7 +50,7 @@ async def x(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Any, Credenti
 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as http:
         images = ImageFetcher(http, resolve=resolves_public)
-        publisher = XPublisher(http, api_base=BASE, images=images, sleep=_no_sleep)
+        publisher = XPublisher(http, api_base=BASE, images=images)
         yield publisher, creds("acc_1", X_USER), creds("acc_2", OTHER_USER)
 
 
