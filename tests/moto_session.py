@@ -26,6 +26,11 @@ import boto3
 import botocore.client
 import pytest
 
+# Imported before any boto3 session exists: importing moto registers the hook through which it
+# answers, and a session made earlier would not carry it.
+from moto import mock_aws
+from moto.core.base_backend import BackendDict
+
 from herald.local.template import LocalResources, create_resources, load_template
 
 REGION = "us-east-1"
@@ -58,6 +63,13 @@ _UNDONE: dict[str, frozenset[str]] = {
     "secretsmanager": _names(
         "GetSecretValue BatchGetSecretValue DescribeSecret ListSecrets ListSecretVersionIds",
         "CreateSecret DeleteSecret PutSecretValue UpdateSecret",
+    ),
+    "s3": _names(
+        "ListBuckets HeadBucket GetBucketLocation ListObjects ListObjectsV2 HeadObject GetObject",
+        "PutObject CopyObject DeleteObject DeleteObjects GetObjectTagging PutObjectTagging",
+        "DeleteObjectTagging CreateMultipartUpload UploadPart CompleteMultipartUpload",
+        "AbortMultipartUpload ListMultipartUploads ListParts CreateBucket DeleteBucket",
+        "GetBucketCors GetBucketLifecycleConfiguration GetBucketEncryption GetPublicAccessBlock",
     ),
     "sts": _names("GetCallerIdentity"),
 }
@@ -123,8 +135,6 @@ class MotoSession:
         return self.resources
 
     def _build(self) -> None:
-        from moto.core.base_backend import BackendDict
-
         BackendDict.reset()
         resources = create_resources(self.session, template=self._template)
         table = self.client("dynamodb").describe_table(TableName=resources.table_name)["Table"]
@@ -157,6 +167,7 @@ class MotoSession:
             and self._clear_queues(set(self.resources.queue_urls.values()))
             and self._clear_topics(set(self.resources.topic_arns.values()))
             and self._clear_secrets(set(self.resources.secret_names.values()))
+            and self._clear_buckets(set(self.resources.bucket_names.values()))
         )
 
     def _clear_tables(self, table_name: str) -> bool:
@@ -221,6 +232,29 @@ class MotoSession:
             secrets.delete_secret(SecretId=extra, ForceDeleteWithoutRecovery=True)
         return names <= listed
 
+    def _clear_buckets(self, names: set[str]) -> bool:
+        """Objects out of the template's buckets (uploads through presigned forms reach moto
+        without botocore, so the buckets are read, not the calls), a test's own buckets gone."""
+        s3 = self.client("s3")
+        listed = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+        for bucket in listed:
+            for upload in s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+                s3.abort_multipart_upload(
+                    Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                )
+            listing: dict[str, Any] = {"Bucket": bucket}
+            while True:
+                page = s3.list_objects_v2(**listing)
+                keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+                if keys:
+                    s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+                if not page.get("IsTruncated"):
+                    break
+                listing["ContinuationToken"] = page["NextContinuationToken"]
+            if bucket not in names:
+                s3.delete_bucket(Bucket=bucket)
+        return names <= listed
+
 
 @contextmanager
 def _purge_at_will() -> Iterator[None]:
@@ -267,8 +301,6 @@ def aws(moto_session: MotoSession, monkeypatch: pytest.MonkeyPatch) -> Iterator[
             return real_call(self, operation_name, api_params)
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", atomic_call)
-    from moto import mock_aws  # here, not at import: the unit tier never loads moto
-
     mock = mock_aws()
     mock.start(reset=False)
     try:
