@@ -25,6 +25,9 @@ from typing import Any
 import boto3
 import botocore.client
 import pytest
+
+# Imported before any boto3 session exists: importing moto registers the hook through which it
+# answers, and a session made earlier would not carry it.
 from moto import mock_aws
 from moto.core.base_backend import BackendDict
 
@@ -60,6 +63,13 @@ _UNDONE: dict[str, frozenset[str]] = {
     "secretsmanager": _names(
         "GetSecretValue BatchGetSecretValue DescribeSecret ListSecrets ListSecretVersionIds",
         "CreateSecret DeleteSecret PutSecretValue UpdateSecret",
+    ),
+    "s3": _names(
+        "ListBuckets HeadBucket GetBucketLocation ListObjects ListObjectsV2 HeadObject GetObject",
+        "PutObject CopyObject DeleteObject DeleteObjects GetObjectTagging PutObjectTagging",
+        "DeleteObjectTagging CreateMultipartUpload UploadPart CompleteMultipartUpload",
+        "AbortMultipartUpload ListMultipartUploads ListParts CreateBucket DeleteBucket",
+        "GetBucketCors GetBucketLifecycleConfiguration GetBucketEncryption GetPublicAccessBlock",
     ),
     "sts": _names("GetCallerIdentity"),
 }
@@ -157,6 +167,7 @@ class MotoSession:
             and self._clear_queues(set(self.resources.queue_urls.values()))
             and self._clear_topics(set(self.resources.topic_arns.values()))
             and self._clear_secrets(set(self.resources.secret_names.values()))
+            and self._clear_buckets(set(self.resources.bucket_names.values()))
         )
 
     def _clear_tables(self, table_name: str) -> bool:
@@ -221,6 +232,29 @@ class MotoSession:
             secrets.delete_secret(SecretId=extra, ForceDeleteWithoutRecovery=True)
         return names <= listed
 
+    def _clear_buckets(self, names: set[str]) -> bool:
+        """Objects out of the template's buckets (uploads through presigned forms reach moto
+        without botocore, so the buckets are read, not the calls), a test's own buckets gone."""
+        s3 = self.client("s3")
+        listed = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+        for bucket in listed:
+            for upload in s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+                s3.abort_multipart_upload(
+                    Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                )
+            listing: dict[str, Any] = {"Bucket": bucket}
+            while True:
+                page = s3.list_objects_v2(**listing)
+                keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+                if keys:
+                    s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+                if not page.get("IsTruncated"):
+                    break
+                listing["ContinuationToken"] = page["NextContinuationToken"]
+            if bucket not in names:
+                s3.delete_bucket(Bucket=bucket)
+        return names <= listed
+
 
 @contextmanager
 def _purge_at_will() -> Iterator[None]:
@@ -255,7 +289,7 @@ def aws(moto_session: MotoSession, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     around each request restores DynamoDB's guarantee while still letting threads interleave
     between requests, which is where the races under test happen.
     """
-    real_call = botocore.client.BaseClient._make_api_call
+    real_call = botocore.client.BaseClient._make_api_call  # type: ignore[attr-defined]
 
     def atomic_call(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
         service = self.meta.service_model.service_name

@@ -108,7 +108,8 @@ def stack() -> Iterator[dict[str, str]]:
         process.kill()
         process.wait(timeout=5)
     drain.join(5)
-    process.stdout.close()
+    if process.stdout is not None:
+        process.stdout.close()
 
 
 def test_the_unit_tests_pass(built: None) -> None:

@@ -94,7 +94,8 @@ def stack() -> Iterator[RunningStack]:
             process.kill()
             raise
     drain.join(5)
-    process.stdout.close()
+    if process.stdout is not None:
+        process.stdout.close()
 
 
 def test_health_answers_200_with_redis_and_dynamodb_up(stack: RunningStack) -> None:

@@ -37,8 +37,8 @@ KEY_B = "yhLXPIO-p281H4_6N2v44b_SsRcMbYiWO1mZVbWFSqw="
 
 
 def sandbox_settings(resources: LocalResources, **extra: Any) -> Settings:
-    env = {k: v for k, v in platform_env(SANDBOX).items()}
-    return Settings(  # type: ignore[call-arg]
+    platforms: dict[str, Any] = {k.lower(): v for k, v in platform_env(SANDBOX).items()}
+    return Settings(
         HERALD_ENV="test",
         TABLE_NAME=resources.table_name,
         EVENTS_TOPIC_ARN=resources.topic_arns.get("EventsTopic", ""),
@@ -49,7 +49,7 @@ def sandbox_settings(resources: LocalResources, **extra: Any) -> Settings:
         RATE_LIMIT_ENABLED="false",
         PUBLIC_API_URL="https://api.herald.test",
         FRONTEND_URL="https://app.herald.test/connect",
-        **{k.lower(): v for k, v in env.items()},
+        **platforms,
         **extra,
     )
 
@@ -142,7 +142,8 @@ def start(api: Any, ctx: Any, business: dict[str, Any], platform: str) -> dict[s
         http_event("GET", f"/api/v1/oauth/{platform}/authorize", headers=bearer(business)), ctx
     )
     assert response["statusCode"] == 200, response.get("body")
-    return json.loads(response["body"])
+    started: dict[str, Any] = json.loads(response["body"])
+    return started
 
 
 def callback_event(
@@ -170,7 +171,7 @@ def confirm_event(business: dict[str, Any], platform: str, confirmation: str) ->
 def confirmation_of(response: dict[str, Any]) -> str:
     """The one-time confirmation a keyless callback answered with, redirect or JSON."""
     if response["statusCode"] == 302:
-        location = next(v for k, v in response["headers"].items() if k.lower() == "location")
+        location: str = next(v for k, v in response["headers"].items() if k.lower() == "location")
         return parse_qs(urlsplit(location).query)["confirm"][0]
     confirmation: str = json.loads(response["body"])["confirmation"]
     return confirmation
@@ -214,7 +215,7 @@ def topic_reader(container: Container, aws: Any) -> Callable[[], list[dict[str, 
     )
 
     def read() -> list[dict[str, Any]]:
-        found = []
+        found: list[dict[str, Any]] = []
         while True:
             got = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)
             messages = got.get("Messages", [])

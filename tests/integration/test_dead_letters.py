@@ -16,6 +16,7 @@ from herald.clock import FrozenClock
 from herald.container import Container
 from herald.errors import DependencyUnavailable
 from herald.posts import PostStatus
+from herald.store.schedule import DueEntry
 from tests.conftest import LambdaContext
 from tests.fakes.scheduling import (
     FakePublisher,
@@ -129,7 +130,7 @@ def test_a_post_whose_every_delivery_failed_is_dead_lettered_then_redriven_and_p
     dc.sqs.send_message(
         QueueUrl=dc.settings.queue_url,
         MessageBody=scheduling.message_body(
-            scheduling.DueEntry(business_id, post.post_id, post.scheduled_for or "", "")
+            DueEntry(business_id, post.post_id, post.scheduled_for or "", "")
         ),
     )
     assert poll_once(dc, handler) == {"batchItemFailures": []}

@@ -102,3 +102,17 @@ def test_a_deleted_template_resource_is_made_again(
     again = moto_session.restore()
 
     assert again.dlq_url in aws.client("sqs").list_queues()["QueueUrls"]
+
+
+def test_objects_left_in_the_media_bucket_are_gone(
+    aws: Any, resources: LocalResources, moto_session: MotoSession
+) -> None:
+    s3 = aws.client("s3")
+    s3.put_object(Bucket=resources.media_bucket, Key="uploads/left.jpg", Body=b"x")
+    s3.create_bucket(Bucket="a-tests-own")
+    s3.put_object(Bucket="a-tests-own", Key="k", Body=b"x")
+
+    moto_session.restore()
+
+    assert s3.list_objects_v2(Bucket=resources.media_bucket).get("KeyCount") == 0
+    assert {b["Name"] for b in s3.list_buckets()["Buckets"]} == {resources.media_bucket}

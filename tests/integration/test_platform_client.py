@@ -34,7 +34,7 @@ def server() -> Iterator[str]:
 
 
 def test_a_cookie_set_for_one_request_is_not_sent_on_the_next(server: str) -> None:
-    container = Container(Settings(HERALD_ENV="test"))  # type: ignore[call-arg]
+    container = Container(Settings(HERALD_ENV="test"))
     _SetsACookie.cookies_received.clear()
 
     async def twice() -> None:

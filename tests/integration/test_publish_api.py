@@ -48,7 +48,7 @@ def app_container(
     redis_sync: redis.Redis,
     publishers: dict[PlatformName, FakePublisher],
 ) -> Iterator[Container]:
-    settings = Settings(  # type: ignore[call-arg]
+    settings = Settings(
         HERALD_ENV="test",
         TABLE_NAME=resources.table_name,
         EVENTS_TOPIC_ARN=resources.topic_arns["EventsTopic"],

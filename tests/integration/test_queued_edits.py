@@ -19,7 +19,7 @@ from herald.admin.commands import create_business
 from herald.clock import FrozenClock
 from herald.container import Container
 from herald.errors import Conflict
-from herald.posts import PostStatus
+from herald.posts import Post, PostStatus
 from tests.conftest import LambdaContext
 from tests.fakes.lambda_events import http_event, response_json
 from tests.fakes.scheduling import (
@@ -200,8 +200,8 @@ def test_an_edit_whose_write_comes_after_the_worker_claimed_the_post_is_a_409(
     real_get = c.schedule.get
     worker_ran: list[str] = []
 
-    def read_then_worker_claims(business_id: str, post: str) -> Any:
-        found = real_get(business_id, post)
+    def read_then_worker_claims(business_id: str, post_id: str) -> Post:
+        found = real_get(business_id, post_id)
         if not worker_ran:  # between the edit's read and its write
             worker_ran.append(worker.handle_message(c, json.dumps(message), 1))
         return found

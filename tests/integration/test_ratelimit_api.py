@@ -7,7 +7,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import redis
@@ -61,7 +61,7 @@ def api(container: Container) -> Any:
 
 
 @pytest.fixture
-def clock(container: Container) -> FakeTime:  # type: ignore[override]
+def clock(container: Container) -> FakeTime:
     return _limit(container, rate_limit_default="3/minute")
 
 
@@ -387,7 +387,7 @@ class RedisServer:
     def keys(self) -> list[bytes]:
         client = redis.Redis(port=self.port)
         try:
-            return list(client.keys("herald:rl:*"))
+            return cast(list[bytes], client.keys("herald:rl:*"))
         finally:
             client.close()
 

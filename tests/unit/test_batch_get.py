@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from herald.store import table
 from herald.store.table import batch_get
 
 
@@ -32,7 +31,7 @@ class ThrottledClient:
 @pytest.fixture(autouse=True)
 def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     pauses: list[float] = []
-    monkeypatch.setattr(table.time, "sleep", pauses.append)
+    monkeypatch.setattr("herald.store.table.time.sleep", pauses.append)
     return pauses
 
 

@@ -51,7 +51,7 @@ class Recorder:
 
 
 def settings() -> Settings:
-    return Settings(HERALD_ENV="test", meta_graph_version="v24.0")  # type: ignore[call-arg]
+    return Settings(HERALD_ENV="test", meta_graph_version="v24.0")
 
 
 def http(recorder: Recorder) -> httpx.AsyncClient:
@@ -98,7 +98,7 @@ def test_linkedin_authorization_url() -> None:
 
 
 def test_linkedin_adds_organization_scope_when_enabled() -> None:
-    s = Settings(HERALD_ENV="test", linkedin_organizations_enabled=True)  # type: ignore[call-arg]
+    s = Settings(HERALD_ENV="test", linkedin_organizations_enabled=True)
     flow = LinkedInFlow(http(Recorder({})), s, CLIENT, FrozenClock(NOW))
     assert "w_organization_social" in flow.scopes
 

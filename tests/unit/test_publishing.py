@@ -464,10 +464,10 @@ async def test_a_run_that_finds_the_post_closed_by_another_announces_its_event_t
     assert other is not None
     real_finish = engine.posts.finish
 
-    def finish_after_the_other_run(business_id: str, post_id: str, at: str) -> Post | None:
-        engine.posts.record_published(business_id, post_id, "acc_x", Published("9", "u"), at)
-        real_finish(business_id, post_id, at)  # the other run closes it and owes the event
-        return real_finish(business_id, post_id, at)
+    def finish_after_the_other_run(business_id: str, post_id: str, now: str) -> Post | None:
+        engine.posts.record_published(business_id, post_id, "acc_x", Published("9", "u"), now)
+        real_finish(business_id, post_id, now)  # the other run closes it and owes the event
+        return real_finish(business_id, post_id, now)
 
     engine.posts.finish = finish_after_the_other_run  # type: ignore[method-assign]
     outcome = await engine.publish(post, retry_in_process=False)

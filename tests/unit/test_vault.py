@@ -58,11 +58,11 @@ def test_non_fernet_key_material_is_stretched_to_a_key() -> None:
 
 
 def test_production_without_any_key_refuses_to_encrypt() -> None:
-    settings = Settings(HERALD_ENV="production")  # type: ignore[call-arg]
+    settings = Settings(HERALD_ENV="production")
     with pytest.raises(DependencyUnavailable):
         Vault(key_loader(settings, None)).encrypt("t")
 
 
 def test_keys_come_from_the_environment_locally() -> None:
-    settings = Settings(HERALD_ENV="test", TOKEN_ENCRYPTION_KEYS=f"{B},{A}")  # type: ignore[call-arg]
+    settings = Settings(HERALD_ENV="test", TOKEN_ENCRYPTION_KEYS=f"{B},{A}")
     assert key_loader(settings, None)() == [B, A]

@@ -48,7 +48,7 @@ def dynamodb_failing(
 ) -> Iterator[None]:
     """Every DynamoDB request raises `fault()`; with `spare_keys`, the API key's lookup still
     answers, so the failure reaches the route's own work rather than authentication."""
-    real = botocore.client.BaseClient._make_api_call
+    real = botocore.client.BaseClient._make_api_call  # type: ignore[attr-defined]
 
     def failing(self: Any, operation: str, params: dict[str, Any]) -> Any:
         if self.meta.service_model.service_name != "dynamodb":

@@ -200,7 +200,7 @@ def test_a_post_whose_media_is_still_processing_is_answered_202_and_queued_for_t
     api: Any, container: Container
 ) -> None:
     container.settings.media_inline_wait_seconds = 0
-    container.publishers["x"] = ProcessingPlatform("x", polls=1, check_after=30)  # type: ignore[index]
+    container.publishers["x"] = ProcessingPlatform("x", polls=1, check_after=30)
     sent = SentMessages(container)
     clip = upload(api, mp4(1280, 720, seconds=20, size=300_000))
     status, post = api("POST", "/api/v1/publish/twitter", {
@@ -216,7 +216,7 @@ def test_a_post_whose_media_is_still_processing_is_answered_202_and_queued_for_t
 def test_a_short_processing_is_waited_out_by_the_request_itself(
     api: Any, container: Container
 ) -> None:
-    container.publishers["x"] = ProcessingPlatform("x", polls=1, check_after=0.01)  # type: ignore[index]
+    container.publishers["x"] = ProcessingPlatform("x", polls=1, check_after=0.01)
     clip = upload(api, mp4(1280, 720, seconds=20, size=300_000))
     status, post = api("POST", "/api/v1/publish/twitter", {
         "account_ids": ["acc_x"], "text": "The oven at work", "media": [{"media_id": clip}],

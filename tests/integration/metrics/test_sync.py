@@ -4,7 +4,6 @@ analytics routes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -25,7 +24,7 @@ IMAGE = f"{SANDBOX}/_sandbox/images/loaf.jpg"  # Instagram takes JPEG only
 
 
 @pytest.fixture
-def sandbox_time(sandbox: SandboxState) -> Iterator[list[float]]:
+def sandbox_time(sandbox: SandboxState) -> list[float]:
     """The sandbox's clock, moved by hand: engagement grows with it."""
     now = [1_800_000_000.0]
     sandbox.clock = lambda: now[0]

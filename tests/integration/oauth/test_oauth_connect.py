@@ -208,7 +208,8 @@ def test_a_platform_answer_missing_its_documented_fields_sends_the_person_back_w
         uses_pkce = False
 
         async def exchange(self, **_: Any) -> Any:
-            return {}["sub"]  # userinfo answered 200 without `sub`
+            userinfo: dict[str, str] = {}
+            return userinfo["sub"]  # userinfo answered 200 without `sub`
 
     async def forgetful(container: Any, provider: str) -> Forgetful:
         return Forgetful()

@@ -8,7 +8,8 @@ import asyncio
 import json
 import threading
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -61,8 +62,8 @@ def test_the_state_is_stored_in_redis_for_ten_minutes(
 ) -> None:
     started = start(api, lambda_context, business, "x")
     key = f"oauth:state:{state_of(started['authorization_url'])}"
-    assert 595 <= redis_sync.ttl(key) <= 600
-    stored = json.loads(redis_sync.get(key) or b"{}")
+    assert 595 <= cast(int, redis_sync.ttl(key)) <= 600
+    stored = json.loads(cast(bytes | None, redis_sync.get(key)) or b"{}")
     assert stored["business_id"] == business["business_id"]
     assert stored["provider"] == "x"
     assert stored["redirect_uri"] == "https://api.herald.test/api/v1/oauth/x/callback"
@@ -221,7 +222,7 @@ def test_a_confirmation_expires_with_the_state_lifetime(
 ) -> None:
     confirmation = _held(api, lambda_context, business, sandbox_app)
     key = f"oauth:confirm:{business['business_id']}:x:{confirmation}"
-    assert 590 <= (redis_sync.ttl(key) or 0) <= 600
+    assert 590 <= cast(int, redis_sync.ttl(key)) <= 600
     redis_sync.pexpire(key, 1)
     time.sleep(0.01)
 
@@ -257,7 +258,7 @@ def test_a_wrong_pkce_verifier_is_refused_by_the_platform_and_stores_nothing(
 ) -> None:
     query = _connect_query(api, lambda_context, business, sandbox_app)
     key = f"oauth:state:{query['state']}"
-    pending = json.loads(redis_sync.get(key) or b"{}")
+    pending = json.loads(cast(bytes | None, redis_sync.get(key)) or b"{}")
     pending["code_verifier"] = "w" * 64
     redis_sync.set(key, json.dumps(pending), keepttl=True)
 
@@ -468,14 +469,14 @@ def test_authorize_callback_and_confirm_make_one_two_and_one_redis_round_trips(
 ) -> None:
     commands: list[str] = []
     client = oauth_container.redis
-    original = client.execute_command
+    original: Callable[..., Awaitable[Any]] = client.execute_command
 
     async def counting(*args: Any, **kwargs: Any) -> Any:
         commands.append(str(args[0]))
         return await original(*args, **kwargs)
 
     # The consume script is sent once per Redis, then called by its digest.
-    aio.run(client.script_load(consume_script))
+    aio.run(cast(Coroutine[Any, Any, str], client.script_load(consume_script)))
     client.execute_command = counting  # type: ignore[method-assign]
     started = start(api, lambda_context, business, "x")
     assert commands == ["SET"]

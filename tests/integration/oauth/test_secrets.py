@@ -18,9 +18,7 @@ from tests.fakes.oauth import KEY_A, KEY_B
 
 
 def _container(resources: LocalResources, aws: Any, **env: Any) -> Container:
-    settings = Settings(  # type: ignore[call-arg]
-        HERALD_ENV="production", TABLE_NAME=resources.table_name, **env
-    )
+    settings = Settings(HERALD_ENV="production", TABLE_NAME=resources.table_name, **env)
     return Container(settings, boto_session=aws)
 
 

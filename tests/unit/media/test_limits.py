@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from herald.accounts import PlatformName
 from herald.media.limits import check
 from herald.media.model import Attachment, MediaFacts
@@ -9,10 +11,10 @@ from herald.media.model import Attachment, MediaFacts
 MB = 1000 * 1000
 
 
-def image(n: int = 1, **kw: object) -> Attachment:
-    facts = MediaFacts("image", str(kw.pop("content_type", "image/jpeg")), int(kw.pop("size", MB)),  # type: ignore[arg-type]
+def image(n: int = 1, **kw: Any) -> Attachment:
+    facts = MediaFacts("image", str(kw.pop("content_type", "image/jpeg")), int(kw.pop("size", MB)),
                        1080, 1080)  # fmt: skip
-    return Attachment(f"media_{n}", f"k{n}", facts, **kw)  # type: ignore[arg-type]
+    return Attachment(f"media_{n}", f"k{n}", facts, **kw)
 
 
 def video(n: int = 1, seconds: float = 30, size: int = 50 * MB, w: int = 1280, h: int = 720,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from herald.local.sandbox.images import gif, jpeg
 
@@ -73,9 +74,9 @@ def mp4_chunks(
 
 
 def mp4(
-    width: int = 1280, height: int = 720, seconds: float = 10.0, size: int = 200_000, **kw: bool
+    width: int = 1280, height: int = 720, seconds: float = 10.0, size: int = 200_000, **kw: Any
 ) -> bytes:
-    return b"".join(mp4_chunks(width, height, seconds, size, **kw))  # type: ignore[arg-type]
+    return b"".join(mp4_chunks(width, height, seconds, size, **kw))
 
 
 def write_mp4(
