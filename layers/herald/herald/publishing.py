@@ -447,7 +447,11 @@ async def _publish_target(run: _Run, target: Target, claim: Claim | None) -> Tar
         )
 
     progress = Progress(
-        part_ids=list(claimed.part_ids), record=record, state=dict(state), save=save
+        part_ids=list(claimed.part_ids),
+        record=record,
+        state=dict(state),
+        save=save,
+        deadline=run.policy.deadline,
     )
     if run.fire_at is not None:
         # Claimed and ready: the platform call itself waits for the post's second.
