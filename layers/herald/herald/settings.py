@@ -124,6 +124,10 @@ class Settings(BaseSettings):
     # images, Threads) stays valid: Meta fetches when the container is made and while it
     # processes, well within this; a leaked link dies soon after.
     media_url_seconds: int = 900
+    # A publish-now post whose files add up to more than this is handed to the worker at once
+    # (202, `publishing`): uploading a large video inside the API's 29 s is a gamble, and the
+    # worker's uploads resume across deliveries.
+    media_inline_max_bytes: int = 20 * 1024 * 1024
     # Only the local sandbox, which serves images on 127.0.0.1, needs this: anywhere else an
     # image_url naming a private address is a way into the VPC (herald.platforms.images).
     image_private_hosts: bool = Field(False, validation_alias=AliasChoices("IMAGE_PRIVATE_HOSTS"))
