@@ -105,3 +105,25 @@ async def test_a_reel_and_a_carousel_reach_instagram_through_the_sandbox(
     assert state.calls["instagram.rupload"] == 1
     assert state.posts[carousel.platform_post_id]["text"] == "C"
     assert state.calls["instagram.media_publish"] >= 2
+
+
+async def test_the_sandbox_can_force_a_page_video_and_an_instagram_container_to_fail(
+    http: httpx.AsyncClient, state: SandboxState
+) -> None:
+    from herald.platforms.base import ErrorKind, PlatformError
+
+    await http.post("/_sandbox/meta_media/config",
+                    json={"fb_video_error": True, "ig_container_error": True})  # fmt: skip
+    page = Credentials("acc_fb", "facebook", PAGE_ID, token(state, PAGE_ID), {"page_id": PAGE_ID})
+    ig = Credentials("acc_ig", "instagram", IG_ID,
+                     token(state, "10000000000000001", long_lived=True), {})  # fmt: skip
+    files = MemoryFiles()
+    video = files.add("media_v", b"v" * 2048, "video", "video/mp4", duration_ms=9000)
+    facebook = FacebookPublisher(http, graph_base=BASE, version="v27.0", video_base=BASE)
+    instagram = InstagramPublisher(http, graph_base=BASE, version="v27.0", rupload_base=BASE)
+
+    for publisher, creds in ((facebook, page), (instagram, ig)):
+        with pytest.raises(PlatformError) as caught:
+            await until_published(publisher, creds, Content("x", attachments=(video,)))
+        assert caught.value.kind is ErrorKind.INVALID_CONTENT
+    assert not [p for p in state.posts.values() if p["platform"] == "instagram"]

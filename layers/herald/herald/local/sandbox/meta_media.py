@@ -16,7 +16,8 @@ which must carry exactly `file_size` bytes; then `ig_processing_polls` reads as 
 CAROUSEL containers take 2 to 10 carousel items of the same account; alt_text is refused on
 Reels and Stories ("not supported").
 
-    POST /_sandbox/meta_media/config {"fb_video_polls": 2, "fb_video_error": true}
+    POST /_sandbox/meta_media/config {"fb_video_polls": 2, "fb_video_error": true,
+                                      "ig_container_error": true}
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def media_state(request: Request) -> dict[str, Any]:
     app = request.app.state
     if not hasattr(app, "meta_media"):
         app.meta_media = {
+            "ig_container_error": False,
             "photos": {},
             "sessions": {},
             "videos": {},
@@ -280,6 +282,7 @@ async def instagram_container(version: str, ig_id: str, request: Request) -> Res
             return refused
     else:
         return graph.graph_error("(#100) image_url or upload_type=resumable is required", 100)
+    entry["error"] = media_state(request)["ig_container_error"]
     container = str(graph.CONTAINER_BASE + publishing(request).next_id())
     containers[container] = entry
     return JSONResponse({"id": container})
@@ -321,10 +324,14 @@ async def rupload(container_id: str, request: Request) -> Response:
 
 @router.post("/_sandbox/meta_media/config")
 async def configure(request: Request) -> Response:
-    """`{"fb_video_polls": 2, "fb_video_error": true}`, any of."""
+    """`{"fb_video_polls": 2, "fb_video_error": true, "ig_container_error": true}`, any of:
+    how long a Page video processes, that it ends in error, that Instagram's resumable and
+    carousel containers end in ERROR."""
     given, media = await request.json(), media_state(request)
     if "fb_video_polls" in given:
         media["fb_video_polls"] = int(given["fb_video_polls"])
-    if "fb_video_error" in given:
-        media["fb_video_error"] = bool(given["fb_video_error"])
-    return JSONResponse({k: media[k] for k in ("fb_video_polls", "fb_video_error")})
+    for flag in ("fb_video_error", "ig_container_error"):
+        if flag in given:
+            media[flag] = bool(given[flag])
+    names = ("fb_video_polls", "fb_video_error", "ig_container_error")
+    return JSONResponse({k: media[k] for k in names})
