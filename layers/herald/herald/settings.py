@@ -111,6 +111,7 @@ class Settings(BaseSettings):
     # LinkedIn's own limits per kind are checked when a post uses the file (herald.media.limits).
     media_max_bytes: int = 1024 * 1024 * 1024
     media_upload_seconds: int = 3600  # how long a presigned upload stays usable
+    media_read_timeout_seconds: float = 30.0  # an S3 read of a media part (ranged GET)
     # An upload no post used expires after this (the bucket's lifecycle rule in template.yaml
     # and the record's TTL: keep the two equal).
     media_unused_days: int = 7

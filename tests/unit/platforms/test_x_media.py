@@ -161,3 +161,37 @@ async def test_a_run_resumed_mid_upload_appends_from_the_next_segment(
     assert platform.sent("POST", "/2/media/upload/initialize") == []
     assert segment_indexes(platform, "400") == [b"2", b"3"]
     assert files.ranges[0][1] == 2 * SEGMENT
+
+
+async def test_an_upload_out_of_time_stops_after_a_segment_and_the_next_run_carries_on(
+    platform: FakePlatform, publisher: XPublisher, files: MemoryFiles
+) -> None:
+    clip = mp4(size=3 * SEGMENT)
+    platform.on("POST", "/2/media/upload/initialize", ids_from(500))
+    platform.on("POST", "/2/media/upload/500/append", httpx.Response(204))
+    platform.on("POST", "/2/media/upload/500/finalize", ready)
+    platform.on("POST", "/2/tweets", tweets())
+    content = Content(text="oven", attachments=(files.attach("m", clip),))
+    late = Progress(deadline=0.0)  # long past, on the monotonic clock
+
+    with pytest.raises(StillProcessing) as still:
+        await publisher.publish(CREDS, content, late)
+    assert (still.value.what, late.state["uploads"]["m"]["next"]) == ("upload", 1)
+
+    await publisher.publish(CREDS, content, Progress(state=late.state))
+    assert segment_indexes(platform, "500") == [b"0", b"1", b"2"]
+    assert len(platform.sent("POST", "/2/media/upload/initialize")) == 1
+
+
+async def test_a_thread_resumed_after_its_first_tweet_still_sends_the_later_tweets_media(
+    platform: FakePlatform, publisher: XPublisher, files: MemoryFiles
+) -> None:
+    platform.on("POST", "/2/tweets", tweets())
+    content = Content(thread=("one", "two"), attachments=(files.attach("m", jpeg(), part=1),))
+    saved = {"uploads": {"m": {"id": "600", "ready": True}}, "posting": True}
+
+    await publisher.publish(CREDS, content, Progress(part_ids=["t0"], state=saved))
+
+    [second] = platform.sent("POST", "/2/tweets")
+    assert body(second)["media"] == {"media_ids": ["600"]}
+    assert platform.sent("POST", "/2/media/upload/initialize") == []

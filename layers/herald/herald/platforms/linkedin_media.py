@@ -167,6 +167,9 @@ class LinkedInUploads:
             etags.append(etag.strip('"'))
             entry["etags"] = etags
             await self._save(item.media_id, entry)
+            if len(etags) < len(entry["parts"]) and self._progress.out_of_time():
+                # The other parts go up in the next delivery.
+                raise StillProcessing(1, "upload")
 
     async def _put_whole(self, item: Attachment, url: str) -> None:
         async def body() -> AsyncIterator[bytes]:

@@ -87,9 +87,14 @@ class XPublisher:
             if content.image_url:
                 media.setdefault(0, []).append(await self._upload_image(uploads, content.image_url))
             ids = await uploads.attachments(content.attachments)
-            for item in content.attachments:
-                media.setdefault(item.part, []).append(ids[item.media_id])
             await progress.about_to_post()
+        else:
+            # A thread resumed after its first tweets: their media is up, its ids are saved.
+            saved = progress.state.get("uploads") or {}
+            ids = {m: str(e["id"]) for m, e in saved.items() if e.get("id")}
+        for item in content.attachments:
+            if item.media_id in ids:
+                media.setdefault(item.part, []).append(ids[item.media_id])
         for index in range(start, len(parts)):
             body: dict[str, Any] = {"text": parts[index]}
             if progress.part_ids:

@@ -137,6 +137,9 @@ class XUploads:
                 index += 1
                 entry["next"] = index
                 await self._save("uploads", item.media_id, entry)
+                if index * SEGMENT < item.size and self._progress.out_of_time():
+                    # The rest goes up in the next delivery, from this segment on.
+                    raise StillProcessing(1, "upload")
             finished = await self._call(
                 "POST", f"{self._base}/2/media/upload/{entry['id']}/finalize", headers=self._auth
             )
