@@ -118,6 +118,11 @@ def test_instagram_needs_an_image_and_a_caption_of_at_most_2200(settings: Settin
     ]
 
 
+def test_an_instagram_story_needs_an_uploaded_file_not_an_image_url(settings: Settings) -> None:
+    problems = validate(Content(image_url=IMAGE, story=True), [("", "instagram")], settings)
+    assert fields(problems) == [("story", "story_needs_media")]
+
+
 def test_instagram_caps_hashtags_at_the_setting(settings: Settings) -> None:
     five = "#a #b #c #d #e"
     assert validate(Content(text=five, image_url=IMAGE), [("", "instagram")], settings) == []

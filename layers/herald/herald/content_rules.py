@@ -232,6 +232,9 @@ def _for_target(
             out.append(
                 FieldError(_name(label, "image_url"), "Instagram needs an image", "required")
             )
+        if content.story and not content.attachments:
+            why = "an Instagram Story is one uploaded file: attach it in `media` (media_id)"
+            out.append(FieldError(_name(label, "story"), why, "story_needs_media"))
         tags = count_hashtags(text)
         if tags > settings.hashtag_limit:
             out.append(

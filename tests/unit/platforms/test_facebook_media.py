@@ -157,3 +157,21 @@ async def test_a_video_facebook_could_not_process_fails_as_invalid_content(
         await facebook.publish(PAGE, Content("x", attachments=(video,)), saving()[0])
 
     assert caught.value.kind is ErrorKind.INVALID_CONTENT
+
+
+async def test_a_transfer_facebook_places_elsewhere_starts_a_fresh_session_next_time(
+    facebook: FacebookPublisher, platform: FakePlatform
+) -> None:
+    """A transfer whose answer was lost: Facebook stands at another offset than the one saved."""
+    video = MemoryFiles().add("media_v", b"0123456789", "video", "video/mp4")
+    mismatch = {"error": {"message": "(#100) start_offset", "code": 100,
+                          "error_subcode": 1363037}}  # fmt: skip
+    platform.on("POST", "/v27.0/1010/videos", httpx.Response(400, json=mismatch))
+    progress, saved = saving()
+    progress.state = {"video": {"session": "s1", "video_id": "v1", "start": 0, "end": 6}}
+
+    with pytest.raises(PlatformError) as caught:
+        await facebook.publish(PAGE, Content("x", attachments=(video,)), progress)
+
+    assert caught.value.kind is ErrorKind.TRANSIENT
+    assert saved[-1] == {}  # the next attempt starts a new upload session

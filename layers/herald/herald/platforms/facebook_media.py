@@ -43,6 +43,8 @@ PHOTO_MAX_BYTES = 10 * 1000 * 1000  # the Photo reference: "less than 10 MB"
 # time (a later transfer goes on from the offset Facebook answers), so a chunk stays small.
 TRANSFER_MAX_BYTES = 8 * 1024 * 1024
 VIDEO_CHECK_AFTER_SECONDS = 20.0
+# Graph's subcode for a transfer whose start_offset is not where the session stands.
+_OFFSET_MISMATCH = 1363037
 
 
 def facebook_url(post_id: str) -> str:
@@ -191,24 +193,44 @@ class FacebookMedia:
             start = video["start"]
             stop = min(video["end"], start + TRANSFER_MAX_BYTES)
             chunk = b"".join([c async for c in item.chunks(stop - start, start, stop)])
-            body = await _as_upload(
-                self._graph.call(
+            try:
+                body = await self._send_range(creds, page_id, video, start, chunk)
+            except PlatformError as exc:
+                if not (exc.platform_code or "").endswith(f"/{_OFFSET_MISMATCH}"):
+                    raise
+                # Facebook holds a different offset than the one saved (a transfer whose
+                # answer was lost): the session cannot be re-synchronised, so a fresh one is
+                # started on the next attempt. Nothing was published.
+                state = {k: v for k, v in progress.state.items() if k != "video"}
+                await progress.save_state(state)
+                raise PlatformError(
                     "facebook",
-                    creds,
-                    "POST",
-                    f"{page_id}/videos",
-                    data={
-                        "upload_phase": "transfer",
-                        "upload_session_id": video["session"],
-                        "start_offset": str(start),
-                    },
-                    files={"video_file_chunk": ("chunk", chunk, "application/octet-stream")},
-                    root=self._video_root,
-                )
-            )
+                    ErrorKind.TRANSIENT,
+                    f"the video upload lost its place ({exc.detail}): starting it again",
+                    platform_code=exc.platform_code,
+                ) from exc
             video["start"] = int(body.get("start_offset", stop))
             video["end"] = int(body.get("end_offset", video["end"]))
             await progress.save_state({**progress.state, "video": dict(video)})
+
+    async def _send_range(
+        self, creds: Credentials, page_id: str, video: dict[str, Any], start: int, chunk: bytes
+    ) -> dict[str, Any]:
+        return await _as_upload(
+            self._graph.call(
+                "facebook",
+                creds,
+                "POST",
+                f"{page_id}/videos",
+                data={
+                    "upload_phase": "transfer",
+                    "upload_session_id": video["session"],
+                    "start_offset": str(start),
+                },
+                files={"video_file_chunk": ("chunk", chunk, "application/octet-stream")},
+                root=self._video_root,
+            )
+        )
 
     async def _videos(self, creds: Credentials, page_id: str, data: dict[str, str]) -> Any:
         return await _as_upload(

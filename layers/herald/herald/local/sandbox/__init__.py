@@ -26,6 +26,8 @@ def platform_env(base_url: str = SANDBOX_URL) -> dict[str, str]:
         "X_API_BASE": base_url,
         "META_DIALOG_BASE": base_url,
         "META_GRAPH_BASE": base_url,
+        "META_GRAPH_VIDEO_BASE": base_url,
+        "META_RUPLOAD_BASE": base_url,
         # Threads' own Graph API answers on versioned paths Meta's would shadow: it has a prefix.
         "THREADS_AUTH_BASE": f"{base_url}/threads",
         "THREADS_GRAPH_BASE": f"{base_url}/threads",

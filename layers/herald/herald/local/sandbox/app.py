@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from herald.local.sandbox import (
     linkedin_media,
+    meta_media,
     metrics,
     oauth,
     publishing,
@@ -24,6 +25,9 @@ def create_app(state: SandboxState | None = None, settings: Settings | None = No
     # Metrics first: its Graph routes match only Page post ids and `/insights`, never a node
     # another router serves.
     app.include_router(metrics.router)
+    # Before publishing: it takes the uploads (multipart photos, attached_media, resumable
+    # containers) and hands everything else on to publishing's own handlers.
+    app.include_router(meta_media.router)
     app.include_router(publishing.router)
     app.include_router(linkedin_media.router)
     app.include_router(threads.router)

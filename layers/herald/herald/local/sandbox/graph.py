@@ -331,6 +331,8 @@ async def instagram_node(version: str, node_id: str, request: Request) -> Respon
         container["polls"] += 1
         if container["media_id"] is not None:
             status = "PUBLISHED"
+        elif container.get("error"):  # forced by /_sandbox/meta_media/config
+            status = "ERROR"
         elif container["polls"] > publishing(request).ig_processing_polls:
             status = "FINISHED"
         else:

@@ -9,7 +9,8 @@ replies to the user's own posts) whose videos answer IN_PROGRESS for `video_poll
 (`quota_total` posts, `reply_quota_total` replies). Errors are Graph's shapes; faults (faults.py)
 apply to `threads_publish` with platform "threads".
 
-    POST /_sandbox/threads/config {"video_polls": 2, "quota_total": 3, "reply_quota_total": 10}
+    POST /_sandbox/threads/config {"video_polls": 2, "quota_total": 3, "reply_quota_total": 10,
+                                   "media_error": true}
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class ThreadsSandbox:
     containers: dict[str, dict[str, Any]] = field(default_factory=dict)
     issued_at: dict[str, float] = field(default_factory=dict)  # long-lived token -> when
     video_polls: int = 0
+    media_error: bool = False  # image and video containers end in ERROR (forced failure)
     quota_total: int = 250
     reply_quota_total: int = 1000
     next_id: int = 1
@@ -215,6 +217,10 @@ async def create_container(request: Request, version: str, user_id: str) -> Resp
         url = given.get("image_url" if kind == "IMAGE" else "video_url", "")
         if not url.startswith(("http://", "https://")):
             return graph_error("(#100) The media could not be fetched from this URI", 100)
+        # https://developers.facebook.com/documentation/threads/posts: alt_text, 1,000 at most
+        if len(given.get("alt_text", "")) > 1000:
+            return graph_error("(#100) alt_text is longer than 1000 characters", 100)
+        entry["error"] = th.media_error
     elif kind == "CAROUSEL":
         children = [c for c in given.get("children", "").split(",") if c]
         if not 2 <= len(children) <= 20:
@@ -244,6 +250,8 @@ async def create_container(request: Request, version: str, user_id: str) -> Resp
 def _status(th: ThreadsSandbox, entry: dict[str, Any]) -> str:
     if entry.get("media_id"):
         return "PUBLISHED"
+    if entry.get("error"):
+        return "ERROR"
     if entry["media_type"] == "VIDEO" and entry["polls"] <= th.video_polls:
         return "IN_PROGRESS"
     return "FINISHED"
@@ -384,7 +392,11 @@ async def node(request: Request, version: str, node_id: str) -> Response:
     entry = th.containers.get(node_id)
     if entry is not None and entry["user"] == token.user_id:
         entry["polls"] += 1
-        return JSONResponse({"id": node_id, "status": _status(th, entry)})
+        status = _status(th, entry)
+        found = {"id": node_id, "status": status}
+        if status == "ERROR":
+            found["error_message"] = "FAILED_PROCESSING_VIDEO"
+        return JSONResponse(found)
     post = state.posts.get(node_id)
     if post is None or post["platform"] != "threads":
         return graph_error(f"Object with ID '{node_id}' does not exist", 100, subcode=33)
@@ -400,11 +412,14 @@ async def node(request: Request, version: str, node_id: str) -> Response:
 
 @router.post("/_sandbox/threads/config")
 async def configure(request: Request) -> Response:
-    """`{"video_polls": 2, "quota_total": 3, "reply_quota_total": 10}`, any of."""
+    """`{"video_polls": 2, "quota_total": 3, "reply_quota_total": 10, "media_error": true}`,
+    any of."""
     given, th = await request.json(), _threads(request)
     for name in ("video_polls", "quota_total", "reply_quota_total"):
         if name in given:
             setattr(th, name, int(given[name]))
+    if "media_error" in given:
+        th.media_error = bool(given["media_error"])
     return JSONResponse(
         {
             "video_polls": th.video_polls,
