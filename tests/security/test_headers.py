@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from herald.api.app import DASHBOARD_DIR
+from herald.admin.commands import create_business
+from herald.api.app import DASHBOARD_DIR, create_app
+from herald.container import Container
 from tests.fakes.api_stack import ApiCaller, Tenant, make_tenant
 
 
@@ -80,3 +82,28 @@ def test_the_docs_page_loads_swagger_ui_from_this_origin_only(api_call: ApiCalle
     assert "https://" not in page.text  # nothing from a CDN
     assert script.status_code == 200
     assert "javascript" in script.headers["content-type"]
+
+
+def test_the_dashboard_page_may_upload_to_the_media_bucket_and_nowhere_else(
+    container: Container,
+) -> None:
+    caller = ApiCaller(create_app(container))
+    key = create_business(container, "Upload Bakery")["api_key"]
+    try:
+        upload = caller(
+            "POST",
+            "/api/v1/media",
+            json={"filename": "a.png"},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        response = caller("GET", "/app/")
+    finally:
+        caller.close()
+
+    policy = dict(
+        part.strip().split(" ", 1)
+        for part in response.headers["content-security-policy"].split(";")
+    )
+    origin = "/".join(upload.json()["upload"]["url"].split("/")[:3])
+    assert policy["connect-src"] == f"'self' {origin}"
+    assert "blob:" in policy["media-src"]  # a picked video's first frame
