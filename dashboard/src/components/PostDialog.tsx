@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'react'
 import { api } from '../lib/api'
 import type { Account, PostOut } from '../lib/api'
-import { namesFrom, platformName, postMessage, statusLabel, targetMessage } from '../lib/plain'
+import { namesFrom, platformName, postMessage, targetMessage } from '../lib/plain'
+import { attachmentLine, postStatusLabel, processingMessage, targetStatusLabel } from '../lib/processing'
 import { browserZone, fromWallTime, toWallTime } from '../lib/tz'
 import { GapWarning } from './Compose'
 import { PostMetrics } from './PostMetrics'
@@ -80,7 +81,7 @@ export function PostDialog({
       >
         <div className="row">
           <h3>
-            Post <span className={`ev-${post.status} pill`}>{statusLabel(post.status)}</span>
+            Post <span className={`ev-${post.status} pill`}>{postStatusLabel(post)}</span>
           </h3>
           <button className="link" aria-label="Close" onClick={onClose}>
             ×
@@ -127,15 +128,26 @@ export function PostDialog({
         ) : (
           <p className="preview-text">{post.content.text || post.content.thread.join('\n\n')}</p>
         )}
+        {(post.content.attachments ?? []).length > 0 && (
+          <>
+            <h4>Files</h4>
+            <ol className="attachments small" data-attachments>
+              {(post.content.attachments ?? []).map((a) => (
+                <li key={`${a.media_id}-${a.part}`}>{attachmentLine(a, (i) => `Tweet ${i + 1}`)}</li>
+              ))}
+            </ol>
+          </>
+        )}
         <h4>Targets</h4>
         <ul className="targets-out">
           {post.targets.map((t) => {
             const a = names.account(t.account_id)
             const reason = targetMessage(t, names)
+            const waiting = processingMessage(t)
             return (
               <li key={t.account_id} data-target={t.account_id}>
                 <span className={`badge p-${t.platform}`}>{platformName(t.platform)}</span>{' '}
-                {a?.display_name ?? 'A disconnected account'}: <strong>{statusLabel(t.status)}</strong>
+                {a?.display_name ?? 'A disconnected account'}: <strong>{targetStatusLabel(t)}</strong>
                 {t.published_at && <span className="muted small"> {when(t.published_at)}</span>}
                 {t.url && (
                   <>
@@ -146,6 +158,11 @@ export function PostDialog({
                   </>
                 )}
                 {reason && <div className="bad small reason">{reason}</div>}
+                {waiting && (
+                  <div className="muted small" data-processing>
+                    {waiting}
+                  </div>
+                )}
               </li>
             )
           })}
