@@ -173,7 +173,7 @@ test('files are put in order by dragging and with the keyboard', async () => {
   // The handle keeps the focus, so the next key moves the same file again.
   await page.keyboard.press('ArrowUp')
   assert.deepEqual(await order(), ['crumb.png', 'oven.png', 'crust.png'])
-  assert.match(await page.locator('[aria-live=polite]').last().innerText(), /crumb\.png moved to position 1 of 3/)
+  assert.match(await page.locator('[data-media-said]').textContent(), /crumb\.png moved to position 1 of 3/)
 
   await page.locator('[data-media="crumb.png"] input[name=alt_text]').fill('The open crumb of a sourdough loaf')
 })

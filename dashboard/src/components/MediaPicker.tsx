@@ -307,7 +307,7 @@ export function MediaPicker({
           </li>
         ))}
       </ol>
-      <p className="visually-hidden" aria-live="polite">
+      <p className="visually-hidden" aria-live="polite" data-media-said>
         {said}
       </p>
     </fieldset>

@@ -280,7 +280,9 @@ export function mediaIssues(
     byPart.set(part, [...(byPart.get(part) ?? []), item])
     out.push(...fileIssues(rules, p, item))
   }
-  for (const [part, group] of byPart) out.push(...postIssues(rules, p, group, rules.per_part ? partName(part) : 'the post'))
+  for (const [part, group] of byPart) {
+    out.push(...postIssues(rules, p, group, rules.per_part && parts > 1 ? partName(part) : 'the post'))
+  }
   return out
 }
 
