@@ -89,8 +89,14 @@ class Container:
         # Presigned uploads are POSTed by browsers straight to the bucket: SigV4, and the
         # bucket's own host name in AWS; a local endpoint (moto) is addressed by path.
         style: Any = "path" if self.settings.aws_endpoint_url else "virtual"
+        # A media part is megabytes, not a DynamoDB item: its read may take longer than the
+        # other clients' 3 s before the first byte (moto's server takes seconds on a large file).
         config = self.boto_config.merge(
-            Config(signature_version="s3v4", s3={"addressing_style": style})
+            Config(
+                signature_version="s3v4",
+                s3={"addressing_style": style},
+                read_timeout=self.settings.media_read_timeout_seconds,
+            )
         )
         return self.boto_session.client("s3", config=config)
 

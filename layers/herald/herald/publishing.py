@@ -428,7 +428,11 @@ async def _publish_target(run: _Run, target: Target, claim: Claim | None) -> Tar
         )
 
     progress = Progress(
-        part_ids=list(claimed.part_ids), record=record, state=dict(state), save=save
+        part_ids=list(claimed.part_ids),
+        record=record,
+        state=dict(state),
+        save=save,
+        deadline=run.policy.deadline,
     )
     attempts = 0
     content = run.content

@@ -105,6 +105,7 @@ class Settings(BaseSettings):
     # LinkedIn's own limits per kind are checked when a post uses the file (herald.media.limits).
     media_max_bytes: int = 1024 * 1024 * 1024
     media_upload_seconds: int = 3600  # how long a presigned upload stays usable
+    media_read_timeout_seconds: float = 30.0  # an S3 read of a media part (ranged GET)
     # An upload no post used expires after this (the bucket's lifecycle rule in template.yaml
     # and the record's TTL: keep the two equal).
     media_unused_days: int = 7
@@ -114,6 +115,10 @@ class Settings(BaseSettings):
     # The API (publish now) waits in process for processing this short; longer, the post is
     # answered 202 and the worker finishes it.
     media_inline_wait_seconds: float = 5.0
+    # A publish-now post whose files add up to more than this is handed to the worker at once
+    # (202, `publishing`): uploading a large video inside the API's 29 s is a gamble, and the
+    # worker's uploads resume across deliveries.
+    media_inline_max_bytes: int = 20 * 1024 * 1024
     # Only the local sandbox, which serves images on 127.0.0.1, needs this: anywhere else an
     # image_url naming a private address is a way into the VPC (herald.platforms.images).
     image_private_hosts: bool = Field(False, validation_alias=AliasChoices("IMAGE_PRIVATE_HOSTS"))

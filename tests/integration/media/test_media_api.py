@@ -231,3 +231,18 @@ def test_uploaded_files_and_urls_cannot_be_mixed_in_one_post(api: Any) -> None:
     })  # fmt: skip
     assert status == 422
     assert problem["errors"][0]["code"] == "media.mixed_sources"
+
+
+def test_a_post_with_large_files_is_handed_to_the_worker_at_once(
+    api: Any, container: Container
+) -> None:
+    container.settings.media_inline_max_bytes = 100_000
+    sent = SentMessages(container)
+    clip = upload(api, mp4(1280, 720, seconds=20, size=300_000))
+    status, post = api("POST", "/api/v1/publish/twitter", {
+        "account_ids": ["acc_x"], "text": "The oven at work", "media": [{"media_id": clip}],
+    })  # fmt: skip
+    assert (status, post["status"], post["targets"][0]["status"]) == (202, "publishing", "pending")
+    ((body, delay),) = sent.messages
+    assert (body["post_id"], delay) == (post["post_id"], 0)
+    assert container.publishers["x"].calls == 0  # type: ignore[attr-defined]

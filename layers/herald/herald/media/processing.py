@@ -27,7 +27,7 @@ MAX_DELAY_SECONDS = 900  # SQS's DelaySeconds ceiling
 
 
 def delay_seconds(after: float) -> int:
-    return max(1, min(MAX_DELAY_SECONDS, math.ceil(after)))
+    return max(0, min(MAX_DELAY_SECONDS, math.ceil(after)))
 
 
 def send_again(

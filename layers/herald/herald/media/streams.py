@@ -16,11 +16,16 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from herald.errors import HeraldError
+from herald.errors import DependencyUnavailable
 
 
-class MediaReadError(HeraldError):
+class MediaReadError(DependencyUnavailable):
+    """S3 did not give the file's bytes: a 503 from the API, a transient failure in the worker."""
+
     code = "media_read_error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, "s3")
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ MockTransport and the local stack points it at the sandbox; the code is the same
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -121,6 +122,8 @@ class Published:
 class Progress:
     """What is already out for a target: a retry of a thread resumes after the last id here.
 
+    `deadline`: see `out_of_time`; publishers check it between the parts of an upload.
+
     `record` is called the moment the platform confirms each part, so the id is stored before
     anything else can fail.
 
@@ -136,6 +139,12 @@ class Progress:
     record: Callable[[list[str]], Awaitable[None]] | None = None
     state: dict[str, Any] = field(default_factory=dict)
     save: Callable[[dict[str, Any]], Awaitable[None]] | None = None
+    # When this run should stop uploading (time.monotonic()): a long upload saves its state and
+    # answers `StillProcessing` so the next delivery carries on, rather than outlive the Lambda.
+    deadline: float | None = None
+
+    def out_of_time(self) -> bool:
+        return self.deadline is not None and time.monotonic() > self.deadline
 
     async def confirm(self, part_id: str) -> None:
         self.part_ids.append(part_id)

@@ -43,6 +43,7 @@ from herald.ids import new_id
 from herald.media import limits as media_limits
 from herald.media.model import MediaRef
 from herald.media_checks import instagram_image_problems
+from herald.observability import logger
 from herald.platforms.base import Content, MediaItem
 from herald.posts import Post, PostStatus, Target
 
@@ -411,6 +412,15 @@ async def publish_now(
     await run_in_threadpool(container.posts.create, post)
     if content.attachments:
         await run_in_threadpool(container.media.mark_used, content.attachments)
+        if sum(a.size for a in content.attachments) > container.settings.media_inline_max_bytes:
+            # Large files go up from the worker, not inside this request: 202, `publishing`.
+            # If SQS refuses, this request publishes them itself rather than leave the post.
+            try:
+                await _check_again(container, post, 0)
+            except Exception:  # noqa: BLE001
+                logger.warning("could not hand a large post to the worker; publishing it here")
+            else:
+                return post_response(post, status=202)
     outcome = await publish_post(
         container,
         business_id,
