@@ -224,3 +224,44 @@ test('the carousel is published in the order shown, with its alt text', async ()
   assert.equal(await page.locator('.media-item').count(), 0)
   assert.deepEqual(blocked, [])
 })
+
+// A two-frame GIF (herald.local.media_samples.gif(64, 64, frames=2)): X processes animated GIFs.
+const ANIMATED_GIF = 'R0lGODlhQABAAIAAAAAAAP///yH/C05FVFNDQVBFMi4wAwEAAAAh+QQACgAAACwAAAAAAQABAAACAkQBACH5BAAKAAAALAAAAAABAAEAAAICRAEAOw=='
+
+test('a file the platform is still processing is said in plain words, in Compose, the list and the post', async () => {
+  const SANDBOX = required('SANDBOX_URL')
+  const config = (body) =>
+    fetch(`${SANDBOX}/_sandbox/config`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
+  // X keeps "processing" for ten minutes: the publish answers 202 and the worker comes back later.
+  await config({ x_processing_polls: 1000, x_check_after_secs: 600 })
+  try {
+    writeFileSync(join(files, 'rising.gif'), Buffer.from(ANIMATED_GIF, 'base64'))
+    await page.locator(`input[name=target][value="${state.linkedin}"]`).uncheck()
+    await page.locator(`input[name=target][value="${state.x}"]`).check()
+    await page.locator('textarea[name=text]').fill(`The dough rising (${stamp})`)
+    await page.locator('input[name=files]').setInputFiles(join(files, 'rising.gif'))
+    await page.locator('[data-media="rising.gif"] [data-state=ready]').waitFor()
+    await page.getByRole('button', { name: 'Publish now' }).click()
+    const outcome = page.locator(`[data-outcome="${state.x}"] [data-status=processing]`)
+    await outcome.waitFor()
+    assert.match(await outcome.innerText(), /X is processing the files: Herald publishes the post as soon as it is done/)
+    await shoot('compose-media-processing')
+
+    await tab('Calendar')
+    await page.locator('.segmented').getByRole('tab', { name: 'List' }).click()
+    const row = page.locator('.post-list li', { hasText: `The dough rising (${stamp})` })
+    await row.waitFor()
+    assert.match(await row.innerText(), /Processing media/)
+    await row.click()
+    const dialog = page.getByRole('dialog')
+    const said = dialog.locator('[data-processing]')
+    await said.waitFor()
+    assert.match(await said.innerText(), /^X is still processing the files since \d{1,2}:\d\d\. Herald publishes the post there as soon as X is done/)
+    assert.match(await dialog.locator('[data-attachments]').innerText(), /GIF 64×64/)
+    await shoot('post-dialog-processing')
+    await dialog.getByRole('button', { name: 'Close', exact: true }).last().click()
+  } finally {
+    await config({ x_processing_polls: 1, x_check_after_secs: 1 })
+  }
+  assert.deepEqual(blocked, [])
+})

@@ -158,11 +158,15 @@ export function Compose({
       }
       setProgress(next)
       const ok = post.targets.filter((t) => t.status === 'published').length
+      const waiting = post.targets.filter((t) => t.status === 'processing').length
       if (ok === post.targets.length) toasts.ok('Published', `${ok} of ${post.targets.length} targets`)
+      else if (ok + waiting === post.targets.length) {
+        toasts.ok('Sent', `${waiting} of ${post.targets.length} still processing the files`)
+      }
       else toasts.fail(`Published to ${ok} of ${post.targets.length}`, 'Each target below says why, and what to do.')
       // Out on at least one account, the post is done here (the others retry from the
       // calendar); refused everywhere, it stays in the form to be fixed and sent again.
-      if (ok > 0) clearForm()
+      if (ok + waiting > 0) clearForm()
     } catch (error) {
       setProgress(null)
       toasts.error(error)
@@ -389,7 +393,15 @@ export function Compose({
                           'published'
                         ))}
                       {p.state === 'failed' && <span className="bad reason">{p.reason}</span>}
-                      {p.state === 'other' && <span>{p.status === 'publishing' ? 'still publishing' : 'queued'}</span>}
+                      {p.state === 'other' && (
+                        <span data-status={p.status}>
+                          {p.status === 'processing'
+                            ? `${platformName(a?.platform)} is processing the files: Herald publishes the post as soon as it is done (the calendar shows when).`
+                            : p.status === 'publishing'
+                              ? 'still publishing'
+                              : 'queued'}
+                        </span>
+                      )}
                     </li>
                   )
                 })}
