@@ -3,6 +3,7 @@
 // shapes are what `GET /api/v1/posts/{id}` and its problems carry today; this maps from them.
 import type { Account, PostOut, TargetOut } from './api'
 import { BadPathValue } from './api'
+import { MEDIA_CODE_WORDS } from './media-words'
 import { ApiError } from './problem'
 
 export const PLATFORM_NAMES: Record<string, string> = {
@@ -50,7 +51,7 @@ function accountLabel(account: Account): string {
   return `${account.display_name} on ${platformName(account.platform)}`
 }
 
-const ID = /\b(acc|post|biz|evt|key)_[0-9a-z]{8,}\b/g
+const ID = /\b(acc|post|biz|evt|key|media)_[0-9a-z]{8,}\b/g
 const API_WORDS: [RegExp, string][] = [
   [/\bscheduled_for\b/g, 'the time'],
   [/\bimage_url\b/g, 'the image address'],
@@ -64,7 +65,11 @@ export function scrub(text: string, names: Names = NO_NAMES): string {
   const named = (id: string, prefix: string): string => {
     const account = prefix === 'acc' ? names.account(id) : undefined
     if (account) return accountLabel(account)
-    return { acc: 'an account', post: 'this post', biz: 'this business', evt: 'an event', key: 'a key' }[prefix] ?? 'it'
+    return (
+      { acc: 'an account', post: 'this post', biz: 'this business', evt: 'an event', key: 'a key', media: 'the file' }[
+        prefix
+      ] ?? 'it'
+    )
   }
   let out = text
     .replace(/\bunknown account acc_[0-9a-z]{8,}\b/g, 'an account that is not connected')
@@ -217,9 +222,13 @@ function fieldLabel(field: string | undefined, names: Names): string | null {
   }
   const rest = parts.join('.')
   const tweet = /^thread\[(\d+)\]$/.exec(rest)
+  // media[i], media[i].alt_text, media[i].part: the post's files, counted from 1 as Compose lists them
+  const file = /^media\[(\d+)\](?:\.(alt_text|part))?$/.exec(rest)
   const what = tweet
     ? `Tweet ${Number(tweet[1]) + 1}`
-    : (FIELD_WORDS[rest.replace(/\[\d+\]$/, '')] ?? (rest ? rest.replace(/_/g, ' ') : null))
+    : file
+      ? `File ${Number(file[1]) + 1}${file[2] === 'alt_text' ? ' description' : file[2] === 'part' ? ' tweet' : ''}`
+      : (FIELD_WORDS[rest.replace(/\[\d+\]$/, '')] ?? (rest ? rest.replace(/_/g, ' ') : null))
   if (who && what) return `${who}, ${what.toLowerCase()}`
   return who ?? what
 }
@@ -255,7 +264,8 @@ export function explain(error: unknown, names: Names = NO_NAMES): Plain {
   const fields = (p.errors ?? [])
     .map((e) => {
       const label = fieldLabel(e.field, names)
-      const message = e.message ? scrub(e.message, names) : 'not accepted'
+      const todo = e.code ? MEDIA_CODE_WORDS[e.code] : undefined
+      const message = (e.message ? scrub(e.message, names) : 'not accepted') + (todo ? `: ${todo}` : '')
       return label ? `${label}: ${message}` : sentence(message)
     })
     .filter(Boolean)
