@@ -6,7 +6,7 @@ import { limitsFor, limitsSummary, mediaBody, mediaIssues, ofPart } from '../lib
 import type { MediaItem } from '../lib/media'
 import type { Platform } from '../lib/counters'
 import type { Go } from '../lib/nav'
-import { namesFrom, platformName, targetMessage } from '../lib/plain'
+import { namesFrom, partLabel, platformName, targetMessage } from '../lib/plain'
 import { browserZone, fromWallTime, nextValidWallTime, toWallTime } from '../lib/tz'
 import { MediaPicker } from './MediaPicker'
 import { MediaPreview } from './MediaPreview'
@@ -89,6 +89,10 @@ export function Compose({
   const targets = usable.filter((a) => selected.includes(a.account_id))
   const platforms = [...new Set(targets.map((a) => a.platform))] as Platform[]
   const texts = thread ? parts : [parts[0]]
+  // A part is a tweet on X and a post on Threads: named for the platforms that chain it.
+  const chaining = platforms.filter((p) => p === 'x' || p === 'threads')
+  const part = (i: number) => partLabel(chaining, i)
+  const partWord = part(0).split(' ')[0].toLowerCase()
   const counts = useMemo(
     () => platforms.flatMap((p) => countFor(p, texts, imageUrl.trim())),
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -98,7 +102,7 @@ export function Compose({
   const chainedThread = thread && platforms.some((p) => p === 'x' || p === 'threads')
   const perPart = chainedThread && platforms.some((p) => limitsFor(p)?.per_part)
   const partCount = chainedThread ? parts.length : 1
-  const partName = (i: number) => `Tweet ${i + 1}`
+  const partName = part
   const issues = platforms.flatMap((p) =>
     mediaIssues(files, p, partCount, partName).map((issue) => ({ ...issue, platform: p })),
   )
@@ -239,7 +243,7 @@ export function Compose({
 
           {(thread ? parts : [parts[0]]).map((p, i) => (
             <label key={i} className="block">
-              {thread ? `Tweet ${i + 1}` : 'Text'}
+              {thread ? <span className="part-label">{part(i)}</span> : 'Text'}
               <textarea
                 name={thread ? `tweet-${i}` : 'text'}
                 rows={thread ? 3 : 6}
@@ -248,14 +252,14 @@ export function Compose({
               />
               {thread && parts.length > 1 && (
                 <button className="link" onClick={() => setParts(parts.filter((_, j) => j !== i))}>
-                  Remove tweet
+                  Remove {partWord}
                 </button>
               )}
             </label>
           ))}
           {thread && parts.length < 25 && (
             <button className="secondary" onClick={() => setParts([...parts, ''])}>
-              Add tweet
+              Add {partWord}
             </button>
           )}
 

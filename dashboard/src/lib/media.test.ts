@@ -139,7 +139,8 @@ describe('the limits', () => {
     expect(limitsSummary('x')).toMatch(/^X: up to 4 images \(5 MB each\)/)
     expect(limitsSummary('x')).toMatch(/per tweet\.$/)
     expect(limitsSummary('linkedin')).toMatch(/1 document \(100 MB, 300 pages\)/)
-    expect(limitsSummary('facebook')).toMatch(/does not publish uploaded files/)
+    expect(limitsSummary('instagram')).toMatch(/^Instagram: up to 10 images \(8 MB each\)/)
+    expect(limitsSummary('mastodon')).toMatch(/does not publish uploaded files/)
   })
 
   it('let X take four images and refuse a fifth', () => {
@@ -183,15 +184,17 @@ describe('the limits', () => {
     expect(said(item({ kind: 'video', content_type: 'video/mp4', size: 5e6, duration_seconds: 9 }, { alt: 'A' }), 'linkedin')).toMatch(/no description/)
   })
 
-  it('refuse a PDF on X and every file where Herald publishes none yet', () => {
+  it('refuse a PDF on X, a PNG on Instagram, and every file where Herald publishes none', () => {
     const pdf = item({ kind: 'document', content_type: 'application/pdf' })
 
     expect(mediaIssues([pdf], 'x')[0].message).toMatch(/X does not publish documents/)
-    expect(mediaIssues([item()], 'instagram')[0].message).toMatch(/Instagram does not publish uploaded files/)
+    const png = item({ content_type: 'image/png', width: 1080, height: 1080 })
+    expect(mediaIssues([png], 'instagram')[0].message).toMatch(/Instagram takes JPEG for images/)
+    expect(mediaIssues([item()], 'mastodon')[0].message).toMatch(/does not publish uploaded files/)
   })
 
   it('wait for files still uploading before judging them', () => {
-    expect(mediaIssues([item({}, { state: 'uploading', facts: undefined })], 'instagram')).toEqual([])
+    expect(mediaIssues([item({}, { state: 'uploading', facts: undefined })], 'mastodon')).toEqual([])
   })
 })
 

@@ -228,7 +228,7 @@ def _for_target(
     elif platform == "instagram":
         if len(text) > INSTAGRAM_CAPTION_MAX:
             out.append(_too_long(label, "text", len(text), INSTAGRAM_CAPTION_MAX, "Instagram"))
-        if not content.image_url:
+        if not content.image_url and not content.attachments:
             out.append(
                 FieldError(_name(label, "image_url"), "Instagram needs an image", "required")
             )

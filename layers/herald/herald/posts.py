@@ -225,6 +225,8 @@ def content_to_item(content: Content) -> dict[str, Any]:
         item["media"] = [{"url": m.url, "kind": m.kind} for m in content.media]
     if content.attachments:
         item["attachments"] = [a.to_item() for a in content.attachments]
+    if content.story:
+        item["story"] = True
     return item
 
 
@@ -236,4 +238,5 @@ def content_from_item(item: dict[str, Any]) -> Content:
         link=item.get("link"),
         media=tuple(MediaItem(m["url"], m.get("kind", "image")) for m in item.get("media", ())),
         attachments=tuple(Attachment.from_item(_plain(a)) for a in item.get("attachments", ())),
+        story=bool(item.get("story", False)),
     )

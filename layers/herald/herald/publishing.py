@@ -1,7 +1,8 @@
 """The publishing engine: one post, all its targets at once, each published at most once.
 
     load post ──> start (queued/publishing -> publishing) ──> per target, concurrently:
-        claim (conditional write) ──> credentials ──> publisher.publish ──> record result
+        claim (conditional write) ──> credentials ──> [hold until fire_at] ──> publisher.publish
+        ──> record result
                      │                                     │ transient / rate limited: retry with
                      │                                     │ backoff + jitter, Retry-After honoured,
                      │                                     │ all inside the deadline
@@ -23,6 +24,11 @@ Gateway); the SQS worker with `retry_in_process=False`: a retryable failure leav
 failed-retryable and asks for redelivery (`PublishOutcome.retry_later`), so the queue's own
 visibility timeout is the backoff and the DLQ the end of the line.
 
+Claim ahead, fire on time: the worker passes `fire_at`, the second the post is due. Everything
+before the platform call (the claim, the credentials, a token refresh) happens as soon as the
+message arrives, and the call itself waits for the clock to reach `fire_at`, never earlier; so a
+burst's claims are done before its second and its posts go out at it (herald.worker).
+
 The window no conditional write can close: the platform accepted a post and this Lambda died
 before recording it. The target stays `publishing`; once the claim is stale the next run takes it
 over and reconciles against the account's recent posts before it would post again, and marks it
@@ -35,7 +41,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -103,6 +109,7 @@ class _Run:
     finished: Post | None = None  # closed by this run's last result write
     # A target's last confirmed part ids, not written yet: the result write carries them.
     unsaved_parts: dict[str, list[str]] = field(default_factory=dict)
+    fire_at: datetime | None = None  # no platform call before this (the post's second)
 
     @property
     def repo(self) -> Any:
@@ -147,6 +154,7 @@ async def publish_post(
     account_ids: Sequence[str] = (),
     announce: Announce | None = None,
     scheduled_for: str | None = None,
+    fire_at: datetime | None = None,
 ) -> PublishOutcome:
     """Publish every unpublished target of a post; safe to call twice at once or again later.
 
@@ -157,7 +165,8 @@ async def publish_post(
     published at once and then forgotten (see `_announce_now`). `scheduled_for`: the time the
     worker's message is for. The post is read by the write that claims it, so a queued post
     edited since publishes as edited; one rescheduled since is left alone (`skipped`, no post:
-    the message for its new time publishes it).
+    the message for its new time publishes it). `fire_at`: claim and prepare now, call the
+    platform no earlier than this (by `container.clock`).
     """
     repo = container.posts
     started: Started | None = None
@@ -207,7 +216,10 @@ async def publish_post(
         policy=RetryPolicy(
             attempts=max(1, settings.publish_retry_attempts) if retry_in_process else 1,
             initial=settings.publish_retry_delay,
-            deadline=time.monotonic() + settings.publish_deadline_seconds,
+            # Counted from the post's second when the call waits for it.
+            deadline=time.monotonic()
+            + settings.publish_deadline_seconds
+            + _hold(container, fire_at),
             attempt_budget=settings.platform_timeout_seconds,
         ),
         retry_in_process=retry_in_process,
@@ -215,6 +227,7 @@ async def publish_post(
         credentials=credentials,
         last_attempt=last_attempt or retry_in_process,
         state=post,
+        fire_at=fire_at,
     )
     claims = started.claims if started is not None else {}
     todo = [
@@ -291,6 +304,12 @@ async def publish_post(
         retry_after=longest_wait(results),
         event_ids=event_ids,
     )
+
+
+def _hold(container: Container, fire_at: datetime | None) -> float:
+    if fire_at is None:
+        return 0.0
+    return max(0.0, (fire_at - container.clock.now()).total_seconds())
 
 
 def final_event_key(post_id: str, version: int) -> str:
@@ -434,6 +453,9 @@ async def _publish_target(run: _Run, target: Target, claim: Claim | None) -> Tar
         save=save,
         deadline=run.policy.deadline,
     )
+    if run.fire_at is not None:
+        # Claimed and ready: the platform call itself waits for the post's second.
+        await container.clock.sleep_until(run.fire_at)
     attempts = 0
     content = run.content
     try:

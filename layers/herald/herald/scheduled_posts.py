@@ -95,7 +95,7 @@ def check_content(
 
     labels = [(t.account_id, t.platform) for t in targets.values()]
     problems = list(found) + validate(content, labels, container.settings)
-    problems += limits.check(content.attachments, labels, len(content.parts))
+    problems += limits.check(content.attachments, labels, len(content.parts), story=content.story)
     if image:
         from herald.media_checks import instagram_image_problems_blocking
 

@@ -98,5 +98,31 @@ def test_the_same_file_twice_in_a_post_is_refused() -> None:
     assert codes([image(1), image(1)], "linkedin") == ["media.duplicate"]
 
 
-def test_platforms_without_library_media_say_so() -> None:
-    assert codes([image()], "instagram") == ["media.unsupported_for_platform"]
+def test_an_instagram_carousel_takes_ten_files_and_an_eleventh_is_too_many() -> None:
+    assert codes([image(i) for i in range(9)] + [video()], "instagram") == []
+    assert codes([image(i) for i in range(11)], "instagram") == ["media.too_many"]
+
+
+def test_instagram_takes_jpeg_images_only() -> None:
+    assert codes([image(content_type="image/png")], "instagram") == ["media.unsupported_type"]
+
+
+def test_a_reel_longer_than_fifteen_minutes_is_too_long() -> None:
+    assert codes([video(seconds=16 * 60)], "instagram") == ["media.too_long"]
+
+
+def test_an_instagram_story_takes_one_file_and_a_video_of_at_most_sixty_seconds() -> None:
+    story = check([video(seconds=61)], [("", "instagram")], story=True)
+    assert [e.code for e in story] == ["media.too_long"]
+    two = check([image(1), image(2)], [("", "instagram")], story=True)
+    assert [e.code for e in two] == ["media.too_many"]
+
+
+def test_a_facebook_video_is_alone_in_its_post() -> None:
+    assert codes([video(), image()], "facebook") == ["media.mixed"]
+
+
+def test_threads_takes_twenty_files_per_part_of_a_thread() -> None:
+    assert codes([image(i) for i in range(20)], "threads") == []
+    assert codes([image(i) for i in range(21)], "threads") == ["media.too_many"]
+    assert codes([image(1), image(2, part=1)], "threads", parts=2) == []

@@ -28,8 +28,22 @@ The figures, from each platform's documentation (checked on the date of the comm
   .../shares/documents-api (PDF, PPT(X), DOC(X); 100 MB, 300 pages), MultiImage API
   .../shares/multiimage-post-api (2 to 20 images), Posts API .../shares/posts-api (an image's
   `altText`, at most 4,086 characters).
-Facebook, Instagram and Threads take no library media yet (media.unsupported_for_platform);
-their rows are added with their publishers.
+- Facebook Pages: photos per the Photo reference
+  https://developers.facebook.com/docs/graph-api/reference/photo/ (under 10 MB; `alt_text_custom`)
+  posted together through `attached_media` (https://developers.facebook.com/docs/graph-api/
+  photo-uploads: unpublished photos, then one feed post); Meta documents no most photos per
+  post, so 10 is Herald's own cap. Video per https://developers.facebook.com/docs/graph-api/
+  video-uploads (resumable: up to 10 GB and 4 hours; aspect ratio 9x16 to 16x9).
+- Instagram: https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/
+  reference/ig-user/media (images JPEG only, at most 8 MB, aspect ratio 4:5 to 1.91:1; Reels
+  MP4/MOV up to 300 MB lasting 3 s to 15 minutes, aspect ratio 0.01:1 to 10:1; Story video up
+  to 100 MB, 3 to 60 s) and https://developers.facebook.com/docs/instagram-platform/content-
+  publishing/ (carousels of up to 10 images and videos; `alt_text` for images only, "Reels and
+  stories are not supported"). No length is documented for `alt_text`: Herald caps it at 1,000.
+- Threads: https://developers.facebook.com/documentation/threads/posts (carousels of 2 to 20
+  items, media specifications: images JPEG or PNG up to 8 MB and an aspect ratio up to 10:1;
+  video MOV or MP4 up to 1 GB and 300 s, aspect ratio 0.01:1 to 10:1; `alt_text` up to 1,000
+  characters). Each part of a thread (a reply chain) carries its own media.
 """
 
 from __future__ import annotations
@@ -128,6 +142,73 @@ RULES: dict[PlatformName, PlatformRules] = {
         max_total=20,
     ),
 }
+_MP4_MOV = frozenset({"video/mp4", "video/quicktime"})
+RULES["facebook"] = PlatformRules(
+    "Facebook",
+    {
+        "image": KindRule(
+            frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"}), 10 * MB, 10
+        ),
+        "video": KindRule(
+            _MP4_MOV,
+            10 * GB,
+            1,
+            alone=True,
+            max_duration_ms=4 * 3600 * 1000,
+            ratio=(9 / 16, 16 / 9),
+            alt_text=False,
+        ),
+    },
+    alt_text_max=1000,
+    max_total=10,
+)
+RULES["instagram"] = PlatformRules(
+    "Instagram",
+    {
+        "image": KindRule(frozenset({"image/jpeg"}), 8 * MB, 10, ratio=(4 / 5, 1.91)),
+        # A video alone is a Reel; beside images it is a carousel item.
+        "video": KindRule(
+            _MP4_MOV,
+            300 * MB,
+            10,
+            min_duration_ms=3000,
+            max_duration_ms=15 * 60 * 1000,
+            ratio=(0.01, 10.0),
+            alt_text=False,
+        ),
+    },
+    alt_text_max=1000,
+    max_total=10,
+)
+# An Instagram Story (a post's `story: true`): one image or one video, no alt text.
+STORY_RULES = PlatformRules(
+    "Instagram Stories",
+    {
+        "image": KindRule(frozenset({"image/jpeg"}), 8 * MB, 1, alt_text=False),
+        "video": KindRule(
+            _MP4_MOV,
+            100 * MB,
+            1,
+            min_duration_ms=3000,
+            max_duration_ms=60 * 1000,
+            ratio=(0.01, 10.0),
+            alt_text=False,
+        ),
+    },
+    alt_text_max=0,
+    max_total=1,
+)
+RULES["threads"] = PlatformRules(
+    "Threads",
+    {
+        "image": KindRule(frozenset({"image/jpeg", "image/png"}), 8 * MB, 20, ratio=(0.1, 10.0)),
+        "video": KindRule(_MP4_MOV, 1 * GB, 20, max_duration_ms=300 * 1000, ratio=(0.01, 10.0)),
+    },
+    alt_text_max=1000,
+    per_part=True,
+    max_total=20,
+)
+
 # LinkedIn shows a GIF as an image (the Images API takes GIFs of up to 250 frames).
 RULES["linkedin"].kinds["gif"] = KindRule(
     frozenset({"image/gif"}), 1 * GB, 20, max_pixels=36_152_320
@@ -151,21 +232,27 @@ def check(
     attachments: Sequence[Attachment],
     targets: Sequence[tuple[str, PlatformName]],
     parts: int = 1,
+    *,
+    story: bool = False,
 ) -> list[FieldError]:
     """Every rule the post's media breaks, for each (target label, platform). `parts`: how many
-    parts the post has (the tweets of a thread)."""
+    parts the post has (the tweets of a thread); `story`: Instagram publishes it as a Story."""
     if not attachments:
         return []
     out: list[FieldError] = []
     for label, platform in targets:
-        out.extend(_for_platform(attachments, label, platform, parts))
+        out.extend(_for_platform(attachments, label, platform, parts, story))
     return out
 
 
 def _for_platform(
-    attachments: Sequence[Attachment], label: str, platform: PlatformName, parts: int
+    attachments: Sequence[Attachment],
+    label: str,
+    platform: PlatformName,
+    parts: int,
+    story: bool = False,
 ) -> list[FieldError]:
-    rules = RULES.get(platform)
+    rules = STORY_RULES if story and platform == "instagram" else RULES.get(platform)
     if rules is None:
         why = f"{platform} does not publish uploaded media yet; use image_url or media[].url"
         return [FieldError(_name(label, 0), why, "media.unsupported_for_platform")]
@@ -257,7 +344,9 @@ def _post_rules(
     rules: PlatformRules, label: str, items: list[tuple[int, Attachment]]
 ) -> list[FieldError]:
     out: list[FieldError] = []
-    where = "a tweet" if rules.per_part else "a post"
+    where = (
+        ("a tweet" if rules.name == "X" else "a part of the thread") if rules.per_part else "a post"
+    )
     seen: set[str] = set()
     for index, item in items:
         if item.media_id in seen:

@@ -99,6 +99,13 @@ class ChunkSource(Protocol):
     ) -> AsyncIterator[bytes]: ...
 
 
+class UrlSource(Protocol):
+    """A store that can hand out a short-lived GET link to a file (S3's presigned URL), for the
+    platforms that fetch media themselves (Instagram images, Threads)."""
+
+    def presigned_get(self, key: str, expires_seconds: int) -> str: ...
+
+
 class MediaUnbound(RuntimeError):
     """An attachment's bytes were asked for before the engine bound it to its store."""
 
@@ -144,6 +151,17 @@ class Attachment:
         if self.source is None:
             raise MediaUnbound(f"media {self.media_id} is not bound to its store")
         return self.source.chunks(self.key, chunk_size, start, end)
+
+    def url(self, expires_seconds: int) -> str:
+        """A GET link to the file that works for `expires_seconds`, for a platform that fetches
+        it itself; every other platform is sent the bytes (`chunks`)."""
+        presign = getattr(self.source, "presigned_get", None)
+        if presign is None:
+            raise MediaUnbound(
+                f"media {self.media_id} is not bound to a store that hands out links"
+            )
+        url: str = presign(self.key, expires_seconds)
+        return url
 
     async def read(self, limit: int) -> bytes:
         """The whole file, for a platform that takes it in one request; refused over `limit`

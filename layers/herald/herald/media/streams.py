@@ -84,6 +84,15 @@ class S3Files:
             at += len(chunk)
             yield chunk
 
+    def presigned_get(self, key: str, expires_seconds: int) -> str:
+        """A GET link to the object for `expires_seconds` (signed locally: no request to S3)."""
+        url: str = self.s3.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self.bucket, "Key": key},
+            ExpiresIn=int(expires_seconds),
+        )
+        return url
+
     def delete(self, key: str) -> None:
         self.s3.delete_object(Bucket=self.bucket, Key=key)
 

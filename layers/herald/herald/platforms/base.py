@@ -100,6 +100,8 @@ class Content:
     link: str | None = None
     media: tuple[MediaItem, ...] = ()
     attachments: tuple[Attachment, ...] = ()
+    # Instagram: publish the one attached file as a Story (the other platforms ignore it).
+    story: bool = False
 
     @property
     def parts(self) -> tuple[str, ...]:

@@ -133,6 +133,11 @@ class _PublishBody(BaseModel):
     )
 
     media: MediaList = None
+    story: bool = Field(
+        False,
+        description="Instagram: publish the one uploaded file (`media`) as a Story rather than "
+        "a feed post or Reel. The other platforms ignore it.",
+    )
 
     @field_validator("account_ids")
     @classmethod
@@ -149,7 +154,11 @@ class _PublishBody(BaseModel):
 
     def content(self) -> Content:
         return Content(
-            text=self.text, image_url=self.image_url, link=self.link, media=self.media_items()
+            text=self.text,
+            image_url=self.image_url,
+            link=self.link,
+            media=self.media_items(),
+            story=self.story,
         )
 
 
@@ -179,6 +188,7 @@ class _ThreadBody(_PublishBody):
             image_url=self.image_url,
             link=self.link,
             media=self.media_items(),
+            story=self.story,
         )
 
 
@@ -390,7 +400,9 @@ async def publish_now(
         content = replace(content, attachments=attachments)
         problems += media_problems
     problems += content_rules.validate(content, usable, container.settings)
-    problems += media_limits.check(content.attachments, usable, len(content.parts))
+    problems += media_limits.check(
+        content.attachments, usable, len(content.parts), story=content.story
+    )
     problems += await instagram_image_problems(content, usable, container.image_probe, problems)
     if problems:
         raise InvalidInput(f"{len(problems)} problem(s) with this post", problems)
