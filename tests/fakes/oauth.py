@@ -42,6 +42,7 @@ def sandbox_settings(resources: LocalResources, **extra: Any) -> Settings:
         HERALD_ENV="test",
         TABLE_NAME=resources.table_name,
         EVENTS_TOPIC_ARN=resources.topic_arns.get("EventsTopic", ""),
+        MEDIA_BUCKET=resources.media_bucket,
         REDIS_URL=REDIS_URL,
         REDIS_SOCKET_TIMEOUT=extra.pop("REDIS_SOCKET_TIMEOUT", LIVE_REDIS_TIMEOUT),
         REDIS_CONNECT_TIMEOUT=extra.pop("REDIS_CONNECT_TIMEOUT", LIVE_REDIS_TIMEOUT),

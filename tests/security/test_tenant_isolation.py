@@ -17,7 +17,7 @@ from herald.container import Container
 from tests.fakes.api_stack import ApiCaller, Tenant, make_tenant
 
 # Path parameters that name a resource, and which of the owner's ids fill them.
-ID_PARAMETERS = {"account_id", "post_id", "business_id"}
+ID_PARAMETERS = {"account_id", "post_id", "business_id", "media_id"}
 # Path parameters that name no resource of a business.
 NOT_IDS = {"platform"}
 
@@ -88,12 +88,17 @@ def owned_posts(api_call: ApiCaller, owner: Tenant, oauth_clock: FrozenClock) ->
         json={"account_ids": [owner.accounts["linkedin"]], "text": "Now"},
     )
     assert published.status_code in (200, 201, 202), published.text
-    return [scheduled.json()["post_id"], published.json()["post_id"]]
+    # A media library file rides along: its routes take a media_id.
+    media = api_call("POST", "/api/v1/media", headers=owner.headers, json={})
+    assert media.status_code == 201, media.text
+    return [scheduled.json()["post_id"], published.json()["post_id"], media.json()["media_id"]]
 
 
 def _owner_values(owner: Tenant, posts: list[str], name: str) -> list[str]:
     if name == "post_id":
-        return posts
+        return [p for p in posts if p.startswith("post_")]
+    if name == "media_id":
+        return [m for m in posts if m.startswith("media_")]
     if name == "account_id":
         return sorted(owner.accounts.values())
     assert name == "business_id", name
@@ -148,6 +153,8 @@ def test_every_route_taking_an_id_is_covered(owner: Tenant, owned_posts: list[st
         ("POST", "posts"),
         ("POST", "publish"),
         ("POST", "schedule"),
+        ("GET", "media"),
+        ("DELETE", "media"),
     } <= covered
 
 
@@ -209,15 +216,15 @@ def test_an_intruder_cannot_point_its_own_post_at_another_business_accounts(
 def test_the_owner_still_has_everything_after_the_attempts(
     api_call: ApiCaller, owner: Tenant, intruder: Tenant, owned_posts: list[str]
 ) -> None:
-    before = {
-        p: api_call("GET", f"/api/v1/posts/{p}", headers=owner.headers).json() for p in owned_posts
-    }
+    posts = _owner_values(owner, owned_posts, "post_id")
+    before = {p: api_call("GET", f"/api/v1/posts/{p}", headers=owner.headers).json() for p in posts}
     for method, path, body, _ in _requests(owner, owned_posts):
         api_call(method, path, headers=intruder.headers, json=body)
 
-    after = {
-        p: api_call("GET", f"/api/v1/posts/{p}", headers=owner.headers).json() for p in owned_posts
-    }
+    after = {p: api_call("GET", f"/api/v1/posts/{p}", headers=owner.headers).json() for p in posts}
+    for media_id in _owner_values(owner, owned_posts, "media_id"):
+        kept = api_call("GET", f"/api/v1/media/{media_id}", headers=owner.headers)
+        assert kept.status_code == 200, kept.text
     listed = api_call("GET", "/api/v1/accounts", headers=owner.headers).json()["accounts"]
     assert after == before
     assert set(owner.accounts.values()) <= {a["account_id"] for a in listed}

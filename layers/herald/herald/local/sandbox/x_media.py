@@ -23,8 +23,6 @@ a file's first megabyte are, to check what they are.
 
 from __future__ import annotations
 
-from email.parser import BytesParser
-from email.policy import HTTP
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -72,17 +70,30 @@ def unauthorized() -> Response:
 
 
 async def multipart(request: Request) -> dict[str, bytes] | None:
+    """The form's fields by name. Split on the boundary by hand: the email package's parser
+    takes most of a second over a 4 MB segment, which a 500 MB upload pays 125 times."""
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
         return None
-    raw = f"Content-Type: {content_type}\r\n\r\n".encode() + await request.body()
-    message = BytesParser(policy=HTTP).parsebytes(raw)
+    boundary = content_type.split("boundary=", 1)[-1].split(";")[0].strip().strip('"')
+    if not boundary:
+        return None
+    body = await request.body()
     found: dict[str, bytes] = {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        payload = part.get_payload(decode=True)
-        if isinstance(name, str) and isinstance(payload, bytes):
-            found[name] = payload
+    for part in body.split(b"--" + boundary.encode())[1:]:
+        if part.startswith(b"--"):
+            break  # the closing delimiter
+        head, separator, payload = part.partition(b"\r\n\r\n")
+        if not separator:
+            continue
+        disposition = next(
+            (line for line in head.decode("latin-1").split("\r\n")
+             if line.lower().startswith("content-disposition")), "",
+        )  # fmt: skip
+        if 'name="' not in disposition:
+            continue
+        name = disposition.split('name="', 1)[1].split('"', 1)[0]
+        found[name] = payload[:-2] if payload.endswith(b"\r\n") else payload
     return found
 
 
