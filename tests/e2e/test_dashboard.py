@@ -1,7 +1,8 @@
 """The dashboard: its unit tests (vitest) and its browser tests (headless Chromium driven by
 Playwright from Node: dashboard/browser/*.test.mjs, the screens and Compose's uploaded files)
-against the local stack with the platform sandbox, started here on free ports. The browser tests save screenshots in dashboard/test-results/screenshots/ (ignored by git)
-and print the calendar's time to first render with 500 posts (`DASHBOARD_PERF {...}`)."""
+against the local stack with the platform sandbox, started here on free ports. The browser tests
+save screenshots in dashboard/test-results/screenshots/ (ignored by git) and print the calendar's
+time to first render with 500 posts (`DASHBOARD_PERF {...}`)."""
 
 from __future__ import annotations
 
