@@ -11,6 +11,7 @@ import pytest
 from herald.admin.commands import create_business
 from herald.api.app import DASHBOARD_DIR, create_app
 from herald.container import Container
+from herald.media.origin import upload_origin
 from tests.fakes.api_stack import ApiCaller, Tenant, make_tenant
 
 
@@ -52,8 +53,10 @@ def test_health_carries_the_common_headers(api_call: ApiCaller) -> None:
     not (DASHBOARD_DIR / "index.html").is_file(), reason="the dashboard is not built"
 )
 def test_the_dashboard_page_allows_only_its_own_scripts_styles_and_api(
-    api_call: ApiCaller,
+    api_call: ApiCaller, oauth_container: Container
 ) -> None:
+    bucket = upload_origin(oauth_container.media_files)
+
     response = api_call("GET", "/app/")
 
     assert response.status_code == 200
@@ -64,7 +67,8 @@ def test_the_dashboard_page_allows_only_its_own_scripts_styles_and_api(
     )
     assert policy["script-src"] == "'self'"
     assert policy["style-src"] == "'self'"
-    assert policy["connect-src"] == "'self'"
+    # The API, and the media bucket the page uploads to (its only other address).
+    assert policy["connect-src"] == " ".join(["'self'", *([bucket] if bucket else [])])
     assert policy["frame-ancestors"] == "'none'"
     assert policy["object-src"] == "'none'"
 
