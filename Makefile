@@ -115,9 +115,9 @@ soak: venv
 dev: venv dashboard
 	$(PY) -m herald.local.stack $(DEV_ARGS)
 
-# bench_burst.py runs the whole local stack for minutes: `make burst`, not part of this.
+# bench_burst.py and bench_media.py run the whole local stack for minutes: on their own, not here.
 bench: venv redis
-	@for script in $(filter-out bench/bench_burst.py,$(wildcard bench/bench_*.py)); do $(PY) $$script || exit 1; done
+	@for script in $(filter-out bench/bench_burst.py bench/bench_media.py,$(wildcard bench/bench_*.py)); do $(PY) $$script || exit 1; done
 
 # Posts due at the same second through the local stack (moto, five worker processes, the sandbox
 # answering each publish in 200 ms): lateness percentiles, none early, none twice. Prints JSON.

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from herald.local.eventbridge import function_timeout
-from herald.local.template import LocalResources, create_resources, load_template
+from herald.local.template import LocalResources, load_template
 from herald.settings import Settings
 
 TEMPLATE = load_template()
@@ -211,8 +211,9 @@ def test_the_media_bucket_is_private_encrypted_and_expires_unused_uploads() -> N
     assert unused["ExpirationInDays"] == Settings(HERALD_ENV="test").media_unused_days
 
 
-def test_the_media_bucket_is_created_locally_as_the_template_declares(aws: Any) -> None:
-    resources = create_resources(aws)
+def test_the_media_bucket_is_created_locally_as_the_template_declares(
+    aws: Any, resources: LocalResources
+) -> None:
     s3 = aws.client("s3")
     name = resources.media_bucket
     block = s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
