@@ -1,7 +1,8 @@
 """The dashboard: its unit tests (vitest) and its browser tests (headless Chromium driven by
-Playwright from Node) against the local stack with the platform sandbox, started here on free
-ports. The browser tests save screenshots in dashboard/test-results/screenshots/ (ignored by git)
-and print the calendar's time to first render with 500 posts (`DASHBOARD_PERF {...}`)."""
+Playwright from Node: dashboard/browser/*.test.mjs, the screens and Compose's uploaded files)
+against the local stack with the platform sandbox, started here on free ports. The browser tests
+save screenshots in dashboard/test-results/screenshots/ (ignored by git) and print the calendar's
+time to first render with 500 posts (`DASHBOARD_PERF {...}`)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from tests.fakes.stack_process import launch
 
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.timeout(300),
+    pytest.mark.timeout(600),
     pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed"),
 ]
 
@@ -145,7 +146,8 @@ def browser_run(
         env={**os.environ, **stack, "CHROMIUM": CHROMIUM},
         capture_output=True,
         text=True,
-        timeout=240,
+        # Two files: the dashboard's screens, and Compose's files (media.test.mjs).
+        timeout=480,
     )
     return run, before, git_status()
 

@@ -8,7 +8,10 @@ from typing import Any
 
 import pytest
 
-from herald.api.app import DASHBOARD_DIR
+from herald.admin.commands import create_business
+from herald.api.app import DASHBOARD_DIR, create_app
+from herald.container import Container
+from herald.media.origin import upload_origin
 from tests.fakes.api_stack import ApiCaller, Tenant, make_tenant
 
 
@@ -50,8 +53,10 @@ def test_health_carries_the_common_headers(api_call: ApiCaller) -> None:
     not (DASHBOARD_DIR / "index.html").is_file(), reason="the dashboard is not built"
 )
 def test_the_dashboard_page_allows_only_its_own_scripts_styles_and_api(
-    api_call: ApiCaller,
+    api_call: ApiCaller, oauth_container: Container
 ) -> None:
+    bucket = upload_origin(oauth_container.media_files)
+
     response = api_call("GET", "/app/")
 
     assert response.status_code == 200
@@ -62,7 +67,8 @@ def test_the_dashboard_page_allows_only_its_own_scripts_styles_and_api(
     )
     assert policy["script-src"] == "'self'"
     assert policy["style-src"] == "'self'"
-    assert policy["connect-src"] == "'self'"
+    # The API, and the media bucket the page uploads to (its only other address).
+    assert policy["connect-src"] == " ".join(["'self'", *([bucket] if bucket else [])])
     assert policy["frame-ancestors"] == "'none'"
     assert policy["object-src"] == "'none'"
 
@@ -80,3 +86,28 @@ def test_the_docs_page_loads_swagger_ui_from_this_origin_only(api_call: ApiCalle
     assert "https://" not in page.text  # nothing from a CDN
     assert script.status_code == 200
     assert "javascript" in script.headers["content-type"]
+
+
+def test_the_dashboard_page_may_upload_to_the_media_bucket_and_nowhere_else(
+    container: Container,
+) -> None:
+    caller = ApiCaller(create_app(container))
+    key = create_business(container, "Upload Bakery")["api_key"]
+    try:
+        upload = caller(
+            "POST",
+            "/api/v1/media",
+            json={"filename": "a.png"},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        response = caller("GET", "/app/")
+    finally:
+        caller.close()
+
+    policy = dict(
+        part.strip().split(" ", 1)
+        for part in response.headers["content-security-policy"].split(";")
+    )
+    origin = "/".join(upload.json()["upload"]["url"].split("/")[:3])
+    assert policy["connect-src"] == f"'self' {origin}"
+    assert "blob:" in policy["media-src"]  # a picked video's first frame

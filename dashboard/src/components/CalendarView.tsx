@@ -11,6 +11,7 @@ import { api } from '../lib/api'
 import type { Account, PostOut } from '../lib/api'
 import type { Go } from '../lib/nav'
 import { platformName, statusLabel } from '../lib/plain'
+import { postStatusLabel } from '../lib/processing'
 import { browserZone, toWallTime } from '../lib/tz'
 import { changeable, PostDialog, when } from './PostDialog'
 import { useToasts } from './Toasts'
@@ -274,9 +275,9 @@ export default function CalendarView({
               <li key={p.post_id} data-post={p.post_id}>
                 <button className="post-row" onClick={() => setOpen(p)}>
                   <span className="post-when">{when(postTime(p).toISOString())}</span>
-                  <span className={`ev-${p.status} pill`}>{statusLabel(p.status)}</span>
+                  <span className={`ev-${p.status} pill`}>{postStatusLabel(p)}</span>
                   <span className="post-platforms muted">{platformsOf(p)}</span>
-                  <span className="post-text">{p.content.text || p.content.thread[0] || '(image)'}</span>
+                  <span className="post-text">{p.content.text || p.content.thread[0] || ((p.content.attachments ?? []).length ? '(files)' : '(image)')}</span>
                   {p.published_at && (
                     <span className="post-published muted small">Published {when(p.published_at)}</span>
                   )}

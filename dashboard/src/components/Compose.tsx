@@ -2,10 +2,14 @@ import { useMemo, useState } from 'react'
 import { api } from '../lib/api'
 import type { Account, PostOut } from '../lib/api'
 import { countFor } from '../lib/counters'
+import { limitsFor, limitsSummary, mediaBody, mediaIssues, ofPart } from '../lib/media'
+import type { MediaItem } from '../lib/media'
 import type { Platform } from '../lib/counters'
 import type { Go } from '../lib/nav'
 import { namesFrom, partLabel, platformName, targetMessage } from '../lib/plain'
 import { browserZone, fromWallTime, nextValidWallTime, toWallTime } from '../lib/tz'
+import { MediaPicker } from './MediaPicker'
+import { MediaPreview } from './MediaPreview'
 import { useToasts } from './Toasts'
 import { ZoneSelect } from './ZoneSelect'
 
@@ -80,6 +84,7 @@ export function Compose({
   const [wall, setWall] = useState(() => defaultWall(browserZone()))
   const [busy, setBusy] = useState(false)
   const [progress, setProgress] = useState<Progress | null>(null)
+  const [files, setFiles] = useState<MediaItem[]>([])
 
   const targets = usable.filter((a) => selected.includes(a.account_id))
   const platforms = [...new Set(targets.map((a) => a.platform))] as Platform[]
@@ -93,7 +98,20 @@ export function Compose({
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [platforms.join(), texts.join('\u0000'), imageUrl],
   )
-  const blocked = counts.some((c) => c.over || c.notes.length > 0) || targets.length === 0
+  // A platform that gives each tweet its own files (X) is in a thread: files go with a part.
+  const chainedThread = thread && platforms.some((p) => p === 'x' || p === 'threads')
+  const perPart = chainedThread && platforms.some((p) => limitsFor(p)?.per_part)
+  const partCount = chainedThread ? parts.length : 1
+  const partName = part
+  const issues = platforms.flatMap((p) =>
+    mediaIssues(files, p, partCount, partName).map((issue) => ({ ...issue, platform: p })),
+  )
+  const unsettled = files.some((f) => f.state !== 'ready')
+  const blocked =
+    counts.some((c) => c.over || c.notes.length > 0) ||
+    targets.length === 0 ||
+    issues.length > 0 ||
+    unsettled
   // A wall time in a daylight-saving gap never happens: Schedule waits for one that does.
   const instant = wall ? fromWallTime(wall, zone) : null
 
@@ -105,6 +123,7 @@ export function Compose({
     // refuses a text nobody would publish).
     if (!b.thread || chained.length < platforms.length) b.text = texts.join('\n\n')
     if (imageUrl.trim()) b.image_url = imageUrl.trim()
+    if (files.length > 0) b.media = mediaBody(files, perPart)
     return b
   }
 
@@ -113,6 +132,8 @@ export function Compose({
     setThread(false)
     setParts([''])
     setImageUrl('')
+    for (const f of files) if (f.thumb) URL.revokeObjectURL(f.thumb)
+    setFiles([])
   }
 
   function toggle(id: string) {
@@ -141,11 +162,15 @@ export function Compose({
       }
       setProgress(next)
       const ok = post.targets.filter((t) => t.status === 'published').length
+      const waiting = post.targets.filter((t) => t.status === 'processing').length
       if (ok === post.targets.length) toasts.ok('Published', `${ok} of ${post.targets.length} targets`)
+      else if (ok + waiting === post.targets.length) {
+        toasts.ok('Sent', `${waiting} of ${post.targets.length} still processing the files`)
+      }
       else toasts.fail(`Published to ${ok} of ${post.targets.length}`, 'Each target below says why, and what to do.')
       // Out on at least one account, the post is done here (the others retry from the
       // calendar); refused everywhere, it stays in the form to be fixed and sent again.
-      if (ok > 0) clearForm()
+      if (ok + waiting > 0) clearForm()
     } catch (error) {
       setProgress(null)
       toasts.error(error)
@@ -249,6 +274,35 @@ export function Compose({
             />
           </label>
 
+          <MediaPicker
+            items={files}
+            setItems={setFiles}
+            parts={partCount}
+            partName={partName}
+            perPart={perPart}
+          />
+          {files.length > 0 && platforms.length > 0 && (
+            <div className="media-limits small" aria-label="What each platform takes" data-media-limits>
+              {platforms.map((p) => (
+                <p key={p} className="muted">
+                  {limitsSummary(p)}
+                </p>
+              ))}
+              {issues.map((issue, i) => (
+                <p key={i} className="bad" data-media-issue={issue.platform}>
+                  {issue.message}
+                </p>
+              ))}
+              {unsettled && (
+                <p className="muted" data-media-waiting>
+                  {files.some((f) => f.state === 'failed' || f.state === 'rejected')
+                    ? 'Remove the files that could not be uploaded before sending.'
+                    : 'Sending waits until every file is uploaded and read.'}
+                </p>
+              )}
+            </div>
+          )}
+
           <div className="counters" aria-label="Counters">
             {counts.map((c, i) => (
               <div key={i} className={`counter ${c.over ? 'over' : ''}`} data-counter={c.label}>
@@ -308,10 +362,17 @@ export function Compose({
             <div key={p} className={`preview card p-${p}`} data-preview={p}>
               <div className={`badge p-${p}`}>{platformName(p)}</div>
               {((p === 'x' || p === 'threads') && thread ? parts : [texts.join('\n\n')]).map((t, i) => (
-                <p key={i} className="preview-text">
-                  {t || <span className="muted">(empty)</span>}
-                </p>
+                <div key={i} className="preview-part">
+                  <p className="preview-text">{t || <span className="muted">(empty)</span>}</p>
+                  <MediaPreview
+                    platform={p}
+                    items={limitsFor(p)?.per_part && chainedThread ? ofPart(files, i) : i === 0 ? files : []}
+                  />
+                </div>
               ))}
+              {files.length > 0 && !limitsFor(p) && (
+                <p className="muted small">Herald does not publish uploaded files to {platformName(p)} yet: this is how it would show them.</p>
+              )}
               {imageUrl && <img src={imageUrl} alt="" loading="lazy" />}
             </div>
           ))}
@@ -336,7 +397,15 @@ export function Compose({
                           'published'
                         ))}
                       {p.state === 'failed' && <span className="bad reason">{p.reason}</span>}
-                      {p.state === 'other' && <span>{p.status === 'publishing' ? 'still publishing' : 'queued'}</span>}
+                      {p.state === 'other' && (
+                        <span data-status={p.status}>
+                          {p.status === 'processing'
+                            ? `${platformName(a?.platform)} is processing the files: Herald publishes the post as soon as it is done (the calendar shows when).`
+                            : p.status === 'publishing'
+                              ? 'still publishing'
+                              : 'queued'}
+                        </span>
+                      )}
                     </li>
                   )
                 })}

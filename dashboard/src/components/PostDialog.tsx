@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'react'
 import { api } from '../lib/api'
 import type { Account, PostOut } from '../lib/api'
-import { namesFrom, partLabel, platformName, postMessage, statusLabel, targetMessage } from '../lib/plain'
+import { namesFrom, partLabel, platformName, postMessage, targetMessage } from '../lib/plain'
+import { attachmentLine, postStatusLabel, processingMessage, targetStatusLabel } from '../lib/processing'
 import { browserZone, fromWallTime, toWallTime } from '../lib/tz'
 import { GapWarning } from './Compose'
 import { PostMetrics } from './PostMetrics'
@@ -98,7 +99,7 @@ export function PostDialog({
       >
         <div className="row">
           <h3>
-            Post <span className={`ev-${post.status} pill`}>{statusLabel(post.status)}</span>
+            Post <span className={`ev-${post.status} pill`}>{postStatusLabel(post)}</span>
           </h3>
           <button className="link" aria-label="Close" onClick={onClose}>
             ×
@@ -172,15 +173,26 @@ export function PostDialog({
             ))}
           </>
         )}
+        {(post.content.attachments ?? []).length > 0 && (
+          <>
+            <h4>Files</h4>
+            <ol className="attachments small" data-attachments>
+              {(post.content.attachments ?? []).map((a) => (
+                <li key={`${a.media_id}-${a.part}`}>{attachmentLine(a, (i) => partLabel(chaining, i))}</li>
+              ))}
+            </ol>
+          </>
+        )}
         <h4>Targets</h4>
         <ul className="targets-out">
           {post.targets.map((t) => {
             const a = names.account(t.account_id)
             const reason = targetMessage(t, names)
+            const waiting = processingMessage(t)
             return (
               <li key={t.account_id} data-target={t.account_id}>
                 <span className={`badge p-${t.platform}`}>{platformName(t.platform)}</span>{' '}
-                {a?.display_name ?? 'A disconnected account'}: <strong>{statusLabel(t.status)}</strong>
+                {a?.display_name ?? 'A disconnected account'}: <strong>{targetStatusLabel(t)}</strong>
                 {t.published_at && <span className="muted small"> {when(t.published_at)}</span>}
                 {t.url && (
                   <>
@@ -191,6 +203,11 @@ export function PostDialog({
                   </>
                 )}
                 {reason && <div className="bad small reason">{reason}</div>}
+                {waiting && (
+                  <div className="muted small" data-processing>
+                    {waiting}
+                  </div>
+                )}
               </li>
             )
           })}

@@ -1,3 +1,4 @@
+import type { MediaOut, UploadOut } from './media'
 import { ApiError, asProblem } from './problem'
 
 // The key lives for this browser tab only: sessionStorage, never localStorage or a cookie.
@@ -71,12 +72,33 @@ export interface TargetOut {
   last_error: string | null
   error_kind: string | null
   published_at?: string | null
+  processing_since?: string | null
+}
+
+/** An uploaded file on a post, as the API read it. */
+export interface AttachmentOut {
+  media_id: string
+  kind: 'image' | 'gif' | 'video' | 'document'
+  content_type: string
+  size: number
+  width?: number | null
+  height?: number | null
+  duration_seconds?: number | null
+  pages?: number | null
+  alt_text?: string | null
+  part: number
 }
 
 export interface PostOut {
   post_id: string
   status: string
-  content: { text: string; thread: string[]; image_url: string | null; link: string | null }
+  content: {
+    text: string
+    thread: string[]
+    image_url: string | null
+    link: string | null
+    attachments?: AttachmentOut[]
+  }
   targets: TargetOut[]
   created_at: string
   updated_at: string
@@ -157,6 +179,10 @@ export const api = {
   reschedule: async (id: string, body: Record<string, unknown>) =>
     request<PostOut>('PUT', path`/schedule/${id}`, body),
   cancel: async (id: string) => request<PostOut>('DELETE', path`/schedule/${id}`),
+  createMedia: async (filename: string) =>
+    request<MediaOut & { upload: UploadOut }>('POST', '/media', { filename: filename.slice(0, 255) }),
+  media: async (id: string) => request<MediaOut>('GET', path`/media/${id}`),
+  deleteMedia: async (id: string) => request<null>('DELETE', path`/media/${id}`),
   async calendar(
     businessId: string,
     params: { from?: string; to?: string; status?: string[]; platform?: string },

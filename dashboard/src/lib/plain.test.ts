@@ -130,6 +130,31 @@ describe('problems from the API', () => {
     })
   })
 
+  it("names a post's file by its place, without its id", () => {
+    const plain = explain(
+      apiError(422, {
+        type: 'https://herald.dev/problems/validation-error',
+        title: 'Invalid input',
+        detail: '2 problem(s) with this post',
+        errors: [
+          {
+            field: `${BAKERY.account_id}.media[1]`,
+            message: 'X takes videos up to 20 minutes; media_01m8z3k3v0c2n3yq6h7b2w5t9d lasts 21 minutes',
+            code: 'media.too_long',
+          },
+          { field: `${BAKERY.account_id}.media[0].alt_text`, message: '1001 characters; X takes alt text of up to 1000', code: 'media.alt_text_too_long' },
+        ],
+      }),
+      names,
+    )
+
+    expect(plain.fields).toEqual([
+      'Bakery on X, file 2: X takes videos up to 20 minutes; the file lasts 21 minutes — use a shorter video',
+      'Bakery on X, file 1 description: 1001 characters; X takes alt text of up to 1000 — shorten the alt text',
+    ])
+    expect(plain.fields.join(' ')).not.toMatch(/media_|media\[|too_long/)
+  })
+
   it('offers the next valid time of a daylight-saving gap in plain figures', () => {
     const plain = explain(
       apiError(422, {

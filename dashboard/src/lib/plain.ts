@@ -51,7 +51,7 @@ function accountLabel(account: Account): string {
   return `${account.display_name} on ${platformName(account.platform)}`
 }
 
-const ID = /\b(acc|post|biz|evt|key)_[0-9a-z]{8,}\b/g
+const ID = /\b(acc|post|biz|evt|key|media)_[0-9a-z]{8,}\b/g
 const API_WORDS: [RegExp, string][] = [
   [/\bscheduled_for\b/g, 'the time'],
   [/\bimage_url\b/g, 'the image address'],
@@ -65,7 +65,11 @@ export function scrub(text: string, names: Names = NO_NAMES): string {
   const named = (id: string, prefix: string): string => {
     const account = prefix === 'acc' ? names.account(id) : undefined
     if (account) return accountLabel(account)
-    return { acc: 'an account', post: 'this post', biz: 'this business', evt: 'an event', key: 'a key' }[prefix] ?? 'it'
+    return (
+      { acc: 'an account', post: 'this post', biz: 'this business', evt: 'an event', key: 'a key', media: 'the file' }[
+        prefix
+      ] ?? 'it'
+    )
   }
   let out = text
     .replace(/\bunknown account acc_[0-9a-z]{8,}\b/g, 'an account that is not connected')
@@ -186,9 +190,13 @@ function fieldLabel(field: string | undefined, names: Names): string | null {
   }
   const rest = parts.join('.')
   const tweet = /^thread\[(\d+)\]$/.exec(rest)
+  // media[i], media[i].alt_text, media[i].part: the post's files, counted from 1 as Compose lists them
+  const file = /^media\[(\d+)\](?:\.(alt_text|part))?$/.exec(rest)
   const what = tweet
     ? partLabel(platform, Number(tweet[1]))
-    : (FIELD_WORDS[rest.replace(/\[\d+\]$/, '')] ?? (rest ? rest.replace(/_/g, ' ') : null))
+    : file
+      ? `File ${Number(file[1]) + 1}${file[2] === 'alt_text' ? ' description' : file[2] === 'part' ? ' part' : ''}`
+      : (FIELD_WORDS[rest.replace(/\[\d+\]$/, '')] ?? (rest ? rest.replace(/_/g, ' ') : null))
   if (who && what) return `${who}, ${what.toLowerCase()}`
   return who ?? what
 }

@@ -26,6 +26,7 @@ from herald.api.routes import (
     schedule,
 )
 from herald.container import Container
+from herald.media.origin import upload_origin
 
 
 class CatchAll:
@@ -91,8 +92,20 @@ def create_app(container: Container | None = None, **fastapi_kwargs: Any) -> Fas
         limit=lambda: (container or composition.get_container()).settings.max_body_bytes,
     )
     app.add_middleware(CatchAll)
-    app.add_middleware(SecurityHeaders)  # outermost: a 500 from CatchAll gets them too
+    app.add_middleware(  # outermost: a 500 from CatchAll gets them too
+        SecurityHeaders,
+        upload_origin=lambda: _upload_origin(container),
+    )
     return app
+
+
+def _upload_origin(container: Container | None) -> str | None:
+    """The media bucket's upload origin for the dashboard's CSP; without a usable container
+    (settings missing) the page is served without it, and only uploads are refused."""
+    try:
+        return upload_origin((container or composition.get_container()).media_files)
+    except Exception:  # noqa: BLE001 - a stricter policy is the safe side
+        return None
 
 
 DASHBOARD_DIR = Path(__file__).parent / "static"
