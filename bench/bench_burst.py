@@ -122,7 +122,7 @@ class Stack:
         self.child = subprocess.Popen(
             command, env=env, stdout=self.log.open("wb"), stderr=subprocess.STDOUT, cwd=ROOT
         )
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 300  # a loaded machine imports slowly
         while time.monotonic() < deadline:
             text = self.log.read_text(errors="replace")
             for line in text.splitlines():
