@@ -53,6 +53,7 @@ from typing import Any
 
 import httpx
 from bench.load.seed import _connect
+from botocore.config import Config
 
 import _env
 
@@ -61,6 +62,8 @@ ROOT = _env.ROOT
 PY = Path(sys.executable)
 RESULTS = ROOT / "bench" / "results"
 TICKS = os.sysconf("SC_CLK_TCK")
+# The benchmark's own reads and writes wait for moto however busy the burst keeps it.
+PATIENT = Config(read_timeout=600, retries={"max_attempts": 10, "mode": "standard"})
 
 
 def free_port() -> int:
@@ -225,7 +228,9 @@ def stored_posts(stack: Stack, business_id: str) -> dict[str, Any]:
         from herald.store.table import business_pk
 
         table = (
-            boto3.session.Session(region_name="us-east-1").resource("dynamodb").Table(stack.table)
+            boto3.session.Session(region_name="us-east-1")
+            .resource("dynamodb", config=PATIENT)
+            .Table(stack.table)
         )
         posts: dict[str, Any] = {}
         kwargs: dict[str, Any] = {
@@ -265,7 +270,9 @@ def create_posts(
 
         shards = Settings().due_shards
         table = (
-            boto3.session.Session(region_name="us-east-1").resource("dynamodb").Table(stack.table)
+            boto3.session.Session(region_name="us-east-1")
+            .resource("dynamodb", config=PATIENT)
+            .Table(stack.table)
         )
         now = isoformat(datetime.now(UTC))
         post_ids = []
