@@ -8,24 +8,8 @@ plain `moto_server`) keeps moto as it is.
 
 from __future__ import annotations
 
-import os
 import sys
-import threading
-import time
 from collections.abc import Sequence
-
-
-def _exit_with_parent() -> None:
-    """A stack killed before it could stop its moto (SIGKILL, or a stop that timed out) must not
-    leave it running: it holds the port and every item in memory."""
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -33,7 +17,6 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     from herald.local import moto_sqs
 
-    _exit_with_parent()
     moto_sqs.apply()
     moto_main(list(argv) if argv is not None else sys.argv[1:])
 
