@@ -87,14 +87,23 @@ def moto_server(own_process: bool = False) -> Iterator[str]:
                 break
             except OSError:
                 time.sleep(0.1)
-        stop: Callable[[], Any] = lambda: (child.terminate(), child.wait(10))  # noqa: E731
+
+        def stop() -> None:
+            # A loaded machine can take long to stop it: never lose the figures for that.
+            child.terminate()
+            try:
+                child.wait(60)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+
         os.environ["HERALD_BENCH_MOTO_PID"] = str(child.pid)
     else:
         from moto.server import ThreadedMotoServer
 
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         server.start()
-        stop = server.stop
+        stop = server.stop  # type: ignore[assignment]
         # In this process moto's backends outlive a server: a benchmark before this one left
         # its table and queues there.
         import urllib.request
