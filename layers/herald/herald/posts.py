@@ -12,8 +12,10 @@ post when it claims it), and a new time sends it back to `pending` for the tick 
 publish starts at `publishing`. Each target (one account) has its own status:
 
     pending ──> publishing ──> published
-                    │     └──> failed        (retries exhausted or not retryable)
-                    └──────> unconfirmed     (the platform may have it; nothing proves either way)
+                 │  ↑  │  └──> failed        (retries exhausted or not retryable)
+                 │  │  └─────> unconfirmed   (the platform may have it; nothing proves either way)
+                 ↓  │
+               processing    (the platform is processing its media: resumed from media_state)
 
 A failed target may go back to `publishing` through an explicit retry; a published one never does.
 """
@@ -26,6 +28,7 @@ from typing import Any
 
 from herald.accounts import PlatformName
 from herald.errors import Conflict
+from herald.media.model import Attachment
 from herald.platforms.base import Content, MediaItem
 
 
@@ -43,6 +46,9 @@ class PostStatus(StrEnum):
 class TargetStatus(StrEnum):
     PENDING = "pending"
     PUBLISHING = "publishing"
+    # Its media is uploaded and the platform is processing it: the message comes back after a
+    # delay and the next run resumes from `media_state` (claimed again like a pending target).
+    PROCESSING = "processing"
     PUBLISHED = "published"
     FAILED = "failed"
     UNCONFIRMED = "unconfirmed"
@@ -102,6 +108,9 @@ class Target:
     error_kind: str | None = None
     claimed_at: str | None = None
     published_at: str | None = None
+    # What the publisher uploaded so far (platform ids), kept so a later run resumes from it.
+    media_state: dict[str, Any] | None = None
+    processing_since: str | None = None  # when the platform started processing its media
 
     def to_item(self) -> dict[str, Any]:
         item: dict[str, Any] = {
@@ -118,6 +127,8 @@ class Target:
             "error_kind",
             "claimed_at",
             "published_at",
+            "media_state",
+            "processing_since",
         ):
             value = getattr(self, name)
             if value is not None:
@@ -138,6 +149,8 @@ class Target:
             error_kind=item.get("error_kind"),
             claimed_at=item.get("claimed_at"),
             published_at=item.get("published_at"),
+            media_state=_plain(item.get("media_state")),
+            processing_since=item.get("processing_since"),
         )
 
 
@@ -189,6 +202,19 @@ class Post:
         return [t for t in self.targets.values() if t.status != TargetStatus.PUBLISHED]
 
 
+def _plain(value: Any) -> Any:
+    """DynamoDB's numbers come back as Decimal: the publishers' state holds ints."""
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
 def content_to_item(content: Content) -> dict[str, Any]:
     item: dict[str, Any] = {"text": content.text, "thread": list(content.thread)}
     if content.image_url:
@@ -197,6 +223,10 @@ def content_to_item(content: Content) -> dict[str, Any]:
         item["link"] = content.link
     if content.media:
         item["media"] = [{"url": m.url, "kind": m.kind} for m in content.media]
+    if content.attachments:
+        item["attachments"] = [a.to_item() for a in content.attachments]
+    if content.story:
+        item["story"] = True
     return item
 
 
@@ -207,4 +237,6 @@ def content_from_item(item: dict[str, Any]) -> Content:
         image_url=item.get("image_url"),
         link=item.get("link"),
         media=tuple(MediaItem(m["url"], m.get("kind", "image")) for m in item.get("media", ())),
+        attachments=tuple(Attachment.from_item(_plain(a)) for a in item.get("attachments", ())),
+        story=bool(item.get("story", False)),
     )

@@ -50,8 +50,17 @@ import stamina
 from herald.accounts import AccountStatus, Credentials
 from herald.clock import isoformat, parse_iso
 from herald.errors import Conflict, NotFound
+from herald.media.streams import MediaReadError
 from herald.observability import logger
-from herald.platforms.base import ErrorKind, PlatformError, Progress, Published, Publisher
+from herald.platforms.base import (
+    Content,
+    ErrorKind,
+    PlatformError,
+    Progress,
+    Published,
+    Publisher,
+    StillProcessing,
+)
 from herald.posts import FINAL_POST_STATES, Post, PostStatus, Rescheduled, Target, TargetStatus
 from herald.publishing_policy import (
     PublishOutcome,
@@ -105,6 +114,16 @@ class _Run:
     @property
     def repo(self) -> Any:
         return self.container.posts
+
+    @property
+    def content(self) -> Content:
+        """The post's content with its attachments bound to the media bucket, so a publisher
+        can stream their bytes (herald.media.streams)."""
+        content = self.post.content
+        if not content.attachments:
+            return content
+        source = self.container.media_files
+        return replace(content, attachments=tuple(a.bound(source) for a in content.attachments))
 
     def claimed(self, claim: Claim, now: str) -> None:
         state = self.state
@@ -235,6 +254,22 @@ async def publish_post(
             retry_after=longest_wait(results),
             event_ids=event_ids,
         )
+    waiting = [r.retry_after or 1.0 for r in results if r.status == TargetStatus.PROCESSING]
+    if waiting:
+        # A platform is still processing a target's media: the post is not finished. The
+        # caller has the message come back then (herald.media.processing).
+        now_stored: Post = await asyncio.to_thread(repo.get, business_id, post_id)
+        return PublishOutcome(
+            post_id,
+            now_stored.status,
+            results,
+            post=now_stored,
+            retry_later=wants_redelivery(results, last_attempt=last_attempt or retry_in_process),
+            retry_after=longest_wait(
+                tuple(r for r in results if r.status != TargetStatus.PROCESSING)
+            ),
+            check_again_in=min(waiting),
+        )
     if wants_redelivery(results, last_attempt=last_attempt or retry_in_process):
         latest: Post = await asyncio.to_thread(repo.get, business_id, post_id)
         return PublishOutcome(
@@ -358,7 +393,15 @@ async def _publish_target(run: _Run, target: Target, claim: Claim | None) -> Tar
     except Exception as exc:  # noqa: BLE001 - nothing was sent, so nothing is ambiguous
         return await _unsent(run, claim, exc)
     publisher: Publisher = container.publishers[claimed.platform]
-    if claim.took_over:
+    state = claimed.media_state or {}
+    if claim.took_over and state and not state.get("posting"):
+        # The dead run was still uploading (its state says the post-creating call was never
+        # made): nothing can be out, so this run resumes the uploads from that state.
+        logger.warning(
+            "taking over a stale claim mid-upload: resuming from its media state",
+            extra={"post_id": post.post_id, "account_id": claimed.account_id},
+        )
+    elif claim.took_over:
         # The run that held this claim died mid-publish: it may have posted. Never post again
         # blind; look for it first.
         logger.warning(
@@ -391,25 +434,59 @@ async def _publish_target(run: _Run, target: Target, claim: Claim | None) -> Tar
             _now(container),
         )
 
-    progress = Progress(part_ids=list(claimed.part_ids), record=record)
+    async def save(media_state: dict[str, Any]) -> None:
+        run.state = None
+        await run.db(
+            run.repo.record_media_state,
+            post.business_id,
+            post.post_id,
+            claimed.account_id,
+            media_state,
+            claimed_at=claimed.claimed_at or "",
+            now=_now(container),
+        )
+
+    progress = Progress(
+        part_ids=list(claimed.part_ids), record=record, state=dict(state), save=save
+    )
     if run.fire_at is not None:
         # Claimed and ready: the platform call itself waits for the post's second.
         await container.clock.sleep_until(run.fire_at)
     attempts = 0
+    content = run.content
     try:
-        async for attempt in stamina.retry_context(
-            on=run.policy.backoff_hook(time.monotonic),
-            attempts=run.policy.attempts,
-            timeout=max(0.0, run.policy.deadline - time.monotonic()),
-            wait_initial=run.policy.initial,
-            wait_max=run.policy.max_wait,
-            wait_jitter=run.policy.initial,
-        ):
-            with attempt:
-                attempts += 1
-                published = await publisher.publish(creds, post.content, progress)
+        while True:
+            try:
+                async for attempt in stamina.retry_context(
+                    on=run.policy.backoff_hook(time.monotonic),
+                    attempts=run.policy.attempts,
+                    timeout=max(0.0, run.policy.deadline - time.monotonic()),
+                    wait_initial=run.policy.initial,
+                    wait_max=run.policy.max_wait,
+                    wait_jitter=run.policy.initial,
+                ):
+                    with attempt:
+                        attempts += 1
+                        published = await publisher.publish(creds, content, progress)
+                break
+            except StillProcessing as wait:
+                if not _waits_here(run, wait):
+                    return await _processing(run, claimed, wait, progress)
+                await asyncio.sleep(wait.after_seconds)
     except PlatformError as exc:
         return await _platform_failure(run, claimed, exc, publisher, creds, attempts)
+    except MediaReadError as exc:
+        # A media file could not be read from the bucket (gone, S3 out of reach): nothing was
+        # posted (files are read before the post is made), so it is retried like any transient
+        # failure and the uploads resume from the saved state.
+        return await _fail(run, claimed, ErrorKind.TRANSIENT, f"media: {exc}", attempts=attempts)
+    except Conflict:
+        # Saving the media state found the claim taken over: a later run owns the target now.
+        logger.warning(
+            "lost the claim while uploading media; the run that took it over continues",
+            extra={"post_id": post.post_id, "account_id": claimed.account_id},
+        )
+        return None
     except Exception as exc:  # noqa: BLE001 - anything may have happened after sending
         # A bug or an unmapped error after the request went out (a 201 we failed to parse):
         # the post may be live, so it is treated like a timeout, never retried blind.
@@ -417,6 +494,55 @@ async def _publish_target(run: _Run, target: Target, claim: Claim | None) -> Tar
         reason = f"{claimed.platform}: unexpected error ({type(exc).__name__})"
         return await _reconcile(run, claimed, publisher, creds, reason)
     return await _published(run, claimed, published, attempts)
+
+
+def _waits_here(run: _Run, wait: StillProcessing) -> bool:
+    """The API (publish now) waits out a short processing in process, inside its deadline; the
+    worker never does: its message comes back instead."""
+    if not run.retry_in_process:
+        return False
+    settings = run.container.settings
+    left = run.policy.deadline - time.monotonic() - run.policy.attempt_budget
+    return wait.after_seconds <= min(settings.media_inline_wait_seconds, left)
+
+
+async def _processing(
+    run: _Run, target: Target, wait: StillProcessing, progress: Progress
+) -> TargetResult | None:
+    """Record the target `processing` with its media state, for the delivery that comes back
+    after `wait.after_seconds`; past the processing timeout, fail it instead."""
+    container = run.container
+    now = container.clock.now()
+    since = target.processing_since or isoformat(now)
+    waited = (now - parse_iso(since)).total_seconds()
+    limit = container.settings.media_processing_timeout_seconds
+    if waited >= limit:
+        reason = (
+            f"{target.platform}: the {wait.what} was still processing after {waited:.0f} s "
+            f"(Herald waits {limit} s): nothing was posted; retry the post to upload it again"
+        )
+        return await _fail(run, target, ErrorKind.PLATFORM_ERROR, reason)
+    run.state = None
+    recorded = await run.db(
+        run.repo.record_processing,
+        run.post.business_id,
+        run.post.post_id,
+        target.account_id,
+        progress.state,
+        claimed_at=target.claimed_at or "",
+        since=since,
+        now=isoformat(now),
+    )
+    if not recorded:
+        return None  # the claim was taken over: that run carries on
+    return TargetResult(
+        target.account_id,
+        target.platform,
+        TargetStatus.PROCESSING,
+        attempts=target.attempts,
+        reason=str(wait),
+        retry_after=wait.after_seconds,
+    )
 
 
 async def _unsent(run: _Run, claim: Claim, exc: Exception) -> TargetResult:
@@ -578,6 +704,9 @@ async def _fail(
     total = max(0, target.attempts + attempts - 1)
     now = _now(run.container)
     unsaved = run.unsaved_parts.get(target.account_id)
+    # A failure a retry will not fix forgets the media state: a person's retry uploads afresh
+    # rather than resume from ids the platform refused. A retryable one keeps it to resume.
+    clear_state = not kind.retryable and target.media_state is not None
     done = replace(
         target,
         status=status,
@@ -585,6 +714,8 @@ async def _fail(
         last_error=reason,
         error_kind=kind.value,
         part_ids=tuple(unsaved) if unsaved is not None else target.part_ids,
+        media_state=None if clear_state else target.media_state,
+        processing_since=None if clear_state else target.processing_since,
     )
     final = not (status == TargetStatus.FAILED and kind.retryable and not run.last_attempt)
     if not (final and await _finish_with(run, done)):
@@ -609,6 +740,7 @@ async def _fail(
             claimed_at=target.claimed_at or "",
             now=now,
             attempts=total,
+            clear_state=clear_state,
         )
     return TargetResult(
         target.account_id,

@@ -10,6 +10,8 @@ from the queue, so a message delivered twice, or to two workers at once, publish
 
     RetryLater          a target failed with a retryable error and receives remain: SQS brings
                         the message back after the visibility timeout
+    (processing)        a platform is still processing a target's media: the message is sent
+                        again with DelaySeconds and this delivery ends (herald.media.processing)
     MalformedMessage    the body is not a publish message, or names no post: it can never
                         succeed, so it is failed on every receive until SQS moves it to the DLQ
                         after maxReceiveCount (never an endless loop)
@@ -295,6 +297,8 @@ async def publish_message(
         )
     except NotFound as exc:
         raise MalformedMessage(f"post {message.post_id} does not exist") from exc
+    if outcome.check_again_in is not None:
+        return await _check_again(container, message, receive_count, outcome)
     if outcome.retry_later:
         raise RetryLater(
             f"post {message.post_id}: a target failed with a retryable error "
@@ -311,6 +315,36 @@ async def publish_message(
     if outcome.skipped:
         return f"skipped: {outcome.skipped}"
     return post.status.value if post is not None else "done"
+
+
+async def _check_again(
+    container: Container, message: PublishMessage, receive_count: int, outcome: Any
+) -> str:
+    """A platform is processing a target's media: the message is sent again with DelaySeconds
+    and this delivery ends as handled (herald.media.processing). A failed target that is
+    retryable rides along: the same message comes back for it, sooner if its backoff is."""
+    from herald.media.processing import delay_seconds, send_again
+
+    wait = float(outcome.check_again_in)
+    if outcome.retry_later:
+        wait = min(wait, retry_delay(receive_count, outcome.retry_after))
+    delay = delay_seconds(wait)
+    try:
+        await asyncio.to_thread(
+            send_again,
+            container,
+            message.business_id,
+            message.post_id,
+            delay=delay,
+            scheduled_for=message.scheduled_for,
+            account_ids=message.account_ids,
+        )
+    except Exception as exc:
+        logger.warning("could not send the message again; the delivery comes back instead")
+        raise RetryLater(
+            f"post {message.post_id}: media still processing", delay_seconds=delay
+        ) from exc
+    return f"processing: back in {delay} s"
 
 
 class Invocation:

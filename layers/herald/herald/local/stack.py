@@ -547,6 +547,7 @@ def dev_environment(
             "PUBLISH_QUEUE_URL": resources.queue_url,
             "PUBLISH_DLQ_URL": resources.dlq_url,
             "EVENTS_TOPIC_ARN": resources.topic_arn,
+            "MEDIA_BUCKET": resources.media_bucket,
             "REDIS_URL": redis_url,
             "PUBLIC_API_URL": api_url,
             "POWERTOOLS_SERVICE_NAME": "herald",

@@ -38,12 +38,30 @@ class MediaOut(BaseModel):
     kind: Literal["image", "video"]
 
 
+class AttachmentOut(BaseModel):
+    """A media library file on the post, with the facts read from it."""
+
+    media_id: str
+    kind: Literal["image", "gif", "video", "document"]
+    content_type: str
+    size: int
+    width: int | None = None
+    height: int | None = None
+    duration_seconds: float | None = None
+    pages: int | None = None
+    alt_text: str | None = None
+    part: int = 0
+
+
 class ContentOut(BaseModel):
     text: str
     thread: list[str] = Field(default_factory=list)
     image_url: str | None = None
     link: str | None = None
     media: list[MediaOut] = Field(default_factory=list)
+    attachments: list[AttachmentOut] = Field(
+        default_factory=list, description="uploaded files (`media[].media_id` in requests)"
+    )
 
 
 class TargetOut(BaseModel):
@@ -57,6 +75,9 @@ class TargetOut(BaseModel):
     last_error: str | None = None
     error_kind: str | None = None
     published_at: str | None = None
+    processing_since: str | None = Field(
+        None, description="while `processing`: since when the platform is processing its media"
+    )
 
 
 class PostOut(BaseModel):
@@ -81,6 +102,21 @@ class PostOut(BaseModel):
                 image_url=post.content.image_url,
                 link=post.content.link,
                 media=[MediaOut(url=m.url, kind=m.kind) for m in post.content.media],
+                attachments=[
+                    AttachmentOut(
+                        media_id=a.media_id,
+                        kind=a.kind,
+                        content_type=a.content_type,
+                        size=a.size,
+                        width=a.facts.width,
+                        height=a.facts.height,
+                        duration_seconds=a.facts.duration_seconds,
+                        pages=a.facts.pages,
+                        alt_text=a.alt_text,
+                        part=a.part,
+                    )
+                    for a in post.content.attachments
+                ],
             ),
             targets=[
                 TargetOut(
@@ -94,6 +130,7 @@ class PostOut(BaseModel):
                     last_error=t.last_error,
                     error_kind=t.error_kind,
                     published_at=t.published_at,
+                    processing_since=t.processing_since,
                 )
                 for t in post.targets.values()
             ],
