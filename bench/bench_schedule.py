@@ -67,7 +67,9 @@ def free_port() -> int:
 def moto_server(own_process: bool = False) -> Iterator[str]:
     """moto's server on a spare port: in this process (ThreadedMotoServer), or with
     HERALD_BENCH_MOTO=process (or `own_process`) in its own, so it does not share the
-    benchmark's GIL and this process's CPU time is Herald's alone."""
+    benchmark's GIL and this process's CPU time is Herald's alone. Its own process is the local
+    stack's (herald.local.moto_server: moto with its SQS patched for deep queues, whose
+    SendMessageBatch otherwise took seconds with 10,000 messages queued)."""
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     if own_process or os.environ.get("HERALD_BENCH_MOTO") == "process":
@@ -75,7 +77,7 @@ def moto_server(own_process: bool = False) -> Iterator[str]:
         import urllib.request
 
         child = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            [sys.executable, "-m", "herald.local.moto_server", "-H", "127.0.0.1", "-p", str(port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -85,13 +87,23 @@ def moto_server(own_process: bool = False) -> Iterator[str]:
                 break
             except OSError:
                 time.sleep(0.1)
-        stop: Callable[[], Any] = lambda: (child.terminate(), child.wait(10))  # noqa: E731
+
+        def stop() -> None:
+            # A loaded machine can take long to stop it: never lose the figures for that.
+            child.terminate()
+            try:
+                child.wait(60)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+
+        os.environ["HERALD_BENCH_MOTO_PID"] = str(child.pid)
     else:
         from moto.server import ThreadedMotoServer
 
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         server.start()
-        stop = server.stop
+        stop = server.stop  # type: ignore[assignment]
         # In this process moto's backends outlive a server: a benchmark before this one left
         # its table and queues there.
         import urllib.request
@@ -427,6 +439,11 @@ class _PhaseInvoker:
 # --- scale -----------------------------------------------------------------------------------
 
 
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def bench_scale(posts: int = 10_000) -> dict[str, Any]:
     import boto3
 
@@ -477,9 +494,13 @@ def bench_scale(posts: int = 10_000) -> dict[str, Any]:
         counter.counts.clear()
         counter.seconds.clear()
         counter.phase = "tick"
+        moto_pid = int(os.environ["HERALD_BENCH_MOTO_PID"])
+        load = os.getloadavg()[0]
         began, cpu_began = time.perf_counter(), time.process_time()
+        moto_began = _cpu_seconds(moto_pid)
         report = dispatch_due(container)
         wall, cpu = time.perf_counter() - began, time.process_time() - cpu_began
+        moto_cpu = _cpu_seconds(moto_pid) - moto_began
         ops = counter.by_operation("tick")
         total = counter.total("tick")
         return {
@@ -497,6 +518,8 @@ def bench_scale(posts: int = 10_000) -> dict[str, Any]:
             # Herald's own cost, apart from moto's: the tick's CPU (moto runs elsewhere).
             "tick_cpu_seconds": round(cpu, 2),
             "tick_cpu_ms_per_post": round(1000 * cpu / max(1, report.sent), 3),
+            "moto_cpu_ms_per_post": round(1000 * moto_cpu / max(1, report.sent), 3),
+            "load_average_1m": [round(load, 2), round(os.getloadavg()[0], 2)],
             "due_shards": settings.due_shards,
             "parallel_chunks": settings.dispatch_parallel_chunks,
             "note": "moto's server is one Python process; DynamoDB answers far faster",

@@ -154,6 +154,7 @@ def test_a_signal_during_start_up_stops_what_was_started_and_exits(signum: int) 
     assert all(can_listen(port) for port in (api, moto, sandbox, redis_port)), text
 
 
+@pytest.mark.timeout(240)  # the whole stack starts: on a loaded machine, more than a minute
 def test_with_sqs_process_the_queue_is_served_by_a_moto_of_its_own_and_stopped_with_the_stack() -> (
     None
 ):

@@ -73,7 +73,9 @@ if TYPE_CHECKING:
 
 
 BOTO_CONNECTIONS = 50  # herald.container's max_pool_connections
-MAX_VISIBILITY_SECONDS = 43_200  # ChangeMessageVisibility's ceiling (12 hours)
+# ChangeMessageVisibility's ceiling, 12 hours from the receive ("The maximum is 12 hours":
+# https://docs.aws.amazon.com/sdkfornet/v3/apidocs/items/SQS/TChangeMessageVisibilityRequest.html)
+MAX_VISIBILITY_SECONDS = 43_200
 
 
 class RetryLater(Exception):
