@@ -518,3 +518,99 @@ async def _post(
     transport = httpx.ASGITransport(app=create_app(container))
     async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
         return await client.post(path, json=body, headers=headers)
+
+
+# --- variants: each network's own content ---------------------------------------------------
+def test_each_target_publishes_its_platforms_variant_and_the_rest_the_shared_text(
+    call: Any, business: dict[str, Any], publishers: dict[str, FakePublisher]
+) -> None:
+    body = {
+        "account_ids": ["acc_li", "acc_x", "acc_fb"],
+        "text": "We open a second shop on Friday, on the corner of Elm Street.",
+        "variants": {
+            "platform:x": {"text": "Second shop Friday! #bread"},
+            "account:acc_fb": {"text": "Friday: shop number two.", "link": "https://shop.test"},
+        },
+    }
+    response = call("POST", "/api/v1/publish/multi", business, body)
+
+    assert response["statusCode"] == 200, response_json(response)
+    assert publishers["linkedin"].texts() == [body["text"]]
+    assert publishers["x"].texts() == ["Second shop Friday! #bread"]
+    assert publishers["facebook"].texts() == ["Friday: shop number two."]
+    assert response_json(response)["content"]["variants"]["account:acc_fb"] == {
+        "text": "Friday: shop number two.",
+        "link": "https://shop.test",
+    }
+
+
+def test_an_override_too_long_for_its_platform_is_a_422_naming_it_and_its_target(
+    call: Any,
+    business: dict[str, Any],
+    app_container: Container,
+    publishers: dict[str, FakePublisher],
+) -> None:
+    body = {
+        "account_ids": ["acc_li", "acc_x"],
+        "text": "Shared",
+        "variants": {"platform:x": {"text": "x" * 300}},
+    }
+    response = call("POST", "/api/v1/publish/multi", business, body)
+
+    assert response["statusCode"] == 422
+    assert response_json(response)["errors"] == [
+        {
+            "field": "variants.platform:x.text",
+            "message": "300 weighted characters; X allows 280 (URLs count 23, CJK and emoji 2)",
+            "code": "too_long",
+            "target": "acc_x",
+        }
+    ]
+    assert post_items(app_container) == []
+    assert all(p.calls == 0 for p in publishers.values())
+
+
+def test_a_variant_for_an_account_the_post_does_not_publish_to_is_a_422(
+    call: Any, business: dict[str, Any]
+) -> None:
+    body = {
+        "account_ids": ["acc_li"],
+        "text": "Shared",
+        "variants": {"account:acc_x": {"text": "Not sent"}},
+    }
+    response = call("POST", "/api/v1/publish/linkedin", business, body)
+    assert response["statusCode"] == 422
+    assert [e["field"] for e in response_json(response)["errors"]] == ["variants.account:acc_x"]
+
+
+def test_a_variant_key_that_is_neither_a_platform_nor_an_account_is_a_422(
+    call: Any, business: dict[str, Any]
+) -> None:
+    body = {"account_ids": ["acc_li"], "text": "Shared", "variants": {"x": {"text": "?"}}}
+    response = call("POST", "/api/v1/publish/multi", business, body)
+    assert response["statusCode"] == 422
+    assert response_json(response)["errors"][0]["field"].startswith("variants.x")
+
+
+def test_an_unknown_field_in_a_variant_is_a_422(call: Any, business: dict[str, Any]) -> None:
+    body = {
+        "account_ids": ["acc_li"],
+        "text": "Shared",
+        "variants": {"platform:linkedin": {"txt": "typo"}},
+    }
+    response = call("POST", "/api/v1/publish/multi", business, body)
+    assert response["statusCode"] == 422
+    assert response_json(response)["errors"][0]["field"] == "variants.platform:linkedin.txt"
+
+
+def test_instagram_takes_its_own_image_while_linkedin_posts_text_alone(
+    call: Any, business: dict[str, Any], publishers: dict[str, FakePublisher]
+) -> None:
+    body = {
+        "account_ids": ["acc_li", "acc_ig"],
+        "text": "New loaves",
+        "variants": {"platform:instagram": {"image_url": IMAGE}},
+    }
+    response = call("POST", "/api/v1/publish/multi", business, body)
+    assert response["statusCode"] == 200, response_json(response)
+    assert publishers["instagram"].texts() == ["New loaves"]

@@ -20,6 +20,7 @@ A failed target may go back to `publishing` through an explicit retry; a publish
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -27,6 +28,7 @@ from typing import Any
 from herald.accounts import PlatformName
 from herald.errors import Conflict
 from herald.platforms.base import Content, MediaItem
+from herald.variants import Variant, resolve
 
 
 class PostStatus(StrEnum):
@@ -156,6 +158,11 @@ class Post:
     status_reason: str | None = None
     version: int = 0
 
+    def content_for(self, target: Target) -> Content:
+        """What `target` publishes: the shared content with its platform's and its account's
+        overrides (herald.variants)."""
+        return resolve(self.content, target.account_id, target.platform)
+
     def with_target(self, target: Target) -> Post:
         return replace(self, targets={**self.targets, target.account_id: target})
 
@@ -190,14 +197,26 @@ class Post:
 
 
 def content_to_item(content: Content) -> dict[str, Any]:
-    item: dict[str, Any] = {"text": content.text, "thread": list(content.thread)}
-    if content.image_url:
-        item["image_url"] = content.image_url
-    if content.link:
-        item["link"] = content.link
-    if content.media:
-        item["media"] = [{"url": m.url, "kind": m.kind} for m in content.media]
+    item = _fields_to_item(
+        {
+            "text": content.text,
+            "thread": content.thread,
+            "image_url": content.image_url,
+            "link": content.link,
+            "media": content.media,
+            "first_comment": content.first_comment,
+        }
+    )
+    item.setdefault("text", "")
+    item.setdefault("thread", [])
+    if content.variants:
+        item["variants"] = {key: variant_to_item(v) for key, v in content.variants.items()}
     return item
+
+
+def variant_to_item(variant: Variant) -> dict[str, Any]:
+    """A variant's fields as stored and as the API shows them (a null is an override too)."""
+    return _fields_to_item(variant.values, keep_null=True)
 
 
 def content_from_item(item: dict[str, Any]) -> Content:
@@ -206,5 +225,48 @@ def content_from_item(item: dict[str, Any]) -> Content:
         thread=tuple(item.get("thread", ())),
         image_url=item.get("image_url"),
         link=item.get("link"),
-        media=tuple(MediaItem(m["url"], m.get("kind", "image")) for m in item.get("media", ())),
+        media=_media_from_item(item.get("media", ())),
+        first_comment=item.get("first_comment"),
+        variants={
+            key: Variant(_fields_from_item(values))
+            for key, values in (item.get("variants") or {}).items()
+        },
     )
+
+
+def _media_to_item(media: tuple[MediaItem, ...]) -> list[dict[str, Any]]:
+    return [{"url": m.url, "kind": m.kind} for m in media]
+
+
+def _media_from_item(items: Any) -> tuple[MediaItem, ...]:
+    return tuple(MediaItem(m["url"], m.get("kind", "image")) for m in items or ())
+
+
+def _fields_to_item(values: Mapping[str, Any], *, keep_null: bool = False) -> dict[str, Any]:
+    """Content fields as stored. The shared content leaves out what it does not have; a
+    variant keeps a null, which is an override of its own (no image, no first comment)."""
+    item: dict[str, Any] = {}
+    for name, value in values.items():
+        if name == "thread":
+            item[name] = list(value or ())
+        elif name == "media":
+            item[name] = _media_to_item(value or ())
+        else:
+            item[name] = value
+    if keep_null:
+        return item
+    return {k: v for k, v in item.items() if v or k == "text"}
+
+
+def _fields_from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, value in item.items():
+        if name == "thread":
+            values[name] = tuple(value or ())
+        elif name == "media":
+            values[name] = _media_from_item(value)
+        elif name == "text":
+            values[name] = value or ""
+        else:
+            values[name] = value
+    return values

@@ -356,8 +356,10 @@ async def _publish_target(run: _Run, target: Target, claim: Claim | None) -> Tar
             since_claim=claim.previous_claimed_at,
         )
 
+    content = post.content_for(claimed)  # the shared content with its variants applied
+
     async def record(part_ids: list[str]) -> None:
-        if len(part_ids) >= len(post.content.parts):
+        if len(part_ids) >= len(content.parts):
             # The last part (the only one of a single post): the result write stores it, so a
             # retry after a failure past this point still resumes after it.
             run.unsaved_parts[claimed.account_id] = list(part_ids)
@@ -385,7 +387,7 @@ async def _publish_target(run: _Run, target: Target, claim: Claim | None) -> Tar
         ):
             with attempt:
                 attempts += 1
-                published = await publisher.publish(creds, post.content, progress)
+                published = await publisher.publish(creds, content, progress)
     except PlatformError as exc:
         return await _platform_failure(run, claimed, exc, publisher, creds, attempts)
     except Exception as exc:  # noqa: BLE001 - anything may have happened after sending
@@ -615,7 +617,7 @@ async def _reconcile(
     since = parse_iso(claimed_at) - skew if claimed_at else run.container.clock.now()
     found: Published | None = None
     try:
-        found = await publisher.find_recent(creds, run.post.content, since)
+        found = await publisher.find_recent(creds, run.post.content_for(target), since)
     except Exception:  # noqa: BLE001 - a failed lookup proves nothing: unconfirmed
         logger.warning(
             "reconciliation lookup failed",

@@ -83,10 +83,10 @@ def check_content(
 ) -> None:
     """`image`: also read the image for Instagram's rules (herald.media_checks); an edit that
     changes neither the image nor the targets does not fetch it again."""
-    from herald.content_rules import validate
+    from herald.target_rules import validate_post
 
     labels = [(t.account_id, t.platform) for t in targets.values()]
-    problems = validate(content, labels, container.settings)
+    problems = validate_post(content, labels, container.settings)
     if image:
         from herald.media_checks import instagram_image_problems_blocking
 
@@ -193,7 +193,9 @@ def edit(
         updated = replace(updated, targets=build_targets(container, business_id, account_ids))
     if content_changes:
         updated = replace(updated, content=replace(updated.content, **content_changes))
-    image_changed = bool(content_changes and "image_url" in content_changes)
+    image_changed = bool(
+        content_changes and ("image_url" in content_changes or "variants" in content_changes)
+    )
     check_content(
         container,
         updated.content,

@@ -6,14 +6,17 @@ MockTransport and the local stack points it at the sandbox; the code is the same
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from herald.accounts import Credentials, PlatformName
 from herald.errors import HeraldError
+
+if TYPE_CHECKING:
+    from herald.variants import Variant
 
 
 class ErrorKind(StrEnum):
@@ -86,13 +89,20 @@ class MediaItem:
 
 @dataclass(frozen=True)
 class Content:
-    """What to publish to one target. `thread` (X and Threads) replaces `text` when given."""
+    """What to publish to one target. `thread` (X and Threads) replaces `text` when given.
+
+    `first_comment` goes out as a comment (a reply on X and Threads) right after the post
+    (herald.comments). A post's stored content also holds its `variants`, the fields its
+    platforms and accounts override (herald.variants); a publisher is only ever handed a
+    target's resolved content, which has none."""
 
     text: str = ""
     thread: tuple[str, ...] = ()
     image_url: str | None = None
     link: str | None = None
     media: tuple[MediaItem, ...] = ()
+    first_comment: str | None = None
+    variants: Mapping[str, Variant] = field(default_factory=dict)
 
     @property
     def parts(self) -> tuple[str, ...]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import JSONResponse
@@ -18,7 +18,7 @@ from herald.clock import parse_iso
 from herald.container import Container
 from herald.errors import Conflict
 from herald.idempotency import Taken
-from herald.posts import Post, Target, TargetStatus
+from herald.posts import Post, Target, TargetStatus, variant_to_item
 from herald.publishing_policy import http_status
 
 router = APIRouter(tags=["posts"])
@@ -44,6 +44,11 @@ class ContentOut(BaseModel):
     image_url: str | None = None
     link: str | None = None
     media: list[MediaOut] = Field(default_factory=list)
+    variants: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="What each platform (`platform:x`) or account (`account:<id>`) publishes "
+        "instead of the shared fields; only the fields it overrides.",
+    )
 
 
 class TargetOut(BaseModel):
@@ -81,6 +86,7 @@ class PostOut(BaseModel):
                 image_url=post.content.image_url,
                 link=post.content.link,
                 media=[MediaOut(url=m.url, kind=m.kind) for m in post.content.media],
+                variants={k: variant_to_item(v) for k, v in post.content.variants.items()},
             ),
             targets=[
                 TargetOut(

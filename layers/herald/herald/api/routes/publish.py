@@ -10,17 +10,17 @@ some failed, 502 when every one failed on the platform side.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from herald import content_rules
+from herald import target_rules
 from herald.accounts import Account, AccountStatus, PlatformName
 from herald.api.deps import ContainerDep, PrincipalDep
-from herald.api.fields import AccountId, Plain, Text
+from herald.api.fields import MAX_ID_LENGTH, AccountId, Plain, Text
 from herald.api.idempotent import idempotent
 from herald.api.ratelimit import RateLimit
 from herald.api.routes.posts import PUBLISH_RESPONSES, IdempotencyKey, post_response
@@ -33,6 +33,7 @@ from herald.ids import new_id
 from herald.media_checks import instagram_image_problems
 from herald.platforms.base import Content, MediaItem
 from herald.posts import Post, PostStatus, Target
+from herald.variants import Variant
 
 router = APIRouter(tags=["publish"], dependencies=[RateLimit("publish")])
 
@@ -59,6 +60,56 @@ MediaList = Annotated[
 ]
 
 
+ThreadParts = list[Annotated[Text, Field(max_length=5000)]]
+
+_PLATFORM_KEY = "platform:(linkedin|x|facebook|instagram|threads)"
+VariantKey = Annotated[
+    Plain,
+    StringConstraints(pattern=f"^({_PLATFORM_KEY}|account:.{{1,{MAX_ID_LENGTH}}})$"),
+]
+
+
+class VariantIn(BaseModel):
+    """What one platform (`platform:x`) or one account (`account:<id>`) publishes instead of
+    the shared content: only the fields named here; null takes a field away (no image)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: Text | None = Field(None, max_length=70_000)
+    thread: ThreadParts | None = Field(None, min_length=1, max_length=25)
+    image_url: Plain | None = Field(None, max_length=2048)
+    link: Plain | None = Field(None, max_length=2048)
+    media: MediaList = None
+
+    def variant(self) -> Variant:
+        values: dict[str, Any] = {}
+        for name in self.model_fields_set:
+            value = getattr(self, name)
+            if name == "text":
+                value = value or ""
+            elif name == "thread":
+                value = tuple(value or ())
+            elif name == "media":
+                value = tuple(m.item() for m in value or ())
+            values[name] = value
+        return Variant(values)
+
+
+Variants = Annotated[
+    dict[VariantKey, VariantIn] | None,
+    Field(
+        max_length=25,
+        description="Per-target overrides of the shared content, by `platform:<name>` or "
+        "`account:<account id>`: an account's fields win over its platform's, which win over "
+        "the shared ones.",
+    ),
+]
+
+
+def variants_of(variants: dict[str, VariantIn] | None) -> dict[str, Variant]:
+    return {key: v.variant() for key, v in (variants or {}).items() if v.model_fields_set}
+
+
 class _PublishBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -73,6 +124,7 @@ class _PublishBody(BaseModel):
     )
 
     media: MediaList = None
+    variants: Variants = None
 
     @field_validator("account_ids")
     @classmethod
@@ -86,7 +138,11 @@ class _PublishBody(BaseModel):
 
     def content(self) -> Content:
         return Content(
-            text=self.text, image_url=self.image_url, link=self.link, media=self.media_items()
+            text=self.text,
+            image_url=self.image_url,
+            link=self.link,
+            media=self.media_items(),
+            variants=variants_of(self.variants),
         )
 
 
@@ -101,7 +157,7 @@ class LinkedInPublish(_PublishBody):
 
 
 class _ThreadBody(_PublishBody):
-    thread: list[Annotated[Text, Field(max_length=5000)]] | None = Field(
+    thread: ThreadParts | None = Field(
         None,
         min_length=1,
         max_length=25,
@@ -116,6 +172,7 @@ class _ThreadBody(_PublishBody):
             image_url=self.image_url,
             link=self.link,
             media=self.media_items(),
+            variants=variants_of(self.variants),
         )
 
 
@@ -317,7 +374,7 @@ async def publish_now(
         for a in accounts.values()
         if a is not None and a.platform in allowed
     ]
-    problems += content_rules.validate(content, usable, container.settings)
+    problems += target_rules.validate_post(content, usable, container.settings)
     problems += await instagram_image_problems(content, usable, container.image_probe, problems)
     if problems:
         raise InvalidInput(f"{len(problems)} problem(s) with this post", problems)
