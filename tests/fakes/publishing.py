@@ -336,6 +336,23 @@ class FakePublisher:
     fail_at_call: dict[int, BaseException] = field(default_factory=dict)  # by call number
     _seq: int = 0
 
+    comments: list[tuple[str, str, str]] = field(default_factory=list)  # account, parent, text
+    comment_failures: list[BaseException] = field(default_factory=list)
+
+    async def comment(self, creds: Credentials, parent_id: str, text: str) -> str:
+        if self.comment_failures:
+            raise self.comment_failures.pop(0)
+        self.comments.append((creds.account_id, parent_id, text))
+        return f"{parent_id}-comment-{len(self.comments)}"
+
+    async def find_comment(
+        self, creds: Credentials, parent_id: str, text: str, since: datetime
+    ) -> str | None:
+        for i, said in enumerate(self.comments):
+            if said == (creds.account_id, parent_id, text):
+                return f"{parent_id}-comment-{i + 1}"
+        return None
+
     def fail(self, error: Behaviour, *, lands: bool = False, times: int = 1) -> None:
         self.fail_next.extend([(error, lands)] * times)
 

@@ -614,3 +614,82 @@ def test_instagram_takes_its_own_image_while_linkedin_posts_text_alone(
     response = call("POST", "/api/v1/publish/multi", business, body)
     assert response["statusCode"] == 200, response_json(response)
     assert publishers["instagram"].texts() == ["New loaves"]
+
+
+# --- first comments -------------------------------------------------------------------------
+def test_a_first_comment_goes_out_under_each_published_post_with_its_own_outcome(
+    call: Any, business: dict[str, Any], publishers: dict[str, FakePublisher]
+) -> None:
+    body = {
+        "account_ids": ["acc_li", "acc_x"],
+        "text": "Second shop opens Friday",
+        "first_comment": "Directions: https://shop.test/map",
+        "variants": {"platform:x": {"first_comment": "Map: https://shop.test/map"}},
+    }
+    response = call("POST", "/api/v1/publish/multi", business, body)
+    posted = response_json(response)
+    targets = {t["account_id"]: t for t in posted["targets"]}
+
+    assert response["statusCode"] == 200, posted
+    li_post, x_post = publishers["linkedin"].live[0].post_id, publishers["x"].live[0].post_id
+    assert publishers["linkedin"].comments == [
+        ("acc_li", li_post, "Directions: https://shop.test/map")
+    ]
+    assert publishers["x"].comments == [("acc_x", x_post, "Map: https://shop.test/map")]
+    assert targets["acc_li"]["first_comment"]["status"] == "published"
+    assert targets["acc_li"]["first_comment"]["platform_comment_id"] == f"{li_post}-comment-1"
+    assert targets["acc_x"]["first_comment"]["attempts"] == 1
+
+
+def test_a_first_comment_that_fails_leaves_the_post_published_and_is_announced(
+    call: Any,
+    business: dict[str, Any],
+    app_container: Container,
+    aws: Any,
+    publishers: dict[str, FakePublisher],
+) -> None:
+    publishers["linkedin"].comment_failures.append(
+        PlatformError("linkedin", ErrorKind.PLATFORM_ERROR, "comments are off", status=403)
+    )
+    events = topic_reader(app_container, aws)
+    body = {"account_ids": ["acc_li"], "text": "Hello", "first_comment": "First!"}
+    response = call("POST", "/api/v1/publish/linkedin", business, body)
+    posted = response_json(response)
+    [target] = posted["targets"]
+
+    assert response["statusCode"] == 200
+    assert (posted["status"], target["status"]) == ("published", "published")
+    assert target["first_comment"]["status"] == "failed"
+    assert "comments are off" in target["first_comment"]["last_error"]
+    failed = [e for e in events() if e["type"] == "post.comment_failed"]
+    assert [e["data"]["account_id"] for e in failed] == ["acc_li"]
+
+
+def test_a_first_comment_that_failed_is_published_by_a_retry_of_the_post(
+    call: Any, business: dict[str, Any], publishers: dict[str, FakePublisher]
+) -> None:
+    publishers["linkedin"].comment_failures.append(
+        PlatformError("linkedin", ErrorKind.PLATFORM_ERROR, "comments are off", status=403)
+    )
+    body = {"account_ids": ["acc_li"], "text": "Hello", "first_comment": "First!"}
+    posted = response_json(call("POST", "/api/v1/publish/linkedin", business, body))
+
+    retried = call("POST", f"/api/v1/posts/{posted['post_id']}/retry", business)
+
+    assert retried["statusCode"] == 200, response_json(retried)
+    [target] = response_json(retried)["targets"]
+    assert target["first_comment"]["status"] == "published"
+    assert target["first_comment"]["attempts"] == 2
+    assert len(publishers["linkedin"].live) == 1  # the post itself went out once
+    assert len(publishers["linkedin"].comments) == 1
+
+
+def test_a_first_comment_too_long_for_x_is_a_422_on_that_target(
+    call: Any, business: dict[str, Any]
+) -> None:
+    body = {"account_ids": ["acc_li", "acc_x"], "text": "Hi", "first_comment": "x" * 300}
+    response = call("POST", "/api/v1/publish/multi", business, body)
+    assert response["statusCode"] == 422
+    assert [(e["field"], e["code"]) for e in response_json(response)["errors"]] == [
+        ("acc_x.first_comment", "too_long")
+    ]

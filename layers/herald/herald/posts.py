@@ -92,6 +92,46 @@ class Rescheduled(Conflict):
 
 
 @dataclass(frozen=True)
+class Comment:
+    """A target's first comment: published after the target, with an outcome of its own that
+    never changes the post's. Its states are a target's (`TargetStatus`)."""
+
+    status: TargetStatus = TargetStatus.PENDING
+    attempts: int = 0
+    platform_comment_id: str | None = None
+    last_error: str | None = None
+    error_kind: str | None = None
+    claimed_at: str | None = None
+    published_at: str | None = None
+
+    def to_item(self) -> dict[str, Any]:
+        item: dict[str, Any] = {"status": self.status.value, "attempts": self.attempts}
+        for name in (
+            "platform_comment_id",
+            "last_error",
+            "error_kind",
+            "claimed_at",
+            "published_at",
+        ):
+            value = getattr(self, name)
+            if value is not None:
+                item[name] = value
+        return item
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Comment:
+        return cls(
+            status=TargetStatus(item["status"]),
+            attempts=int(item.get("attempts", 0)),
+            platform_comment_id=item.get("platform_comment_id"),
+            last_error=item.get("last_error"),
+            error_kind=item.get("error_kind"),
+            claimed_at=item.get("claimed_at"),
+            published_at=item.get("published_at"),
+        )
+
+
+@dataclass(frozen=True)
 class Target:
     account_id: str
     platform: PlatformName
@@ -104,6 +144,7 @@ class Target:
     error_kind: str | None = None
     claimed_at: str | None = None
     published_at: str | None = None
+    comment: Comment | None = None  # its first comment's outcome, when it has one
 
     def to_item(self) -> dict[str, Any]:
         item: dict[str, Any] = {
@@ -124,6 +165,8 @@ class Target:
             value = getattr(self, name)
             if value is not None:
                 item[name] = value
+        if self.comment is not None:
+            item["comment"] = self.comment.to_item()
         return item
 
     @classmethod
@@ -140,6 +183,7 @@ class Target:
             error_kind=item.get("error_kind"),
             claimed_at=item.get("claimed_at"),
             published_at=item.get("published_at"),
+            comment=Comment.from_item(item["comment"]) if item.get("comment") else None,
         )
 
 
@@ -162,6 +206,18 @@ class Post:
         """What `target` publishes: the shared content with its platform's and its account's
         overrides (herald.variants)."""
         return resolve(self.content, target.account_id, target.platform)
+
+    def with_comments(self) -> Post:
+        """The targets of a post not yet published, each with a pending first comment when
+        its content has one and without when it has none (after an edit of the content)."""
+        targets = {
+            account_id: replace(
+                target,
+                comment=Comment() if self.content_for(target).first_comment else None,
+            )
+            for account_id, target in self.targets.items()
+        }
+        return replace(self, targets=targets)
 
     def with_target(self, target: Target) -> Post:
         return replace(self, targets={**self.targets, target.account_id: target})

@@ -129,7 +129,102 @@ async def publish_post(
     announce: Announce | None = None,
     scheduled_for: str | None = None,
 ) -> PublishOutcome:
-    """Publish every unpublished target of a post; safe to call twice at once or again later.
+    """Publish every unpublished target of a post, then the first comments its published
+    targets owe (herald.comments); safe to call twice at once or again later.
+
+    See `_publish_targets` for the arguments.
+    """
+    started = time.monotonic()
+    if credentials is None:
+        from herald.tokens import credentials_for
+
+        credentials = credentials_for
+    outcome = await _publish_targets(
+        container,
+        business_id,
+        post_id,
+        retry_in_process=retry_in_process,
+        last_attempt=last_attempt,
+        retry_failed=retry_failed,
+        credentials=credentials,
+        account_ids=account_ids,
+        announce=announce,
+        scheduled_for=scheduled_for,
+    )
+    return await _then_comments(
+        container,
+        outcome,
+        credentials,
+        deadline=started + container.settings.publish_deadline_seconds,
+        retry_in_process=retry_in_process,
+        last_attempt=last_attempt or retry_in_process,
+        any_failure=retry_failed,
+    )
+
+
+async def _then_comments(
+    container: Container,
+    outcome: PublishOutcome,
+    credentials: CredentialsFor,
+    *,
+    deadline: float,
+    retry_in_process: bool,
+    last_attempt: bool,
+    any_failure: bool,
+) -> PublishOutcome:
+    """The first comments the post's published targets owe, once the targets' outcome is
+    written and announced: a comment never holds up or changes its post's outcome. A comment
+    that failed retryably, or that another live run holds, asks for redelivery like a target."""
+    from herald.comments import CommentRun, owed, publish_comments
+
+    post = outcome.post
+    if post is None or not owed(post, any_failure=any_failure):
+        return outcome
+    settings = container.settings
+    run = CommentRun(
+        container=container,
+        post=post,
+        policy=RetryPolicy(
+            attempts=max(1, settings.publish_retry_attempts) if retry_in_process else 1,
+            initial=settings.publish_retry_delay,
+            deadline=deadline,
+            attempt_budget=settings.platform_timeout_seconds,
+        ),
+        credentials=credentials,
+        last_attempt=last_attempt,
+        any_failure=any_failure,
+    )
+    results = tuple(await publish_comments(run))
+    latest: Post = await asyncio.to_thread(container.posts.get, post.business_id, post.post_id)
+    held = any(r.held for r in results)
+    again = held or (not last_attempt and any(r.retryable_failure for r in results))
+    waits = [r.retry_after for r in results if r.retry_after is not None]
+    if held:
+        waits.append(settings.publish_claim_stale_seconds + CLAIM_STALE_MARGIN_SECONDS)
+    retry_after = max([w for w in (outcome.retry_after, *waits) if w is not None], default=None)
+    return replace(
+        outcome,
+        post=latest,
+        comments=results,
+        retry_later=outcome.retry_later or again,
+        retry_after=retry_after,
+    )
+
+
+async def _publish_targets(
+    container: Container,
+    business_id: str,
+    post_id: str,
+    *,
+    retry_in_process: bool,
+    last_attempt: bool,
+    retry_failed: bool,
+    credentials: CredentialsFor,
+    account_ids: Sequence[str],
+    announce: Announce | None,
+    scheduled_for: str | None,
+) -> PublishOutcome:
+    """Publish every unpublished target of a post.
 
     `retry_failed` re-opens a failed or partly published post and retries its failed targets
     whatever the reason (a person asked); otherwise only retryable failures are picked up again.
@@ -178,10 +273,6 @@ async def publish_post(
         )
 
     settings = container.settings
-    if credentials is None:
-        from herald.tokens import credentials_for
-
-        credentials = credentials_for
     run = _Run(
         container=container,
         post=post,

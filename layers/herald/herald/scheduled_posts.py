@@ -134,7 +134,7 @@ def schedule(
         updated_at=now,
         scheduled_for=isoformat(at),
         timezone=zone,
-    )
+    ).with_comments()
     container.schedule.create(post)
     _dispatch_if_soon(container, post)
     return post
@@ -203,7 +203,9 @@ def edit(
         image=image_changed or account_ids is not None,
     )
     updated = replace(
-        updated, updated_at=isoformat(container.clock.now()), version=current.version + 1
+        updated.with_comments(),
+        updated_at=isoformat(container.clock.now()),
+        version=current.version + 1,
     )
     container.schedule.update_scheduled(updated, expected_version=current.version)
     if updated.status == PostStatus.PENDING and when is not None:

@@ -38,6 +38,7 @@ def validate_post(content: Content, targets: Targets, settings: Settings) -> lis
     else:
         problems += _per_target(content, targets, settings)
         problems += _unused_values(content, targets)
+    problems += _comment_problems(content, targets, settings)
     return _unique(problems)
 
 
@@ -115,6 +116,21 @@ def _unused_values(content: Content, targets: Targets) -> list[FieldError]:
         if link is not None and (key, "link") not in used:
             why = "only a Facebook Page or Threads post has a link field: put the URL in the text"
             out.append(FieldError(prefix + "link", why, "no_facebook_target"))
+    return out
+
+
+def _comment_problems(content: Content, targets: Targets, settings: Settings) -> list[FieldError]:
+    """The first comment each target would publish, on that target's platform's rules."""
+    from herald.comments import comment_problems
+
+    out: list[FieldError] = []
+    for account_id, platform in targets:
+        text = variants.resolve(content, account_id, platform).first_comment
+        if text is None:
+            continue
+        field = field_name(content, account_id, platform, "first_comment")
+        for message, code in comment_problems(text, platform, settings):
+            out.append(FieldError(field, message, code, account_id))
     return out
 
 

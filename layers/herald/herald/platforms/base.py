@@ -154,3 +154,15 @@ class Publisher(Protocol):
         ambiguous outcome), paging back through the window for at most RECONCILE_PAGES pages;
         None when not found or the platform offers no way to look."""
         ...
+
+    async def comment(self, creds: Credentials, parent_id: str, text: str) -> str:
+        """Publish `text` as the account's own comment on (or reply to) its post `parent_id`;
+        the comment's platform id."""
+        ...
+
+    async def find_comment(
+        self, creds: Credentials, parent_id: str, text: str, since: datetime
+    ) -> str | None:
+        """The account's comment `text` under `parent_id`, made since `since`, if there is one
+        (reconciliation after an ambiguous comment); None when not found."""
+        ...

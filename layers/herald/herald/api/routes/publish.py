@@ -61,6 +61,15 @@ MediaList = Annotated[
 
 
 ThreadParts = list[Annotated[Text, Field(max_length=5000)]]
+FirstComment = Annotated[
+    Text | None,
+    Field(
+        max_length=10_000,
+        description="Published right after the post: a comment on LinkedIn, Facebook and "
+        "Instagram, a reply on X and Threads (to a thread's last part). Its outcome is its own "
+        "(`targets[].first_comment`); it never fails the post.",
+    ),
+]
 
 _PLATFORM_KEY = "platform:(linkedin|x|facebook|instagram|threads)"
 VariantKey = Annotated[
@@ -80,6 +89,7 @@ class VariantIn(BaseModel):
     image_url: Plain | None = Field(None, max_length=2048)
     link: Plain | None = Field(None, max_length=2048)
     media: MediaList = None
+    first_comment: FirstComment = None
 
     def variant(self) -> Variant:
         values: dict[str, Any] = {}
@@ -124,6 +134,7 @@ class _PublishBody(BaseModel):
     )
 
     media: MediaList = None
+    first_comment: FirstComment = None
     variants: Variants = None
 
     @field_validator("account_ids")
@@ -142,6 +153,7 @@ class _PublishBody(BaseModel):
             image_url=self.image_url,
             link=self.link,
             media=self.media_items(),
+            first_comment=self.first_comment,
             variants=variants_of(self.variants),
         )
 
@@ -172,6 +184,7 @@ class _ThreadBody(_PublishBody):
             image_url=self.image_url,
             link=self.link,
             media=self.media_items(),
+            first_comment=self.first_comment,
             variants=variants_of(self.variants),
         )
 
@@ -391,7 +404,7 @@ async def publish_now(
         },
         created_at=now,
         updated_at=now,
-    )
+    ).with_comments()
     # Stored before any platform call: if this function dies, the post and its claims remain.
     await run_in_threadpool(container.posts.create, post)
     outcome = await publish_post(

@@ -26,7 +26,14 @@ from herald.api.fields import AccountId, Plain, Text
 from herald.api.idempotent import idempotent
 from herald.api.ratelimit import RateLimit
 from herald.api.routes.posts import IdempotencyKey, PostId, PostOut
-from herald.api.routes.publish import MediaList, MultiPublish, ThreadParts, Variants, variants_of
+from herald.api.routes.publish import (
+    FirstComment,
+    MediaList,
+    MultiPublish,
+    ThreadParts,
+    Variants,
+    variants_of,
+)
 from herald.clock import parse_iso
 from herald.errors import FieldError, InvalidInput, NotFound
 from herald.idempotency import Taken
@@ -91,6 +98,7 @@ class RescheduleIn(BaseModel):
     image_url: Plain | None = Field(None, max_length=2048)
     link: Plain | None = Field(None, max_length=2048)
     media: MediaList = None
+    first_comment: FirstComment = None
     variants: Variants = Field(
         None,
         description="Replaces the post's variants as a whole (send `{}` to drop them all).",
@@ -105,7 +113,7 @@ class RescheduleIn(BaseModel):
 
     def content_changes(self) -> dict[str, Any]:
         changes: dict[str, Any] = {}
-        for name in ("text", "image_url", "link"):
+        for name in ("text", "image_url", "link", "first_comment"):
             if name in self.model_fields_set:
                 changes[name] = getattr(self, name)
         if "thread" in self.model_fields_set:
