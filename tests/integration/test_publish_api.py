@@ -693,3 +693,24 @@ def test_a_first_comment_too_long_for_x_is_a_422_on_that_target(
     assert [(e["field"], e["code"]) for e in response_json(response)["errors"]] == [
         ("acc_x.first_comment", "too_long")
     ]
+
+
+def test_a_first_comment_refused_for_a_revoked_token_marks_the_account_for_reconnecting(
+    call: Any,
+    business: dict[str, Any],
+    app_container: Container,
+    publishers: dict[str, FakePublisher],
+) -> None:
+    publishers["linkedin"].comment_failures.append(
+        PlatformError("linkedin", ErrorKind.AUTH_REVOKED, "token revoked", status=401)
+    )
+    body = {"account_ids": ["acc_li"], "text": "Hello", "first_comment": "First!"}
+    posted = response_json(call("POST", "/api/v1/publish/linkedin", business, body))
+
+    [target] = posted["targets"]
+    assert (posted["status"], target["first_comment"]["error_kind"]) == (
+        "published",
+        "auth_revoked",
+    )
+    account = app_container.accounts.get(business["business_id"], "acc_li")
+    assert account.status == AccountStatus.NEEDS_REAUTH

@@ -167,7 +167,10 @@ async def _one(run: CommentRun, target: Target) -> CommentResult | None:
         any_failure=run.any_failure,
     )
     if claim is None:
-        current = target.comment
+        # Read again: another run may have claimed it since the post was read, and if that run
+        # dies, only this message coming back would finish it.
+        latest = await asyncio.to_thread(repo.get, post.business_id, post.post_id)
+        current = latest.targets[target.account_id].comment
         held = current is not None and current.status == TargetStatus.PUBLISHING
         if not held:
             return None  # published or failed for good meanwhile: nothing to do
@@ -177,18 +180,18 @@ async def _one(run: CommentRun, target: Target) -> CommentResult | None:
     parent = target.part_ids[-1] if target.part_ids else target.platform_post_id or ""
     try:
         creds = await run.credentials(run.container, post.business_id, target.account_id)
-    except (NotFound, PlatformError, Exception) as exc:  # noqa: BLE001 - nothing was sent
+    except Exception as exc:  # noqa: BLE001 - nothing was sent, so nothing is ambiguous
         if claim.took_over:
             why = f"a previous run died mid-comment and it cannot be checked: {exc}"
             return await _record_failure(
                 run, target, claim, ErrorKind.AMBIGUOUS, why, unconfirmed=True
             )
-        kind = exc.kind if isinstance(exc, PlatformError) else ErrorKind.TRANSIENT
-        reason = (
-            exc.reason()
-            if isinstance(exc, PlatformError)
-            else f"credentials unavailable ({type(exc).__name__})"
-        )
+        if isinstance(exc, PlatformError):
+            kind, reason = exc.kind, exc.reason()
+        elif isinstance(exc, NotFound):
+            kind, reason = ErrorKind.PLATFORM_ERROR, "the account is disconnected"
+        else:
+            kind, reason = ErrorKind.TRANSIENT, f"credentials unavailable ({type(exc).__name__})"
         return await _record_failure(run, target, claim, kind, reason, attempts=0)
     publisher = run.container.publishers[target.platform]
     if claim.took_over:
@@ -213,6 +216,8 @@ async def _one(run: CommentRun, target: Target) -> CommentResult | None:
             return await _reconcile(
                 run, target, claim, publisher, creds, parent, text, exc.reason()
             )
+        if exc.kind == ErrorKind.AUTH_REVOKED:
+            await _needs_reauth(run, target, exc)
         return await _record_failure(
             run,
             target,
@@ -227,6 +232,27 @@ async def _one(run: CommentRun, target: Target) -> CommentResult | None:
         reason = f"{target.platform}: unexpected error ({type(exc).__name__})"
         return await _reconcile(run, target, claim, publisher, creds, parent, text, reason)
     return await _record_published(run, target, claim, comment_id, attempts)
+
+
+async def _needs_reauth(run: CommentRun, target: Target, exc: PlatformError) -> None:
+    """The platform refused the account's token on the comment: the account needs a person,
+    as when a post is refused (its next post would be refused the same way)."""
+    import asyncio
+
+    from herald.accounts import AccountStatus
+    from herald.tokens import announce_needs_reauth
+
+    account = await asyncio.to_thread(
+        run.container.accounts.mark_status,
+        run.post.business_id,
+        target.account_id,
+        AccountStatus.NEEDS_REAUTH,
+        exc.reason(),
+    )
+    try:
+        await announce_needs_reauth(run.container, account, exc.reason())
+    except Exception:  # noqa: BLE001 - the account's status is the record; the event a courtesy
+        logger.exception("could not announce account.needs_reauth")
 
 
 async def _reconcile(
