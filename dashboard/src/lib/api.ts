@@ -71,6 +71,16 @@ export interface TargetOut {
   last_error: string | null
   error_kind: string | null
   published_at?: string | null
+  first_comment?: CommentOut | null
+}
+
+/** A target's first comment: its own outcome, apart from the post's. */
+export interface CommentOut {
+  status: string
+  attempts: number
+  platform_comment_id?: string | null
+  last_error?: string | null
+  error_kind?: string | null
 }
 
 export interface PostOut {
