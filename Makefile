@@ -1,4 +1,5 @@
-# Herald: `make dev` runs the whole system locally; `make test` runs every test.
+# Herald: `make dev` runs the whole system locally; `make check` is the fast inner loop (unit
+# tests, no sockets); `make test` runs every test.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -11,10 +12,11 @@ PYTEST_ARGS ?=
 REDIS_URL ?= redis://127.0.0.1:6379/0
 export PATH := $(abspath $(VENV)/bin):$(dir $(PYTHON)):$(PATH)
 
-.PHONY: help dev dashboard chromium test test-fast lint audit fuzz load soak bench burst redis venv sam-venv clean
+.PHONY: help dev dashboard chromium check test test-fast lint audit fuzz load soak bench burst redis venv sam-venv clean
 
 help:
 	@echo "make dev    - the whole system on this machine (moto, Redis, API, tick, worker, sandbox)"
+	@echo "make check - the unit tests: no sockets, no Redis, under a minute"
 	@echo "make test   - install what the tests need, make sure Redis answers, run the suite"
 	@echo "make lint   - ruff, mypy and pip-audit"
 	@echo "make bench  - benchmarks, each printing JSON"
@@ -62,11 +64,17 @@ chromium:
 	@if command -v npm >/dev/null && ! test -x /usr/bin/chromium; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi
 
+# Tiers come from where a test lives (tests/tiers.py): unit, contract, integration, e2e, browser,
+# sam. `make check` is the unit tier alone; it needs no Redis, and its guard fails a unit test that
+# opens a socket. `make test` is every tier and is what CI runs.
+check: venv
+	$(PY) -m pytest -q -m unit tests/unit $(PYTEST_ARGS)
+
 test: venv sam-venv redis dashboard chromium
 	SAM_CLI_TELEMETRY=0 $(PY) -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 test-fast: venv redis
-	$(PY) -m pytest -q -m "not sam and not e2e" $(PYTEST_ARGS)
+	$(PY) -m pytest -q -m "not sam and not e2e and not browser" $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -2,10 +2,10 @@
 requests (an httpx event hook on the client the readers use), per post per day, over a post's
 whole tracked life. Prints one JSON object.
 
-Posts are published to the sandbox on four accounts (X, a LinkedIn member, a Facebook Page, an
-Instagram account), then the tick's `sync_metrics` task runs every simulated hour for 90 days on
-a frozen clock that the sandbox follows, against moto in process. The figure that carries over to
-AWS is the request count, not the time (moto's).
+Posts are published to the sandbox on five accounts (X, a LinkedIn member, a Facebook Page, an
+Instagram account, a Threads profile), then the tick's `sync_metrics` task runs every simulated
+hour for 90 days on a frozen clock that the sandbox follows, against moto in process. The figure
+that carries over to AWS is the request count, not the time (moto's).
 
 Usage: python bench/bench_metrics.py [--posts N] [--days D]   (N per platform, default 25; D 90)
 Redis: HERALD_BENCH_REDIS_DB (default 11) on 127.0.0.1:6379, flushed first.
@@ -49,6 +49,8 @@ PERIODS = ((0, 1, "day 1"), (1, 7, "days 2-7"), (7, 30, "days 8-30"), (30, 90, "
 
 def platform_of(url: str) -> str:
     """Which network a request went to (token refreshes included: X's tokens last 2 hours)."""
+    if "/threads/" in url:
+        return "threads"
     if "/2/tweets" in url or "/2/oauth2/" in url:
         return "x"
     if "/rest/" in url or "/oauth/v2/" in url:
@@ -115,7 +117,7 @@ def main() -> None:
         composition.set_container(container)
         business = create_business(container, "Bench Bakery")
         accounts = {}
-        for provider in ("linkedin", "x", "meta"):
+        for provider in ("linkedin", "x", "meta", "threads"):
             for account in connect(container, app, business["business_id"], provider):
                 accounts.setdefault(account.platform, account.account_id)
 
@@ -129,7 +131,8 @@ def main() -> None:
             for platform, account_id in accounts.items():
                 body: dict[str, Any] = {"account_ids": [account_id], "text": f"Loaf {i} {platform}"}
                 if platform == "instagram":
-                    body["image_url"] = "http://sandbox.test/_sandbox/images/loaf.png"
+                    # Instagram takes JPEG images only.
+                    body["image_url"] = "http://sandbox.test/_sandbox/images/loaf.jpg"
                 answer = api("POST", "/api/v1/publish/multi", headers=headers, json=body)
                 assert answer.status_code == 200, answer.text
         api.close()
@@ -169,7 +172,7 @@ def main() -> None:
             },
             "platform_per_post_per_day": {
                 p: round(platform_calls[name, p] / args.posts / days, 2)
-                for p in ("x", "linkedin", "facebook", "instagram")
+                for p in ("x", "linkedin", "facebook", "instagram", "threads")
             },
         }
     lifetime_platform = Counter[str]()

@@ -1,14 +1,15 @@
 """Shared fixtures: moto with the resources template.yaml declares, real Redis, a container.
 
-Each test gets a fresh moto account and a flushed Redis database. Runs that happen at the same
-time on one machine pick different databases with HERALD_TEST_REDIS_DB.
+moto's resources are made once per session and cleared back to the template's state before each
+test that asks for them (tests/moto_session.py); each test gets a flushed Redis database. Runs
+that happen at the same time on one machine pick different databases with HERALD_TEST_REDIS_DB.
+A test's tier (unit, integration, ...) comes from its folder (tests/tiers.py).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,20 +30,20 @@ os.environ.update(
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
-import boto3
-import botocore.client
 import pytest
 import redis
 import redis.asyncio as aioredis
-from moto import mock_aws
 
 from herald import aio
 from herald import container as composition
 from herald.clock import FrozenClock
 from herald.container import Container
-from herald.local.template import LocalResources, create_resources
+from herald.local.template import LocalResources
 from herald.settings import Settings, get_settings
 from tests.fakes.images import FakeImageProbe
+
+# moto built once per session (the aws and resources fixtures), and the tiers by folder.
+pytest_plugins = ["tests.moto_session", "tests.tiers"]
 
 EVENTS = Path(__file__).parent / "events"
 REDIS_DB = int(os.environ.get("HERALD_TEST_REDIS_DB", "9"))
@@ -96,37 +97,6 @@ def _fresh_settings() -> Iterator[None]:
     composition.set_container(None)
 
 
-_AWS_REQUEST = threading.RLock()
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """moto in-process, with each DynamoDB request made atomic.
-
-    DynamoDB applies every request, conditional writes included, atomically; moto's in-process
-    backends do not when two threads call at once (both conditions can pass on one item). One lock
-    around each request restores DynamoDB's guarantee while still letting threads interleave
-    between requests, which is where the races under test happen.
-    """
-    real_call = botocore.client.BaseClient._make_api_call
-
-    def atomic_call(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
-        # Only DynamoDB: an SQS long poll holding the lock would stall every other thread.
-        if self.meta.service_model.service_name != "dynamodb":
-            return real_call(self, operation_name, api_params)
-        with _AWS_REQUEST:
-            return real_call(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", atomic_call)
-    with mock_aws():
-        yield boto3.session.Session(region_name="us-east-1")
-
-
-@pytest.fixture
-def resources(aws: Any) -> LocalResources:
-    return create_resources(aws)
-
-
 @pytest.fixture
 def settings(resources: LocalResources) -> Settings:
     return Settings(
@@ -135,6 +105,7 @@ def settings(resources: LocalResources) -> Settings:
         PUBLISH_QUEUE_URL=resources.queue_urls.get("PublishQueue", ""),
         PUBLISH_DLQ_URL=resources.queue_urls.get("PublishDeadLetterQueue", ""),
         EVENTS_TOPIC_ARN=resources.topic_arns.get("EventsTopic", ""),
+        MEDIA_BUCKET=resources.media_bucket,
         REDIS_URL=REDIS_URL,
         REDIS_SOCKET_TIMEOUT=LIVE_REDIS_TIMEOUT,
         REDIS_CONNECT_TIMEOUT=LIVE_REDIS_TIMEOUT,

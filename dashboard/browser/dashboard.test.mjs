@@ -382,8 +382,18 @@ test('connecting Threads shows its posts left today, and a thread goes out as a 
   await page.locator(`input[name=target][value="${state.threads}"]`).check()
   await page.getByLabel(/Thread on X and Threads/).check()
   await page.locator('textarea[name=tweet-0]').fill(`How we bake 🍞 (${stamp})`)
-  await page.getByRole('button', { name: 'Add tweet' }).click()
+  // On Threads alone, each part of the thread is a post, not a tweet.
+  const labels = () => page.locator('.part-label').allInnerTexts()
+  assert.deepEqual(await labels(), ['Post 1'])
+  await page.getByRole('button', { name: 'Add post' }).click()
   await page.locator('textarea[name=tweet-1]').fill('1. The starter')
+  assert.deepEqual(await labels(), ['Post 1', 'Post 2'])
+  await page.locator(`input[name=target][value="${state.x}"]`).check()
+  assert.deepEqual(await labels(), ['Part 1', 'Part 2'], 'for X and Threads at once, a part')
+  await page.locator(`input[name=target][value="${state.threads}"]`).uncheck()
+  assert.deepEqual(await labels(), ['Tweet 1', 'Tweet 2'])
+  await page.locator(`input[name=target][value="${state.threads}"]`).check()
+  await page.locator(`input[name=target][value="${state.x}"]`).uncheck()
   assert.match(await page.locator('[data-counter="Threads 1/2"]').innerText(), /\/ 500/)
   await page.getByRole('button', { name: 'Publish now' }).click()
   const link = page.locator(`[data-outcome="${state.threads}"]`).getByRole('link', { name: /view post/ })
@@ -601,6 +611,43 @@ test('a list filtered down to nothing offers to show every post again', async ()
   assert.equal(await page.locator('select[name=status]').inputValue(), '')
 })
 
+test('a post already queued for its second can still be edited and cancelled', async () => {
+  // Due within a minute, it is queued at once (the next tick could come too late), and stays
+  // changeable until the worker claims it at its second.
+  const made = await api('POST', '/schedule', {
+    account_ids: [state.x],
+    text: `Rolls in a moment (${stamp})`,
+    scheduled_for: new Date(Date.now() + 60e3).toISOString(),
+  })
+  assert.equal(made.status, 201, JSON.stringify(made.body))
+  const id = made.body.post_id
+  assert.equal((await api('GET', `/posts/${id}`)).body.status, 'queued')
+
+  await tab('Compose')
+  await tab('Calendar')
+  await page.locator('.segmented').getByRole('tab', { name: 'List' }).click()
+  await page.locator('select[name=status]').selectOption('queued')
+  await page.locator('.post-list li', { hasText: `Rolls in a moment (${stamp})` }).click()
+  const dialog = page.getByRole('dialog')
+  await dialog.locator('[data-queued]').waitFor()
+  assert.match(await dialog.locator('h3').innerText(), /Sending soon/)
+  await dialog.locator('textarea[name=edit-text]').fill(`Rolls in a moment, with butter (${stamp})`)
+  await shoot('post-dialog-queued')
+  await dialog.getByRole('button', { name: 'Save' }).click()
+  await page.locator('.toast-ok', { hasText: 'Post updated' }).waitFor()
+  const edited = (await api('GET', `/posts/${id}`)).body
+  assert.equal(edited.content.text, `Rolls in a moment, with butter (${stamp})`)
+  assert.equal(edited.status, 'queued', 'a new text keeps its place in the queue')
+  await dismissToasts()
+
+  await page.locator('.post-list li', { hasText: `with butter (${stamp})` }).click()
+  await page.getByRole('dialog').getByRole('button', { name: 'Cancel post' }).click()
+  await page.locator('.toast-ok', { hasText: 'Post cancelled' }).waitFor()
+  assert.equal((await api('GET', `/posts/${id}`)).body.status, 'cancelled')
+  await dismissToasts()
+  await page.locator('select[name=status]').selectOption('')
+})
+
 test('the analytics screen charts what the networks report, filters, and exports CSV', async () => {
   // Engagement grows a day for every second in the sandbox, so the charts have something to show.
   await fetch(`${SANDBOX}/_sandbox/metrics/config`, {
@@ -647,6 +694,28 @@ test('the analytics screen charts what the networks report, filters, and exports
     () => document.querySelectorAll('table[data-table=accounts] tbody tr').length === 1,
   )
   await page.locator('select[name=analytics-window]').selectOption('24h')
+  await page.locator('[data-chart="platforms"] tr[data-label="X"]').waitFor({ state: 'attached' })
+
+  // Threads is a network of its own in the filter, and its insights chart like the others'.
+  const threadsPost = rows.find((r) => r.platform === 'threads')
+  assert.ok(threadsPost, 'the thread published to Threads is listed')
+  const threadsSync = await api('POST', `/analytics/posts/${threadsPost.post_id}/sync`)
+  assert.equal(threadsSync.status, 200, JSON.stringify(threadsSync.body))
+  assert.ok(threadsSync.body.targets[0].metrics.impressions > 0, 'Threads reported views')
+  assert.equal(
+    await page.locator('select[name=analytics-account] optgroup[data-network=threads] option').getAttribute('value'),
+    state.threads,
+  )
+  await page.locator('select[name=analytics-account]').selectOption(state.threads)
+  const threadsCell = page.locator('[data-chart="platforms"] tr[data-label="Threads"] td[data-series="Impressions"]')
+  await threadsCell.waitFor({ state: 'attached' })
+  const forThreads = (
+    await api('GET', `/analytics/summary?window=24h&account_id=${state.threads}&timezone=${encodeURIComponent(ZONE)}`)
+  ).body
+  const threadsRow = forThreads.engagement.platforms.find((p) => p.platform === 'threads')
+  assert.equal(Number(await threadsCell.getAttribute('data-value')), threadsRow.impressions)
+  await shoot('analytics-threads')
+  await page.locator('select[name=analytics-account]').selectOption(state.x)
   await page.locator('[data-chart="platforms"] tr[data-label="X"]').waitFor({ state: 'attached' })
 
   const [download] = await Promise.all([

@@ -152,3 +152,40 @@ def test_a_signal_during_start_up_stops_what_was_started_and_exits(signum: int) 
     assert output[-1].strip() == "stopped"
     # Nothing it started is left listening, its own Redis included.
     assert all(can_listen(port) for port in (api, moto, sandbox, redis_port)), text
+
+
+def test_with_sqs_process_the_queue_is_served_by_a_moto_of_its_own_and_stopped_with_the_stack() -> (
+    None
+):
+    api, moto, sqs_port = free_port(), free_port(), free_port()
+    process = subprocess.Popen(
+        stack_command(
+            *("--port", str(api), "--moto-port", str(moto), "--sqs-port", str(sqs_port)),
+            *("--sqs-process", "--no-sandbox", "--no-demo"),
+        ),
+        cwd=ROOT,
+        env=stack_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    output: list[str] = []
+    try:
+        for line in process.stdout:
+            output.append(line)
+            if line.strip() == "ready":
+                break
+        text = "".join(output)
+        assert f"moto (SQS)      http://127.0.0.1:{sqs_port}" in text, text
+        [poller] = [line for line in output if "SQS poller" in line]
+        assert f"127.0.0.1:{sqs_port}/" in poller  # the publish queue lives there
+        process.send_signal(signal.SIGINT)
+        output.extend(process.stdout)
+        assert process.wait(timeout=EXIT_WITHIN + 10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stdout.close()
+    assert all(can_listen(port) for port in (api, moto, sqs_port)), "".join(output)

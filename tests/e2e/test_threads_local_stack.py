@@ -129,3 +129,32 @@ def test_a_scheduled_carousel_and_its_reply_reach_threads_at_their_second(
     assert len(out) == 2  # once each
     assert limit["posts"]["used"] == 1
     assert limit["replies"]["used"] == 1
+
+
+def test_a_threads_posts_metrics_are_read_from_its_insights_through_the_sandbox(
+    stack: dict[str, str],
+) -> None:
+    headers = {"Authorization": f"Bearer {stack['key']}"}
+    with httpx.Client(base_url=stack["api"], headers=headers, timeout=10) as http:
+        account_id = connect_threads(http, stack["sandbox"])
+        published = http.post(
+            "/api/v1/publish/threads", json={"account_ids": [account_id], "text": "Rye at noon"}
+        )
+        assert published.status_code == 200, published.text
+        post_id = published.json()["post_id"]
+        # A day of engagement for each second of sandbox time.
+        httpx.post(f"{stack['sandbox']}/_sandbox/metrics/config", json={"speed": 86400})
+        time.sleep(1)
+
+        synced = http.post(f"/api/v1/analytics/posts/{post_id}/sync")
+        assert synced.status_code == 200, synced.text
+        summary = http.get("/api/v1/analytics/summary", params={"window": "24h"}).json()
+
+    [target] = synced.json()["targets"]
+    assert target["platform"] == "threads"
+    assert target["metrics"]["impressions"] > 0
+    assert target["metrics"]["reactions"] >= 0
+    assert target["metrics"]["reach"] is None  # Threads gives none: missing, never zero
+    assert "no reach" in target["unavailable"]["reach"]
+    threads = next(p for p in summary["engagement"]["platforms"] if p["platform"] == "threads")
+    assert threads["impressions"] >= target["metrics"]["impressions"]

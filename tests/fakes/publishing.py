@@ -21,6 +21,7 @@ from herald.store.comments import CommentClaim
 from herald.store.posts import Claim, OwedEvent, Started
 
 _RETRYABLE = {k.value for k in ErrorKind if k.retryable}
+_UNFINISHED = (TargetStatus.PUBLISHING, TargetStatus.PROCESSING)
 
 
 class InMemoryPostRepository:
@@ -124,7 +125,7 @@ class InMemoryPostRepository:
     @staticmethod
     def _claimable(old: Target, stale_before: str, any_failure: bool) -> bool:
         return (
-            old.status == TargetStatus.PENDING
+            old.status in (TargetStatus.PENDING, TargetStatus.PROCESSING)
             or (old.status == TargetStatus.FAILED and (any_failure or old.error_kind in _RETRYABLE))
             or (old.status == TargetStatus.PUBLISHING and (old.claimed_at or "") < stale_before)
         )
@@ -205,6 +206,7 @@ class InMemoryPostRepository:
         claimed_at: str,
         now: str,
         attempts: int | None = None,
+        clear_state: bool = False,
     ) -> bool:
         with self._lock:
             target = self._posts[(business_id, post_id)].targets[account_id]
@@ -213,7 +215,51 @@ class InMemoryPostRepository:
             changes: dict[str, Any] = {"status": status, "last_error": reason, "error_kind": kind}
             if attempts is not None:
                 changes["attempts"] = attempts
+            if clear_state:
+                changes.update(media_state=None, processing_since=None)
             self._update(business_id, post_id, account_id, now, **changes)
+            return True
+
+    def record_media_state(
+        self,
+        business_id: str,
+        post_id: str,
+        account_id: str,
+        state: dict[str, Any],
+        *,
+        claimed_at: str,
+        now: str,
+    ) -> None:
+        with self._lock:
+            target = self._posts[(business_id, post_id)].targets[account_id]
+            if target.status != TargetStatus.PUBLISHING or target.claimed_at != claimed_at:
+                raise Conflict(f"target {account_id} of post {post_id} changed")
+            self._update(business_id, post_id, account_id, now, media_state=dict(state))
+
+    def record_processing(
+        self,
+        business_id: str,
+        post_id: str,
+        account_id: str,
+        state: dict[str, Any],
+        *,
+        claimed_at: str,
+        since: str,
+        now: str,
+    ) -> bool:
+        with self._lock:
+            target = self._posts[(business_id, post_id)].targets[account_id]
+            if target.status != TargetStatus.PUBLISHING or target.claimed_at != claimed_at:
+                return False
+            self._update(
+                business_id,
+                post_id,
+                account_id,
+                now,
+                status=TargetStatus.PROCESSING,
+                media_state=dict(state),
+                processing_since=since,
+            )
             return True
 
     # --- first comments (herald.store.comments) ------------------------------------------------
@@ -307,7 +353,7 @@ class InMemoryPostRepository:
             post = self._posts[key]
             if post.status != PostStatus.PUBLISHING:
                 return None
-            if any(t.status == TargetStatus.PUBLISHING for t in post.targets.values()):
+            if any(t.status in _UNFINISHED for t in post.targets.values()):
                 return None
             return self._close(key, post, now)
 
@@ -318,10 +364,7 @@ class InMemoryPostRepository:
             if current.version != expected.version or current.status != PostStatus.PUBLISHING:
                 return None
             post = expected.with_target(target)
-            if any(
-                t.status in (TargetStatus.PENDING, TargetStatus.PUBLISHING)
-                for t in post.targets.values()
-            ):
+            if any(t.status in (TargetStatus.PENDING, *_UNFINISHED) for t in post.targets.values()):
                 return None
             return self._close(key, post, now)
 

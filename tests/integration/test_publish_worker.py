@@ -17,7 +17,7 @@ import pytest
 from herald import aio, scheduling, worker
 from herald.accounts import AccountStatus
 from herald.admin.commands import create_business
-from herald.clock import FrozenClock
+from herald.clock import FrozenClock, isoformat, parse_iso
 from herald.container import Container
 from herald.posts import Post, PostStatus, TargetStatus
 from herald.store.schedule import DueEntry, due_sk
@@ -108,6 +108,11 @@ def deliver(handler: Any, body: str, receive: int = 1, message_id: str = "m-1") 
 
 def stored(c: Container, post: Post) -> Post:
     return c.posts.get(post.business_id, post.post_id)
+
+
+def due_of(post: Post) -> Any:
+    assert post.scheduled_for is not None
+    return parse_iso(post.scheduled_for)
 
 
 def only_target(post: Post) -> Any:
@@ -253,7 +258,7 @@ def test_a_cancelled_post_is_skipped(
     wc: Container, biz: str, linkedin: FakePublisher, handler: Any
 ) -> None:
     account = connect_account(wc, biz)
-    post = pending_post(wc, biz, [account], at(wc, 3600))
+    post = pending_post(wc, biz, [account], at(wc, 5))
     wc.schedule.cancel(biz, post.post_id)
     assert deliver(handler, body_of(post)) == {"batchItemFailures": []}
     assert linkedin.calls == 0
@@ -431,46 +436,114 @@ def test_a_failure_after_the_platform_confirmed_the_post_keeps_its_id_so_it_is_n
     assert platform.posted == 1
 
 
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The worker's waits, recorded instead of slept."""
-    slept: list[float] = []
+class Witness:
+    """A platform that notes the clock at each call and what Herald had stored by then."""
 
-    async def sleep(seconds: float) -> None:
-        slept.append(seconds)
+    platform = "linkedin"
 
-    monkeypatch.setattr(worker, "sleep", sleep)
-    return slept
+    def __init__(self, c: Container, post: Post) -> None:
+        self.c = c
+        self.post = post
+        self.called_at: list[Any] = []
+        self.target_then: list[Any] = []
+
+    async def publish(self, creds: Any, content: Any, progress: Any) -> Any:
+        from herald.platforms.base import Published
+
+        self.called_at.append(self.c.clock.now())
+        self.target_then.append(only_target(stored(self.c, self.post)))
+        pid = f"linkedin-{len(self.called_at)}"
+        return Published(pid, f"https://linkedin.example/{pid}", (pid,))
+
+    async def find_recent(self, creds: Any, content: Any, since: Any) -> Any:
+        return None
 
 
-def test_a_message_up_to_a_second_early_waits_for_its_second_before_publishing(
-    wc: Container, biz: str, linkedin: FakePublisher, monkeypatch: pytest.MonkeyPatch
+# --- claim ahead, fire on time ---------------------------------------------------------------
+
+
+def test_a_message_ahead_of_its_time_is_claimed_at_once_and_published_at_its_second_not_before(
+    wc: Container, biz: str, platforms: dict[str, Any], handler: Any, clock: FrozenClock
+) -> None:
+    post = queued_post(wc, biz)  # due at +5 s; the message arrives now, 5 s ahead
+    received_at = clock.now()
+    platforms["linkedin"] = platform = Witness(wc, post)
+
+    assert deliver(handler, body_of(post)) == {"batchItemFailures": []}
+
+    [called_at] = platform.called_at
+    assert called_at == due_of(post)
+    [held] = platform.target_then
+    assert held.status == TargetStatus.PUBLISHING
+    assert held.claimed_at == isoformat(received_at)  # claimed when it arrived, 5 s before
+    assert stored(wc, post).status == PostStatus.PUBLISHED
+
+
+@pytest.mark.parametrize("early", [0.4, 1.8, 4.9])
+def test_a_message_any_fraction_of_a_second_early_is_never_published_before_its_second(
+    wc: Container, biz: str, platforms: dict[str, Any], clock: FrozenClock, early: float
 ) -> None:
     post = queued_post(wc, biz)  # due at +5 s
-    slept = sleeps(monkeypatch)
-    wc.clock.advance(4.6)  # type: ignore[attr-defined]  # DelaySeconds was rounded down
-    worker.handle_message(wc, body_of(post), 1)
-    assert slept == [pytest.approx(0.4)]
-    assert len(linkedin.accepted) == 1
+    clock.advance(5 - early)
+    platforms["linkedin"] = platform = Witness(wc, post)
+
+    assert worker.handle_message(wc, body_of(post), 1) == "published"
+
+    assert platform.called_at == [due_of(post)]
 
 
-def test_a_message_a_batching_window_and_a_rounding_early_waits_for_its_second(
-    wc: Container, biz: str, linkedin: FakePublisher, monkeypatch: pytest.MonkeyPatch
+def test_a_record_its_invocation_could_not_hold_until_its_second_goes_back_unclaimed(
+    wc: Container, biz: str, linkedin: FakePublisher, handler: Any
 ) -> None:
-    post = queued_post(wc, biz)  # due at +5 s
-    slept = sleeps(monkeypatch)
-    wc.clock.advance(3.2)  # type: ignore[attr-defined]  # delivered 1 s early, rounded down
-    worker.handle_message(wc, body_of(post), 1)
-    assert slept == [pytest.approx(1.8)]
-    assert len(linkedin.accepted) == 1
+    post = queued_post(wc, biz)  # due in 5 s
+    changed = _visibility_changes(wc)
+    budget_ms = int(wc.settings.worker_record_budget_seconds * 1000)
+    # Time to publish it now, not to wait 5 s first and still have the budget after.
+    short = LambdaContext(remaining_ms=wc.settings.worker_safety_ms + budget_ms + 4_000)
+
+    assert handler(sqs_event(sqs_record(body_of(post), message_id="held")), short) == {
+        "batchItemFailures": [{"itemIdentifier": "held"}]
+    }
+    assert linkedin.calls == 0
+    assert stored(wc, post).status == PostStatus.QUEUED  # nothing claimed
+    assert [c["VisibilityTimeout"] for c in changed] == [0]  # a new invocation can hold it
 
 
-def test_a_message_far_ahead_of_its_time_is_not_held(
-    wc: Container, biz: str, linkedin: FakePublisher, monkeypatch: pytest.MonkeyPatch
+def test_a_record_due_beyond_any_invocations_hold_comes_back_when_one_can_hold_it(
+    wc: Container, biz: str, linkedin: FakePublisher, handler: Any, clock: FrozenClock
 ) -> None:
-    post = queued_post(wc, biz)  # due at +5 s: no rounding explains that, so no waiting
-    slept = sleeps(monkeypatch)
-    worker.handle_message(wc, body_of(post), 1)
-    assert slept == []
+    post = queued_post(wc, biz)
+    clock.advance(-100)  # received 105 s before its second (a redriven or hand-sent message)
+    changed = _visibility_changes(wc)
+
+    assert deliver(handler, body_of(post), message_id="early") == {
+        "batchItemFailures": [{"itemIdentifier": "early"}]
+    }
+    assert linkedin.calls == 0
+    assert stored(wc, post).status == PostStatus.QUEUED
+    hold = wc.settings.dispatch_early_max_seconds
+    assert [c["VisibilityTimeout"] for c in changed] == [int(105 - hold)]
+
+
+def test_the_same_message_twice_in_a_batch_while_held_publishes_once(
+    wc: Container, biz: str, linkedin: FakePublisher, handler: Any
+) -> None:
+    post = queued_post(wc, biz)  # due in 5 s: both copies arrive while it is held
+    copies = sqs_event(
+        sqs_record(body_of(post), message_id="first"),
+        sqs_record(body_of(post), message_id="second"),
+    )
+
+    response = handler(copies, LambdaContext())
+
+    # One copy publishes; the other finds the claim live and comes back later (a skip then).
+    assert len(response["batchItemFailures"]) == 1
+    assert len(linkedin.accepted) == 1
+    assert stored(wc, post).status == PostStatus.PUBLISHED
+    [failed] = response["batchItemFailures"]
+    assert deliver(handler, body_of(post), receive=2, message_id=failed["itemIdentifier"]) == {
+        "batchItemFailures": []
+    }
     assert len(linkedin.accepted) == 1
 
 
@@ -736,6 +809,7 @@ def test_a_record_still_running_at_the_deadline_fails_alone_and_is_reconciled_no
     hung_record = _queued_batch(wc, biz, 1)[0]
     platforms["linkedin"] = hangs = AcceptsThenHangs()
     x_post = queued_post(wc, biz, "x")
+    clock.advance(5)  # its second: nothing to hold
     x_record = sqs_record(body_of(x_post), message_id="x-1")
 
     # Time enough for the other record on a loaded machine; the hung one never finishes.

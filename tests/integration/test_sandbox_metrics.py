@@ -170,3 +170,56 @@ async def test_a_metrics_fault_answers_in_the_networks_shape_and_spares_publishi
     assert limited.status_code == 429
     assert limited.headers["x-rate-limit-remaining"] == "0"
     assert again.status_code == 200
+
+
+async def test_threads_insights_want_their_scope_the_owner_and_documented_metrics(
+    http: httpx.AsyncClient, state: SandboxState
+) -> None:
+    kept(state, "18200000000000004", "threads", "25000000000000001", age=3600)
+    path = "/threads/v1.0/18200000000000004/insights"
+    owner = auth(token(state, "threads", "25000000000000001", "threads_manage_insights"))
+    bare = auth(token(state, "threads", "25000000000000001", "threads_basic"))
+    stranger = auth(token(state, "threads", "25000000000000002", "threads_manage_insights"))
+    every = "views,likes,replies,reposts,quotes,shares"
+
+    fine = await http.get(path, params={"metric": every}, headers=owner)
+    unknown = await http.get(path, params={"metric": "views,impressions"}, headers=owner)
+    refused = await http.get(path, params={"metric": "views"}, headers=bare)
+    theirs = await http.get(path, params={"metric": "views"}, headers=stranger)
+
+    assert fine.status_code == 200
+    [views, *_] = fine.json()["data"]
+    assert [m["name"] for m in fine.json()["data"]] == every.split(",")
+    assert views == {
+        "name": "views",
+        "period": "lifetime",
+        "values": [{"value": views["values"][0]["value"]}],
+        "title": "Views",
+        "description": "The number of views on your post.",
+        "id": "18200000000000004/insights/views/lifetime",
+    }
+    assert views["values"][0]["value"] > 0
+    assert unknown.json()["error"]["code"] == 100
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == 10
+    assert theirs.json()["error"]["code"] == 10
+
+
+async def test_threads_insights_grow_and_answer_a_metrics_fault_in_graphs_shape(
+    http: httpx.AsyncClient, state: SandboxState
+) -> None:
+    kept(state, "18200000000000006", "threads", "25000000000000001", age=600)
+    path = "/threads/v1.0/18200000000000006/insights"
+    owner = auth(token(state, "threads", "25000000000000001", "threads_manage_insights"))
+    await http.post("/_sandbox/metrics/faults", json={"platform": "threads", "kind": "429"})
+
+    limited = await http.get(path, params={"metric": "views,likes"}, headers=owner)
+    early = await http.get(path, params={"metric": "views,likes"}, headers=owner)
+    state.clock = lambda: T0 + 7200
+    late = await http.get(path, params={"metric": "views,likes"}, headers=owner)
+
+    assert "error" in limited.json()
+    assert limited.status_code in (400, 429)
+    values = [{m["name"]: m["values"][0]["value"] for m in r.json()["data"]} for r in (early, late)]
+    assert values[1]["views"] > values[0]["views"]
+    assert values[1]["likes"] >= values[0]["likes"]

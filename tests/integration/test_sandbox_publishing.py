@@ -13,7 +13,14 @@ from herald.accounts import Credentials
 from herald.local.sandbox.app import create_app
 from herald.local.sandbox.records import Publishing, publishing
 from herald.local.sandbox.state import SandboxState, Token
-from herald.platforms.base import Content, ErrorKind, PlatformError, Progress, Publisher
+from herald.platforms.base import (
+    Content,
+    ErrorKind,
+    PlatformError,
+    Progress,
+    Publisher,
+    StillProcessing,
+)
 from herald.platforms.images import ImageFetcher
 from herald.platforms.linkedin import LinkedInPublisher
 from herald.platforms.meta import FacebookPublisher, InstagramPublisher
@@ -106,8 +113,8 @@ def linkedin(http: httpx.AsyncClient) -> LinkedInPublisher:
 
 
 @pytest.fixture
-def x(http: httpx.AsyncClient, sleeps: Sleeps) -> XPublisher:
-    return XPublisher(http, api_base=BASE, images=_images(http), sleep=sleeps)
+def x(http: httpx.AsyncClient) -> XPublisher:
+    return XPublisher(http, api_base=BASE, images=_images(http))
 
 
 @pytest.fixture
@@ -511,22 +518,24 @@ async def test_a_request_without_a_linkedin_version_is_refused(
 
 
 async def test_an_animated_gif_goes_out_through_the_chunked_upload_and_processing(
-    app: FastAPI,
-    http: httpx.AsyncClient,
-    x: XPublisher,
-    x_creds: Credentials,
+    app: FastAPI, http: httpx.AsyncClient, x: XPublisher, x_creds: Credentials,
     state: SandboxState,
-    sleeps: Sleeps,
-) -> None:
-    await http.post("/_sandbox/config", json={"x_processing_polls": 2})
+) -> None:  # fmt: skip
+    await http.post("/_sandbox/config", json={"x_processing_polls": 2, "x_check_after_secs": 3})
     animation = f"{BASE}/_sandbox/images/dance.gif?frames=4"
+    content, progress = Content(text="moves", image_url=animation), Progress()
 
-    published = await x.publish(x_creds, Content(text="moves", image_url=animation), Progress())
+    waits = []
+    for _ in range(3):  # finalize said pending, then two in_progress reads
+        with pytest.raises(StillProcessing) as still:
+            await x.publish(x_creds, content, progress)
+        waits.append(still.value.after_seconds)
+    published = await x.publish(x_creds, content, progress)
 
     [upload] = [u for u in controls(app).uploads.values() if "category" in u]
     assert upload["category"] == "tweet_gif"
     assert state.posts[published.platform_post_id]["image"] is not None
-    assert sleeps.calls == [1.0, 1.0, 1.0]  # finalize said pending, then two in_progress reads
+    assert waits == [3.0, 3.0, 3.0]
 
 
 async def test_the_one_shot_refuses_what_the_current_spec_dropped_or_never_took(

@@ -68,6 +68,29 @@ def test_posts_due_within_the_window_are_sent_with_a_delay_that_ends_a_batching_
     assert _status(c, biz, later.post_id) == PostStatus.PENDING
 
 
+def test_a_burst_due_in_one_second_arrives_earlier_by_two_seconds_a_hundred_a_lone_post_not(
+    tick_container: Container, biz: str, sent: SentLog
+) -> None:
+    """Claim ahead, fire on time: the workers get a burst's messages in time to claim them all
+    before its second (herald.scheduling.lead_seconds)."""
+    c = tick_container
+    crowd = [pending_post(c, biz, ["acc_1"], at(c, 120), text=f"Sale {n}") for n in range(150)]
+    lone = pending_post(c, biz, ["acc_1"], at(c, 121))
+
+    assert scheduling.dispatch_due(c).sent == 151
+
+    assert {sent.delay_of(p.post_id) for p in crowd} == {120 - 3}  # 1 s, and 2 s per hundred
+    assert sent.delay_of(lone.post_id) == 121 - 1
+
+
+def test_the_lead_grows_by_whole_hundreds_from_the_batching_window_to_its_ceiling(
+    tick_container: Container,
+) -> None:
+    s = tick_container.settings
+    leads = [scheduling.lead_seconds(s, n) for n in (1, 99, 100, 200, 1_000, 10_000)]
+    assert leads == [1, 1, 3, 5, 21, s.dispatch_early_max_seconds]
+
+
 def test_the_message_names_the_business_the_post_its_time_and_its_accounts(
     tick_container: Container, biz: str, sent: SentLog
 ) -> None:

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from herald.local.eventbridge import function_timeout
-from herald.local.template import LocalResources, load_template
+from herald.local.template import LocalResources, create_resources, load_template
+from herald.settings import Settings
 
 TEMPLATE = load_template()
 RESOURCES = TEMPLATE["Resources"]
@@ -188,13 +189,38 @@ def test_http_api_routes_reach_the_api_function(path: str) -> None:
 
 
 def test_each_function_gets_only_the_policies_its_work_needs() -> None:
-    # The API queues a post due within the minute itself; the tick queues the rest.
-    assert "SQSSendMessagePolicy" in policy_names("ApiFunction")
-    assert "SQSSendMessagePolicy" in policy_names("SchedulerTickFunction")
-    assert "SQSSendMessagePolicy" not in policy_names("PublishWorkerFunction")
+    # The API queues a post due within the minute itself; the tick queues the rest; the worker
+    # sends a post whose media is still processing again, with a delay.
+    for function in ("ApiFunction", "SchedulerTickFunction", "PublishWorkerFunction"):
+        assert "SQSSendMessagePolicy" in policy_names(function)
     for function in ("ApiFunction", "SchedulerTickFunction", "PublishWorkerFunction"):
         assert {"DynamoDBCrudPolicy", "SNSPublishMessagePolicy"} <= policy_names(function)
         assert "AWSSecretsManagerGetSecretValuePolicy" in policy_names(function)
+
+
+def test_the_media_bucket_is_private_encrypted_and_expires_unused_uploads() -> None:
+    bucket = TEMPLATE["Resources"]["MediaBucket"]["Properties"]
+    block = bucket["PublicAccessBlockConfiguration"]
+    assert all(block[k] for k in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls",
+                                  "RestrictPublicBuckets"))  # fmt: skip
+    (sse,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert sse["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    rules = {r["Id"]: r for r in bucket["LifecycleConfiguration"]["Rules"]}
+    unused = rules["expire-unused-uploads"]
+    assert unused["TagFilters"] == [{"Key": "herald-unused", "Value": "true"}]
+    assert unused["ExpirationInDays"] == Settings(HERALD_ENV="test").media_unused_days
+
+
+def test_the_media_bucket_is_created_locally_as_the_template_declares(aws: Any) -> None:
+    resources = create_resources(aws)
+    s3 = aws.client("s3")
+    name = resources.media_bucket
+    block = s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
+    assert all(block.values())
+    (rule,) = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=name)["Rules"]
+    assert {r["ID"] for r in rules} == {"expire-unused-uploads", "abort-incomplete-multipart"}
 
 
 def test_functions_run_on_python_312_in_the_vpc() -> None:

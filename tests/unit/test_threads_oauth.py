@@ -66,7 +66,9 @@ def test_the_authorization_window_asks_for_the_threads_scopes_without_pkce() -> 
     assert {k: v[0] for k, v in parse_qs(parts.query).items()} == {
         "client_id": "990602627938098",
         "redirect_uri": REDIRECT,
-        "scope": "threads_basic,threads_content_publish,threads_manage_replies",
+        "scope": (
+            "threads_basic,threads_content_publish,threads_manage_replies,threads_manage_insights"
+        ),
         "response_type": "code",
         "state": "st4te",
     }

@@ -13,6 +13,8 @@ const IMPRESSIONS = '#2457d6'
 const ENGAGEMENTS = '#1f8a4c'
 const RATE = '#b7791f'
 
+const NETWORKS = ['x', 'linkedin', 'facebook', 'instagram', 'threads'] as const
+
 function name(platform: string): string {
   return PLATFORM_NAMES[platform] ?? platform
 }
@@ -182,10 +184,17 @@ export default function Analytics({ accounts }: { accounts: Account[] }) {
           Account
           <select name="analytics-account" value={accountId} onChange={(e) => setAccountId(e.target.value)}>
             <option value="">All accounts</option>
-            {accounts.map((a) => (
-              <option key={a.account_id} value={a.account_id}>
-                {name(a.platform)}: {a.display_name}
-              </option>
+            {/* By network, in the order the charts name them: Threads' accounts beside the rest. */}
+            {NETWORKS.filter((n) => accounts.some((a) => a.platform === n)).map((n) => (
+              <optgroup key={n} label={name(n)} data-network={n}>
+                {accounts
+                  .filter((a) => a.platform === n)
+                  .map((a) => (
+                    <option key={a.account_id} value={a.account_id}>
+                      {name(a.platform)}: {a.display_name}
+                    </option>
+                  ))}
+              </optgroup>
             ))}
           </select>
         </label>

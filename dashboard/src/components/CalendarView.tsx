@@ -12,7 +12,7 @@ import type { Account, PostOut } from '../lib/api'
 import type { Go } from '../lib/nav'
 import { platformName, statusLabel } from '../lib/plain'
 import { browserZone, toWallTime } from '../lib/tz'
-import { PostDialog, when } from './PostDialog'
+import { changeable, PostDialog, when } from './PostDialog'
 import { useToasts } from './Toasts'
 
 const localizer = dateFnsLocalizer({
@@ -181,7 +181,7 @@ export default function CalendarView({
   async function move({ event, start }: EventInteractionArgs<Ev>) {
     const when = new Date(start)
     const post = event.post
-    if (post.status !== 'pending') return
+    if (!changeable(post)) return
     const zone = post.timezone || browserZone()
     const before = posts
     // Shown where it was dropped while the API decides; put back if it refuses.
@@ -230,7 +230,7 @@ export default function CalendarView({
         </div>
       </div>
       <div className="legend">
-        {['pending', 'published', 'partially_published', 'failed', 'cancelled'].map((s) => (
+        {['pending', 'queued', 'published', 'partially_published', 'failed', 'cancelled'].map((s) => (
           <span key={s} className={`ev-${s} legend-item`}>
             {statusLabel(s)}
           </span>
@@ -261,7 +261,7 @@ export default function CalendarView({
               Platform{' '}
               <select name="platform" value={platformFilter} onChange={(e) => setPlatformFilter(e.target.value)}>
                 <option value="">all</option>
-                {['linkedin', 'x', 'facebook', 'instagram'].map((k) => (
+                {['linkedin', 'x', 'facebook', 'instagram', 'threads'].map((k) => (
                   <option key={k} value={k}>
                     {platformName(k)}
                   </option>
@@ -322,7 +322,7 @@ export default function CalendarView({
             onNavigate={(d) => setDate(d)}
             toolbar
             popup
-            draggableAccessor={(e) => e.post.status === 'pending'}
+            draggableAccessor={(e) => changeable(e.post)}
             resizable={false}
             onEventDrop={move}
             onSelectEvent={(e) => setOpen(e.post)}

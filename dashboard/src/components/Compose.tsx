@@ -3,7 +3,7 @@ import { api } from '../lib/api'
 import type { Account, PostOut } from '../lib/api'
 import type { Platform } from '../lib/counters'
 import type { Go } from '../lib/nav'
-import { commentMessage, namesFrom, platformName, targetMessage } from '../lib/plain'
+import { commentMessage, namesFrom, partLabel, platformName, targetMessage } from '../lib/plain'
 import { commentFor, countsFor, partsFor, takesOwnText, variantsBody } from '../lib/variants'
 import type { NetworkVersion, Versions } from '../lib/variants'
 import { browserZone, fromWallTime, nextValidWallTime, toWallTime } from '../lib/tz'
@@ -89,6 +89,10 @@ export function Compose({
   const targets = usable.filter((a) => selected.includes(a.account_id))
   const platforms = [...new Set(targets.map((a) => a.platform))] as Platform[]
   const texts = thread ? parts : [parts[0]]
+  // A part is a tweet on X and a post on Threads: named for the platforms that chain it.
+  const chaining = platforms.filter((p) => p === 'x' || p === 'threads')
+  const part = (i: number) => partLabel(chaining, i)
+  const partWord = part(0).split(' ')[0].toLowerCase()
   const counts = useMemo(
     () => countsFor(platforms, texts, thread, versions, imageUrl.trim(), firstComment),
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -256,7 +260,7 @@ export function Compose({
 
               {(thread ? parts : [parts[0]]).map((p, i) => (
                 <label key={i} className="block">
-                  {thread ? `Tweet ${i + 1}` : 'Text'}
+                  {thread ? <span className="part-label">{part(i)}</span> : 'Text'}
                   <textarea
                     name={thread ? `tweet-${i}` : 'text'}
                     rows={thread ? 3 : 6}
@@ -265,14 +269,14 @@ export function Compose({
                   />
                   {thread && parts.length > 1 && (
                     <button className="link" onClick={() => setParts(parts.filter((_, j) => j !== i))}>
-                      Remove tweet
+                      Remove {partWord}
                     </button>
                   )}
                 </label>
               ))}
               {thread && parts.length < 25 && (
                 <button className="secondary" onClick={() => setParts([...parts, ''])}>
-                  Add tweet
+                  Add {partWord}
                 </button>
               )}
 

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react'
 import { api } from '../lib/api'
 import type { Account, PostOut } from '../lib/api'
-import { namesFrom, platformName, postMessage, statusLabel, targetMessage } from '../lib/plain'
+import { namesFrom, partLabel, platformName, postMessage, statusLabel, targetMessage } from '../lib/plain'
 import { browserZone, fromWallTime, toWallTime } from '../lib/tz'
 import { GapWarning } from './Compose'
 import { PostMetrics } from './PostMetrics'
@@ -20,6 +20,14 @@ export function when(iso: string): string {
   })
 }
 
+/**
+ * Whether a post can still be edited, moved or cancelled: the API allows it until the worker
+ * claims it, so a post already queued for its second (up to a few minutes early) still can.
+ */
+export function changeable(post: PostOut): boolean {
+  return post.status === 'pending' || post.status === 'queued'
+}
+
 export function PostDialog({
   post,
   accounts,
@@ -32,12 +40,15 @@ export function PostDialog({
   onChanged: () => void
 }) {
   const toasts = useToasts()
-  const editable = post.status === 'pending'
+  const editable = changeable(post)
+  const threaded = post.content.thread.length > 0
+  // Thread parts are tweets on X and posts on Threads: named for the targets that chain them.
+  const chaining = post.targets.map((t) => t.platform).filter((p) => p === 'x' || p === 'threads')
+  const [parts, setParts] = useState<string[]>(post.content.thread)
   const initialZone = post.timezone || browserZone()
   const [zone, setZone] = useState(initialZone)
-  const [wall, setWall] = useState(() =>
-    post.scheduled_for ? toWallTime(new Date(post.scheduled_for), initialZone) : '',
-  )
+  const initialWall = post.scheduled_for ? toWallTime(new Date(post.scheduled_for), initialZone) : ''
+  const [wall, setWall] = useState(initialWall)
   const [text, setText] = useState(post.content.text)
   const [busy, setBusy] = useState(false)
   const names = namesFrom(accounts)
@@ -64,8 +75,15 @@ export function PostDialog({
   }
 
   const save = () => {
-    const body: Record<string, unknown> = { scheduled_for: `${wall}:00`, timezone: zone }
+    const body: Record<string, unknown> = {}
+    // Only a changed time is sent: the wall time has no seconds, and a new time sends a queued
+    // post back to wait for it, so a text edit would otherwise move and requeue it.
+    if (wall !== initialWall || zone !== initialZone) {
+      body.scheduled_for = `${wall}:00`
+      body.timezone = zone
+    }
     if (text !== post.content.text) body.text = text
+    if (threaded && parts.some((p, i) => p !== post.content.thread[i])) body.thread = parts
     return run(() => api.reschedule(post.post_id, body), 'Post updated')
   }
 
@@ -101,12 +119,30 @@ export function PostDialog({
           )}
         </dl>
         {about && <p className="bad">{about}</p>}
+        {post.status === 'queued' && (
+          <p className="muted small" data-queued>
+            Herald is about to send this post: it can still be changed or cancelled until sending starts.
+          </p>
+        )}
         {editable ? (
           <>
-            <label className="block">
-              Text
-              <textarea name="edit-text" rows={4} value={text} onChange={(e) => setText(e.target.value)} />
-            </label>
+            {(!threaded || post.content.text) && (
+              <label className="block">
+                Text
+                <textarea name="edit-text" rows={4} value={text} onChange={(e) => setText(e.target.value)} />
+              </label>
+            )}
+            {parts.map((part, i) => (
+              <label key={i} className="block">
+                {partLabel(chaining, i)}
+                <textarea
+                  name={`edit-thread-${i}`}
+                  rows={3}
+                  value={part}
+                  onChange={(e) => setParts(parts.map((x, j) => (j === i ? e.target.value : x)))}
+                />
+              </label>
+            ))}
             <div className="row wrap gap">
               <label>
                 Date and time
@@ -125,7 +161,16 @@ export function PostDialog({
             {!exists && <GapWarning wall={wall} zone={zone} onUse={setWall} />}
           </>
         ) : (
-          <p className="preview-text">{post.content.text || post.content.thread.join('\n\n')}</p>
+          <>
+            {post.content.text && <p className="preview-text">{post.content.text}</p>}
+            {post.content.thread.map((part, i) => (
+              <p key={i} className="preview-text" data-part={i}>
+                <span className="muted small">{partLabel(chaining, i)}</span>
+                <br />
+                {part}
+              </p>
+            ))}
+          </>
         )}
         <h4>Targets</h4>
         <ul className="targets-out">

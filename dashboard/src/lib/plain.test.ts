@@ -90,9 +90,16 @@ describe("a target's failure", () => {
   })
 
   it('still reads as a sentence for an error kind it does not know', () => {
-    const message = targetMessage(failed({ error_kind: 'image_unavailable', last_error: 'x: image_unavailable: https://img.example/a.png answered 404' }), names)!
+    const message = targetMessage(failed({ error_kind: 'something_new', last_error: 'x: something_new: https://img.example/a.png answered 404' }), names)!
 
     expect(message).toBe('X did not publish the post (“https://img.example/a.png answered 404”): check the post and the account, then retry.')
+  })
+
+  it("says an image that could not be downloaded is the image's failure, with its address", () => {
+    const message = targetMessage(failed({ error_kind: 'image_unavailable', last_error: 'x: image_unavailable: https://img.example/a.png answered 404' }), names)!
+
+    expect(message).toMatch(/^The image could not be downloaded \(“https:\/\/img.example\/a.png answered 404”\), so nothing was posted: check/)
+    expect(message).not.toMatch(RAW)
   })
 })
 
@@ -145,9 +152,9 @@ describe('problems from the API', () => {
       title: 'Some details need changing',
       detail: undefined,
       fields: [
-        'Bakery on X, text: 291 weighted characters; X allows 280',
-        'Targets: an account that is not connected',
-        'Date and time: the time is in the past',
+        'Bakery on X, text: 291 weighted characters; X allows 280 — shorten it',
+        'Targets: an account that is not connected — pick another account, or connect this one again',
+        'Date and time: the time is in the past — pick a time in the future',
       ],
     })
   })
@@ -168,7 +175,7 @@ describe('problems from the API', () => {
     )
 
     expect(plain.fields).toEqual([
-      'Date and time: 2026-03-29 02:30 does not exist in Europe/Paris (a daylight-saving gap); the next valid time is 2026-03-29 03:00',
+      'Date and time: 2026-03-29 02:30 does not exist in Europe/Paris (a daylight-saving gap); the next valid time is 2026-03-29 03:00 — pick a time the clocks do not skip',
     ])
   })
 

@@ -4,6 +4,7 @@
 import type { Account, PostOut, TargetOut } from './api'
 import { BadPathValue } from './api'
 import { ApiError } from './problem'
+import { ERROR_KIND_WORDS, FIELD_CODE_WORDS, PROBLEM_WORDS } from './words'
 
 export const PLATFORM_NAMES: Record<string, string> = {
   linkedin: 'LinkedIn',
@@ -108,51 +109,14 @@ export function targetMessage(target: TargetOut, names: Names = NO_NAMES): strin
   }
   if (target.status !== 'failed') return null
   const words = platformWords(target.last_error, names)
-  switch (target.error_kind) {
-    case 'auth_revoked':
-      return (
-        `${p} refused the post because the account was disconnected or its access expired: ` +
-        'reconnect it on the Accounts page, then retry.'
-      )
-    case 'rate_limited':
-      return `${p} refused the post because the account is posting too often: wait a few minutes, then retry.`
-    case 'duplicate':
-      return `${p} refused the post because the same text was posted recently: change the text and publish again.`
-    case 'invalid_content':
-      return `${p} refused the content${words ? ` (“${words}”)` : ''}: edit the post and publish again.`
-    case 'transient':
-      return `${p} did not answer, even after several tries: retry in a few minutes.`
-    case 'platform_contract':
-      return (
-        `${p} no longer accepts the way this Herald talks to it (the platform changed its API): ` +
-        'whoever runs Herald must update it (they have been told); retry once they have.'
-      )
-    case 'credits_exhausted':
-      return (
-        `${p} refused the post because the app's paid credits are used up: whoever runs Herald ` +
-        'must buy more in the X developer console (they have been told), then retry.'
-      )
-    case 'reply_forbidden':
-      return (
-        `${p} refused a reply of the thread (it only lets apps reply where they were mentioned): ` +
-        'the tweets already out stay out; post the rest as a new post.'
-      )
-    case 'spam_suspected':
-      return (
-        `${p} held the post as suspected spam: if it is not, tell ${p} through its app, and ` +
-        'change the post before publishing it again.'
-      )
-    case 'policy_blocked':
-      return `${p} is blocking this account for a while over its policies: retry later, and contact ${p} if it lasts.`
-    default:
-      if (!names.account(target.account_id) && target.error_kind === 'platform_error') {
-        return (
-          'The account was disconnected from Herald before the post went out: connect it again ' +
-          'on the Accounts page, then retry.'
-        )
-      }
-      return `${p} did not publish the post${words ? ` (“${words}”)` : ''}: check the post and the account, then retry.`
+  const kind = target.error_kind ?? 'platform_error'
+  if (kind === 'platform_error' && !names.account(target.account_id)) {
+    return (
+      'The account was disconnected from Herald before the post went out: connect it again ' +
+      'on the Accounts page, then retry.'
+    )
   }
+  return (ERROR_KIND_WORDS[kind] ?? ERROR_KIND_WORDS.platform_error)(p, words)
 }
 
 /** A target's first comment in a few words, or null when it has none. */
@@ -230,23 +194,39 @@ function fieldLabel(field: string | undefined, names: Names): string | null {
   if (!field || field === 'body') return null
   const parts = field.split('.')
   let who: string | null = null
+  let platform: string | undefined
   if (parts[0] === 'variants' && parts.length > 1) {
     // variants.platform:x.text or variants.account:acc_....text: that network's own version.
     parts.shift()
     const [kind, id] = parts.shift()!.split(':')
     const account = kind === 'account' ? names.account(id) : undefined
-    who = kind === 'platform' ? `${platformName(id)} version` : account ? `${accountLabel(account)} version` : 'An account\'s version'
+    platform = kind === 'platform' ? id : account?.platform
+    who = kind === 'platform' ? `${platformName(id)} version` : account ? `${accountLabel(account)} version` : "An account's version"
   } else if (/^acc_/.test(parts[0])) {
     const account = names.account(parts.shift()!)
     who = account ? accountLabel(account) : 'An account'
+    platform = account?.platform
+  } else if (PLATFORM_NAMES[parts[0]]) {
+    platform = parts.shift()
+    who = platformName(platform)
   }
   const rest = parts.join('.')
   const tweet = /^thread\[(\d+)\]$/.exec(rest)
   const what = tweet
-    ? `Tweet ${Number(tweet[1]) + 1}`
+    ? partLabel(platform, Number(tweet[1]))
     : (FIELD_WORDS[rest.replace(/\[\d+\]$/, '')] ?? (rest ? rest.replace(/_/g, ' ') : null))
   if (who && what) return `${who}, ${what.toLowerCase()}`
   return who ?? what
+}
+
+/**
+ * One part of a thread as the platform calls it: a tweet on X, a post on Threads ("Part" when
+ * the parts go to both, or the platform is not known). `index` counts from 0.
+ */
+export function partLabel(platform: string | readonly string[] | undefined, index: number): string {
+  const platforms = typeof platform === 'string' ? [platform] : [...new Set(platform ?? [])]
+  const word = platforms.length === 1 ? ({ x: 'Tweet', threads: 'Post' }[platforms[0]] ?? 'Part') : 'Part'
+  return `${word} ${index + 1}`
 }
 
 function waitFor(seconds: number | undefined): string {
@@ -281,73 +261,44 @@ export function explain(error: unknown, names: Names = NO_NAMES): Plain {
     .map((e) => {
       const label = fieldLabel(e.field, names)
       const message = e.message ? scrub(e.message, names) : 'not accepted'
-      return label ? `${label}: ${message}` : sentence(message)
+      const todo = e.code ? FIELD_CODE_WORDS[e.code] : undefined
+      const said = todo && !message.endsWith(todo) ? `${message} — ${todo}` : message
+      return label ? `${label}: ${said}` : sentence(said)
     })
     .filter(Boolean)
-  const kind = slug(p.type)
-  switch (kind || String(error.status)) {
-    case 'unauthorized':
-    case '401':
-      return {
-        title: 'Your API key was not accepted',
-        detail: 'Check that you pasted the whole key (it starts with hrld_), or ask whoever runs Herald for a new one.',
-        fields: [],
-      }
-    case 'not-found':
-    case '404':
-      return { title: 'Not found', detail: 'It may have been deleted: reload the page to see what is there now.', fields: [] }
-    case 'conflict':
-    case '409':
-      return { title: 'This cannot change now', detail: `${detail ?? ''} Reload to see where it stands.`.trim(), fields: [] }
-    case 'invalid-input':
-    case 'validation-error':
-    case '422':
-      return {
-        title: 'Some details need changing',
-        // "2 problem(s) with this post" says less than the list below it.
-        detail: fields.length ? undefined : detail,
-        fields,
-      }
-    case 'rate-limited':
-    case '429':
-      return {
-        title: 'Too many requests for now',
-        detail: `Herald limits how often a business can publish and connect accounts: try again in ${waitFor(error.retryAfter)}.`,
-        fields: [],
-      }
-    case 'dependency-unavailable':
-    case '503':
-      return {
-        title: 'Herald is briefly unavailable',
-        detail: 'A service it depends on did not answer: try again in a few seconds.',
-        fields: [],
-      }
-    case 'invalid-confirmation':
-      return {
-        title: 'The account was not connected',
-        detail:
-          'This connection link was already used, has expired, or was started by another business: connect the account again from the Accounts page.',
-        fields: [],
-      }
-    case 'invalid-oauth-state':
-      return { title: 'The connection expired', detail: 'Connect the account again from the Accounts page.', fields: [] }
-    case 'idempotency-conflict':
-      return { title: 'This was already sent', detail, fields: [] }
-    case 'content-too-large':
-    case '413':
-      return { title: 'The post is too large to send', detail: 'Shorten the text and try again.', fields: [] }
-    case 'malformed-json':
-      return { title: 'Herald could not read the request', detail: 'Reload the page and try again.', fields: [] }
-    case '502':
-      return { title: 'A platform did not answer', detail: 'Try again in a few minutes.', fields }
-    default:
-      if (error.status >= 500) {
-        return {
-          title: "Something went wrong on Herald's side",
-          detail: 'It has been logged: try again, and if it keeps happening tell whoever runs Herald.',
-          fields: [],
-        }
-      }
-      return { title: 'That did not work', detail, fields }
+  // The type's last segment is the code (`invalid-input` is `invalid_input`); a body that is
+  // not a problem falls back on its status.
+  const code = slug(p.type).replace(/-/g, '_')
+  const byStatus: Record<number, string> = {
+    401: 'unauthorized',
+    404: 'not_found',
+    409: 'conflict',
+    413: 'content_too_large',
+    422: 'invalid_input',
+    429: 'rate_limited',
+    502: 'platform_unavailable',
+    503: 'dependency_unavailable',
   }
+  const known = PROBLEM_WORDS[code] ? code : byStatus[error.status]
+  const words = known ? PROBLEM_WORDS[known] : undefined
+  if (error.status === 422 || known === 'invalid_input' || known === 'validation_error') {
+    // "2 problem(s) with this post" says less than the list below it.
+    return { title: 'Some details need changing', detail: fields.length ? undefined : detail, fields }
+  }
+  if (error.status === 429 || known === 'rate_limited') {
+    return {
+      title: 'Too many requests for now',
+      detail: `Herald limits how often a business can publish and connect accounts: try again in ${waitFor(error.retryAfter)}.`,
+      fields: [],
+    }
+  }
+  if (known === 'conflict') {
+    return { title: words!.title, detail: `${detail ?? ''} ${words!.detail}`.trim(), fields: [] }
+  }
+  if (known === 'idempotency_conflict') return { title: words!.title, detail: detail ?? words!.detail, fields: [] }
+  if (!words) {
+    if (error.status >= 500) return { ...PROBLEM_WORDS.internal_error, fields: [] }
+    return { title: 'That did not work', detail, fields }
+  }
+  return { ...words, fields: error.status === 502 ? fields : [] }
 }

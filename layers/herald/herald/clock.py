@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -12,6 +13,10 @@ class Clock(Protocol):
 
     def monotonic(self) -> float: ...
 
+    async def sleep_until(self, when: datetime) -> None:
+        """Return once `now()` has reached `when` (at once if it has)."""
+        ...
+
 
 class SystemClock:
     def now(self) -> datetime:
@@ -19,6 +24,13 @@ class SystemClock:
 
     def monotonic(self) -> float:
         return time.monotonic()
+
+    async def sleep_until(self, when: datetime) -> None:
+        # The wall clock can be stepped while we sleep (NTP): look again after each sleep, so a
+        # wait ends at `when` by the clock everything else reads, never before it. (No event to
+        # wait on instead: the time itself is the condition.)
+        while (left := (when - self.now()).total_seconds()) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(left)
 
 
 class FrozenClock:
@@ -33,6 +45,12 @@ class FrozenClock:
 
     def monotonic(self) -> float:
         return self._mono
+
+    async def sleep_until(self, when: datetime) -> None:
+        """Time passes at once: the clock moves to `when` (never back), and other tasks run."""
+        if when > self._now:
+            self.set(when)
+        await asyncio.sleep(0)
 
     def advance(self, seconds: float) -> None:
         self._now += timedelta(seconds=seconds)

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from herald.accounts import PlatformName
     from herald.auth import VerifiedKeys
     from herald.idempotency import IdempotencyStore
+    from herald.media.library import MediaLibrary
+    from herald.media.streams import S3Files
     from herald.media_checks import ImageProbe
     from herald.metrics.readers import MetricsReader
     from herald.oauth.confirmations import ConfirmationStore
@@ -79,6 +81,33 @@ class Container:
     @cached_property
     def sqs(self) -> Any:
         return self.boto_session.client("sqs", config=self.boto_config)
+
+    @cached_property
+    def s3(self) -> Any:
+        from botocore.config import Config
+
+        # Presigned uploads are POSTed by browsers straight to the bucket: SigV4, and the
+        # bucket's own host name in AWS; a local endpoint (moto) is addressed by path.
+        style: Any = "path" if self.settings.aws_endpoint_url else "virtual"
+        config = self.boto_config.merge(
+            Config(signature_version="s3v4", s3={"addressing_style": style})
+        )
+        return self.boto_session.client("s3", config=config)
+
+    @cached_property
+    def media_files(self) -> S3Files:
+        from herald.media.streams import S3Files
+
+        return S3Files(self.s3, self.settings.media_bucket)
+
+    @cached_property
+    def media(self) -> MediaLibrary:
+        from herald.media.library import MediaLibrary
+        from herald.store.media import MediaRepository
+
+        return MediaLibrary(
+            MediaRepository(self.table), self.media_files, self.clock, self.settings
+        )
 
     @cached_property
     def sns(self) -> Any:

@@ -219,7 +219,12 @@ def _for_target(
         return out
 
     # On Instagram the image is the post (a caption is optional): its own rule below says so.
-    has_body = text.strip() or content.image_url or (platform == "facebook" and content.link)
+    has_body = (
+        text.strip()
+        or content.image_url
+        or content.attachments
+        or (platform == "facebook" and content.link)
+    )
     if not has_body and platform != "instagram":
         why = "the post is empty"
         if content.thread:
@@ -232,7 +237,7 @@ def _for_target(
     elif platform == "instagram":
         if len(text) > INSTAGRAM_CAPTION_MAX:
             out.append(_too_long(label, "text", len(text), INSTAGRAM_CAPTION_MAX, "Instagram"))
-        if not content.image_url:
+        if not content.image_url and not content.attachments:
             out.append(
                 FieldError(_name(label, "image_url"), "Instagram needs an image", "required")
             )
@@ -284,8 +289,11 @@ def _x_rules(content: Content, label: str, settings: Settings) -> list[FieldErro
     else:
         fields, parts = [_name(label, "text")], [content.text]
     for index, (field, part) in enumerate(zip(fields, parts, strict=True)):
-        # A tweet may be an image alone, but only the first tweet carries the image.
-        if not part.strip() and not (index == 0 and content.image_url):
+        # A tweet may be media alone: the first tweet carries image_url, and each tweet its
+        # own attachments.
+        if not part.strip() and not (
+            (index == 0 and content.image_url) or content.attachments_of(index)
+        ):
             out.append(FieldError(field, "the tweet is empty", "empty"))
             continue
         invalid = invalid_tweet_characters(part)

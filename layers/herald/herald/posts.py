@@ -12,8 +12,10 @@ post when it claims it), and a new time sends it back to `pending` for the tick 
 publish starts at `publishing`. Each target (one account) has its own status:
 
     pending ──> publishing ──> published
-                    │     └──> failed        (retries exhausted or not retryable)
-                    └──────> unconfirmed     (the platform may have it; nothing proves either way)
+                 │  ↑  │  └──> failed        (retries exhausted or not retryable)
+                 │  │  └─────> unconfirmed   (the platform may have it; nothing proves either way)
+                 ↓  │
+               processing    (the platform is processing its media: resumed from media_state)
 
 A failed target may go back to `publishing` through an explicit retry; a published one never does.
 """
@@ -27,6 +29,7 @@ from typing import Any
 
 from herald.accounts import PlatformName
 from herald.errors import Conflict
+from herald.media.model import Attachment
 from herald.platforms.base import Content, MediaItem
 from herald.variants import Variant, resolve
 
@@ -45,6 +48,9 @@ class PostStatus(StrEnum):
 class TargetStatus(StrEnum):
     PENDING = "pending"
     PUBLISHING = "publishing"
+    # Its media is uploaded and the platform is processing it: the message comes back after a
+    # delay and the next run resumes from `media_state` (claimed again like a pending target).
+    PROCESSING = "processing"
     PUBLISHED = "published"
     FAILED = "failed"
     UNCONFIRMED = "unconfirmed"
@@ -145,6 +151,9 @@ class Target:
     claimed_at: str | None = None
     published_at: str | None = None
     comment: Comment | None = None  # its first comment's outcome, when it has one
+    # What the publisher uploaded so far (platform ids), kept so a later run resumes from it.
+    media_state: dict[str, Any] | None = None
+    processing_since: str | None = None  # when the platform started processing its media
 
     def to_item(self) -> dict[str, Any]:
         item: dict[str, Any] = {
@@ -161,6 +170,8 @@ class Target:
             "error_kind",
             "claimed_at",
             "published_at",
+            "media_state",
+            "processing_since",
         ):
             value = getattr(self, name)
             if value is not None:
@@ -184,6 +195,8 @@ class Target:
             claimed_at=item.get("claimed_at"),
             published_at=item.get("published_at"),
             comment=Comment.from_item(item["comment"]) if item.get("comment") else None,
+            media_state=_plain(item.get("media_state")),
+            processing_since=item.get("processing_since"),
         )
 
 
@@ -252,6 +265,19 @@ class Post:
         return [t for t in self.targets.values() if t.status != TargetStatus.PUBLISHED]
 
 
+def _plain(value: Any) -> Any:
+    """DynamoDB's numbers come back as Decimal: the publishers' state holds ints."""
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
 def content_to_item(content: Content) -> dict[str, Any]:
     item = _fields_to_item(
         {
@@ -261,6 +287,8 @@ def content_to_item(content: Content) -> dict[str, Any]:
             "link": content.link,
             "media": content.media,
             "first_comment": content.first_comment,
+            "attachments": content.attachments,
+            "story": content.story,
         }
     )
     item.setdefault("text", "")
@@ -283,6 +311,8 @@ def content_from_item(item: dict[str, Any]) -> Content:
         link=item.get("link"),
         media=_media_from_item(item.get("media", ())),
         first_comment=item.get("first_comment"),
+        attachments=_attachments_from_item(item.get("attachments", ())),
+        story=bool(item.get("story", False)),
         variants={
             key: Variant(_fields_from_item(values))
             for key, values in (item.get("variants") or {}).items()
@@ -298,6 +328,10 @@ def _media_from_item(items: Any) -> tuple[MediaItem, ...]:
     return tuple(MediaItem(m["url"], m.get("kind", "image")) for m in items or ())
 
 
+def _attachments_from_item(items: Any) -> tuple[Attachment, ...]:
+    return tuple(Attachment.from_item(_plain(a)) for a in items or ())
+
+
 def _fields_to_item(values: Mapping[str, Any], *, keep_null: bool = False) -> dict[str, Any]:
     """Content fields as stored. The shared content leaves out what it does not have; a
     variant keeps a null, which is an override of its own (no image, no first comment)."""
@@ -307,6 +341,8 @@ def _fields_to_item(values: Mapping[str, Any], *, keep_null: bool = False) -> di
             item[name] = list(value or ())
         elif name == "media":
             item[name] = _media_to_item(value or ())
+        elif name == "attachments":
+            item[name] = [a.to_item() for a in value or ()]
         else:
             item[name] = value
     if keep_null:
@@ -321,6 +357,10 @@ def _fields_from_item(item: Mapping[str, Any]) -> dict[str, Any]:
             values[name] = tuple(value or ())
         elif name == "media":
             values[name] = _media_from_item(value)
+        elif name == "attachments":
+            values[name] = _attachments_from_item(value)
+        elif name == "story":
+            values[name] = bool(value)
         elif name == "text":
             values[name] = value or ""
         else:

@@ -1,7 +1,8 @@
 """The publishing engine: one post, all its targets at once, each published at most once.
 
     load post ──> start (queued/publishing -> publishing) ──> per target, concurrently:
-        claim (conditional write) ──> credentials ──> publisher.publish ──> record result
+        claim (conditional write) ──> credentials ──> [hold until fire_at] ──> publisher.publish
+        ──> record result
                      │                                     │ transient / rate limited: retry with
                      │                                     │ backoff + jitter, Retry-After honoured,
                      │                                     │ all inside the deadline
@@ -23,6 +24,11 @@ Gateway); the SQS worker with `retry_in_process=False`: a retryable failure leav
 failed-retryable and asks for redelivery (`PublishOutcome.retry_later`), so the queue's own
 visibility timeout is the backoff and the DLQ the end of the line.
 
+Claim ahead, fire on time: the worker passes `fire_at`, the second the post is due. Everything
+before the platform call (the claim, the credentials, a token refresh) happens as soon as the
+message arrives, and the call itself waits for the clock to reach `fire_at`, never earlier; so a
+burst's claims are done before its second and its posts go out at it (herald.worker).
+
 The window no conditional write can close: the platform accepted a post and this Lambda died
 before recording it. The target stays `publishing`; once the claim is stale the next run takes it
 over and reconciles against the account's recent posts before it would post again, and marks it
@@ -35,7 +41,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -44,8 +50,17 @@ import stamina
 from herald.accounts import AccountStatus, Credentials
 from herald.clock import isoformat, parse_iso
 from herald.errors import Conflict, NotFound
+from herald.media.streams import MediaReadError
 from herald.observability import logger
-from herald.platforms.base import ErrorKind, PlatformError, Progress, Published, Publisher
+from herald.platforms.base import (
+    Content,
+    ErrorKind,
+    PlatformError,
+    Progress,
+    Published,
+    Publisher,
+    StillProcessing,
+)
 from herald.posts import FINAL_POST_STATES, Post, PostStatus, Rescheduled, Target, TargetStatus
 from herald.publishing_policy import (
     PublishOutcome,
@@ -94,10 +109,21 @@ class _Run:
     finished: Post | None = None  # closed by this run's last result write
     # A target's last confirmed part ids, not written yet: the result write carries them.
     unsaved_parts: dict[str, list[str]] = field(default_factory=dict)
+    fire_at: datetime | None = None  # no platform call before this (the post's second)
 
     @property
     def repo(self) -> Any:
         return self.container.posts
+
+    def content_for(self, target: Target) -> Content:
+        """What `target` publishes (the shared content with its variants applied), its
+        attachments bound to the media bucket, so a publisher can stream their bytes
+        (herald.media.streams)."""
+        content = self.post.content_for(target)
+        if not content.attachments:
+            return content
+        source = self.container.media_files
+        return replace(content, attachments=tuple(a.bound(source) for a in content.attachments))
 
     def claimed(self, claim: Claim, now: str) -> None:
         state = self.state
@@ -128,6 +154,7 @@ async def publish_post(
     account_ids: Sequence[str] = (),
     announce: Announce | None = None,
     scheduled_for: str | None = None,
+    fire_at: datetime | None = None,
 ) -> PublishOutcome:
     """Publish every unpublished target of a post, then the first comments its published
     targets owe (herald.comments); safe to call twice at once or again later.
@@ -150,6 +177,7 @@ async def publish_post(
         account_ids=account_ids,
         announce=announce,
         scheduled_for=scheduled_for,
+        fire_at=fire_at,
     )
     return await _then_comments(
         container,
@@ -223,6 +251,7 @@ async def _publish_targets(
     account_ids: Sequence[str],
     announce: Announce | None,
     scheduled_for: str | None,
+    fire_at: datetime | None,
 ) -> PublishOutcome:
     """Publish every unpublished target of a post.
 
@@ -233,7 +262,8 @@ async def _publish_targets(
     published at once and then forgotten (see `_announce_now`). `scheduled_for`: the time the
     worker's message is for. The post is read by the write that claims it, so a queued post
     edited since publishes as edited; one rescheduled since is left alone (`skipped`, no post:
-    the message for its new time publishes it).
+    the message for its new time publishes it). `fire_at`: claim and prepare now, call the
+    platform no earlier than this (by `container.clock`).
     """
     repo = container.posts
     started: Started | None = None
@@ -279,7 +309,10 @@ async def _publish_targets(
         policy=RetryPolicy(
             attempts=max(1, settings.publish_retry_attempts) if retry_in_process else 1,
             initial=settings.publish_retry_delay,
-            deadline=time.monotonic() + settings.publish_deadline_seconds,
+            # Counted from the post's second when the call waits for it.
+            deadline=time.monotonic()
+            + settings.publish_deadline_seconds
+            + _hold(container, fire_at),
             attempt_budget=settings.platform_timeout_seconds,
         ),
         retry_in_process=retry_in_process,
@@ -287,6 +320,7 @@ async def _publish_targets(
         credentials=credentials,
         last_attempt=last_attempt or retry_in_process,
         state=post,
+        fire_at=fire_at,
     )
     claims = started.claims if started is not None else {}
     todo = [
@@ -312,6 +346,22 @@ async def _publish_targets(
             post=done,
             retry_after=longest_wait(results),
             event_ids=event_ids,
+        )
+    waiting = [r.retry_after or 1.0 for r in results if r.status == TargetStatus.PROCESSING]
+    if waiting:
+        # A platform is still processing a target's media: the post is not finished. The
+        # caller has the message come back then (herald.media.processing).
+        now_stored: Post = await asyncio.to_thread(repo.get, business_id, post_id)
+        return PublishOutcome(
+            post_id,
+            now_stored.status,
+            results,
+            post=now_stored,
+            retry_later=wants_redelivery(results, last_attempt=last_attempt or retry_in_process),
+            retry_after=longest_wait(
+                tuple(r for r in results if r.status != TargetStatus.PROCESSING)
+            ),
+            check_again_in=min(waiting),
         )
     if wants_redelivery(results, last_attempt=last_attempt or retry_in_process):
         latest: Post = await asyncio.to_thread(repo.get, business_id, post_id)
@@ -347,6 +397,12 @@ async def _publish_targets(
         retry_after=longest_wait(results),
         event_ids=event_ids,
     )
+
+
+def _hold(container: Container, fire_at: datetime | None) -> float:
+    if fire_at is None:
+        return 0.0
+    return max(0.0, (fire_at - container.clock.now()).total_seconds())
 
 
 def final_event_key(post_id: str, version: int) -> str:
@@ -430,7 +486,15 @@ async def _publish_target(run: _Run, target: Target, claim: Claim | None) -> Tar
     except Exception as exc:  # noqa: BLE001 - nothing was sent, so nothing is ambiguous
         return await _unsent(run, claim, exc)
     publisher: Publisher = container.publishers[claimed.platform]
-    if claim.took_over:
+    state = claimed.media_state or {}
+    if claim.took_over and state and not state.get("posting"):
+        # The dead run was still uploading (its state says the post-creating call was never
+        # made): nothing can be out, so this run resumes the uploads from that state.
+        logger.warning(
+            "taking over a stale claim mid-upload: resuming from its media state",
+            extra={"post_id": post.post_id, "account_id": claimed.account_id},
+        )
+    elif claim.took_over:
         # The run that held this claim died mid-publish: it may have posted. Never post again
         # blind; look for it first.
         logger.warning(
@@ -447,7 +511,7 @@ async def _publish_target(run: _Run, target: Target, claim: Claim | None) -> Tar
             since_claim=claim.previous_claimed_at,
         )
 
-    content = post.content_for(claimed)  # the shared content with its variants applied
+    content = run.content_for(claimed)
 
     async def record(part_ids: list[str]) -> None:
         if len(part_ids) >= len(content.parts):
@@ -465,22 +529,58 @@ async def _publish_target(run: _Run, target: Target, claim: Claim | None) -> Tar
             _now(container),
         )
 
-    progress = Progress(part_ids=list(claimed.part_ids), record=record)
+    async def save(media_state: dict[str, Any]) -> None:
+        run.state = None
+        await run.db(
+            run.repo.record_media_state,
+            post.business_id,
+            post.post_id,
+            claimed.account_id,
+            media_state,
+            claimed_at=claimed.claimed_at or "",
+            now=_now(container),
+        )
+
+    progress = Progress(
+        part_ids=list(claimed.part_ids), record=record, state=dict(state), save=save
+    )
+    if run.fire_at is not None:
+        # Claimed and ready: the platform call itself waits for the post's second.
+        await container.clock.sleep_until(run.fire_at)
     attempts = 0
     try:
-        async for attempt in stamina.retry_context(
-            on=run.policy.backoff_hook(time.monotonic),
-            attempts=run.policy.attempts,
-            timeout=max(0.0, run.policy.deadline - time.monotonic()),
-            wait_initial=run.policy.initial,
-            wait_max=run.policy.max_wait,
-            wait_jitter=run.policy.initial,
-        ):
-            with attempt:
-                attempts += 1
-                published = await publisher.publish(creds, content, progress)
+        while True:
+            try:
+                async for attempt in stamina.retry_context(
+                    on=run.policy.backoff_hook(time.monotonic),
+                    attempts=run.policy.attempts,
+                    timeout=max(0.0, run.policy.deadline - time.monotonic()),
+                    wait_initial=run.policy.initial,
+                    wait_max=run.policy.max_wait,
+                    wait_jitter=run.policy.initial,
+                ):
+                    with attempt:
+                        attempts += 1
+                        published = await publisher.publish(creds, content, progress)
+                break
+            except StillProcessing as wait:
+                if not _waits_here(run, wait):
+                    return await _processing(run, claimed, wait, progress)
+                await asyncio.sleep(wait.after_seconds)
     except PlatformError as exc:
         return await _platform_failure(run, claimed, exc, publisher, creds, attempts)
+    except MediaReadError as exc:
+        # A media file could not be read from the bucket (gone, S3 out of reach): nothing was
+        # posted (files are read before the post is made), so it is retried like any transient
+        # failure and the uploads resume from the saved state.
+        return await _fail(run, claimed, ErrorKind.TRANSIENT, f"media: {exc}", attempts=attempts)
+    except Conflict:
+        # Saving the media state found the claim taken over: a later run owns the target now.
+        logger.warning(
+            "lost the claim while uploading media; the run that took it over continues",
+            extra={"post_id": post.post_id, "account_id": claimed.account_id},
+        )
+        return None
     except Exception as exc:  # noqa: BLE001 - anything may have happened after sending
         # A bug or an unmapped error after the request went out (a 201 we failed to parse):
         # the post may be live, so it is treated like a timeout, never retried blind.
@@ -488,6 +588,55 @@ async def _publish_target(run: _Run, target: Target, claim: Claim | None) -> Tar
         reason = f"{claimed.platform}: unexpected error ({type(exc).__name__})"
         return await _reconcile(run, claimed, publisher, creds, reason)
     return await _published(run, claimed, published, attempts)
+
+
+def _waits_here(run: _Run, wait: StillProcessing) -> bool:
+    """The API (publish now) waits out a short processing in process, inside its deadline; the
+    worker never does: its message comes back instead."""
+    if not run.retry_in_process:
+        return False
+    settings = run.container.settings
+    left = run.policy.deadline - time.monotonic() - run.policy.attempt_budget
+    return wait.after_seconds <= min(settings.media_inline_wait_seconds, left)
+
+
+async def _processing(
+    run: _Run, target: Target, wait: StillProcessing, progress: Progress
+) -> TargetResult | None:
+    """Record the target `processing` with its media state, for the delivery that comes back
+    after `wait.after_seconds`; past the processing timeout, fail it instead."""
+    container = run.container
+    now = container.clock.now()
+    since = target.processing_since or isoformat(now)
+    waited = (now - parse_iso(since)).total_seconds()
+    limit = container.settings.media_processing_timeout_seconds
+    if waited >= limit:
+        reason = (
+            f"{target.platform}: the {wait.what} was still processing after {waited:.0f} s "
+            f"(Herald waits {limit} s): nothing was posted; retry the post to upload it again"
+        )
+        return await _fail(run, target, ErrorKind.PLATFORM_ERROR, reason)
+    run.state = None
+    recorded = await run.db(
+        run.repo.record_processing,
+        run.post.business_id,
+        run.post.post_id,
+        target.account_id,
+        progress.state,
+        claimed_at=target.claimed_at or "",
+        since=since,
+        now=isoformat(now),
+    )
+    if not recorded:
+        return None  # the claim was taken over: that run carries on
+    return TargetResult(
+        target.account_id,
+        target.platform,
+        TargetStatus.PROCESSING,
+        attempts=target.attempts,
+        reason=str(wait),
+        retry_after=wait.after_seconds,
+    )
 
 
 async def _unsent(run: _Run, claim: Claim, exc: Exception) -> TargetResult:
@@ -649,6 +798,9 @@ async def _fail(
     total = max(0, target.attempts + attempts - 1)
     now = _now(run.container)
     unsaved = run.unsaved_parts.get(target.account_id)
+    # A failure a retry will not fix forgets the media state: a person's retry uploads afresh
+    # rather than resume from ids the platform refused. A retryable one keeps it to resume.
+    clear_state = not kind.retryable and target.media_state is not None
     done = replace(
         target,
         status=status,
@@ -656,6 +808,8 @@ async def _fail(
         last_error=reason,
         error_kind=kind.value,
         part_ids=tuple(unsaved) if unsaved is not None else target.part_ids,
+        media_state=None if clear_state else target.media_state,
+        processing_since=None if clear_state else target.processing_since,
     )
     final = not (status == TargetStatus.FAILED and kind.retryable and not run.last_attempt)
     if not (final and await _finish_with(run, done)):
@@ -680,6 +834,7 @@ async def _fail(
             claimed_at=target.claimed_at or "",
             now=now,
             attempts=total,
+            clear_state=clear_state,
         )
     return TargetResult(
         target.account_id,

@@ -89,6 +89,8 @@ class PublishOutcome:
     skipped: str | None = None  # why nothing was attempted
     event_ids: list[str] = field(default_factory=list)
     comments: tuple[CommentResult, ...] = ()  # the first comments this run claimed
+    # A platform is still processing a target's media: come back in this many seconds.
+    check_again_in: float | None = None
 
 
 def wants_redelivery(results: tuple[TargetResult, ...], *, last_attempt: bool) -> bool:
@@ -102,9 +104,13 @@ def longest_wait(results: tuple[TargetResult, ...]) -> float | None:
 
 def http_status(post: Post) -> int:
     """200 when every target is out, 502 when every one failed on the platform side, 202 while
-    another run still holds a target, 207 (per-target results) otherwise."""
+    another run still holds a target or a platform is processing its media, 207 (per-target
+    results) otherwise."""
     statuses = [t.status for t in post.targets.values()]
-    if any(s in (TargetStatus.PUBLISHING, TargetStatus.PENDING) for s in statuses):
+    if any(
+        s in (TargetStatus.PUBLISHING, TargetStatus.PENDING, TargetStatus.PROCESSING)
+        for s in statuses
+    ):
         return 202
     if all(s == TargetStatus.PUBLISHED for s in statuses):
         return 200

@@ -7,7 +7,7 @@ never go out is refused now (422) rather than failing at its hour. Everything is
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -16,6 +16,7 @@ from herald.accounts import Account, AccountStatus
 from herald.clock import isoformat
 from herald.errors import Conflict, FieldError, InvalidInput, NotFound
 from herald.ids import new_id
+from herald.media.model import MediaRef
 from herald.platforms.base import Content
 from herald.posts import EDITABLE_POST_STATES, Post, PostStatus, Target
 from herald.store.schedule import DueEntry, Page, due_sk
@@ -79,14 +80,25 @@ def build_targets(
 
 
 def check_content(
-    container: Container, content: Content, targets: dict[str, Target], *, image: bool = True
+    container: Container,
+    content: Content,
+    targets: dict[str, Target],
+    *,
+    image: bool = True,
+    found: Sequence[FieldError] = (),
 ) -> None:
     """`image`: also read the image for Instagram's rules (herald.media_checks); an edit that
-    changes neither the image nor the targets does not fetch it again."""
+    changes neither the image nor the targets does not fetch it again. `found`: problems
+    already known (media that could not be resolved), reported with the rest."""
+    from herald.media import limits
     from herald.target_rules import validate_post
+    from herald.variants import resolve
 
     labels = [(t.account_id, t.platform) for t in targets.values()]
-    problems = validate_post(content, labels, container.settings)
+    problems = list(found) + validate_post(content, labels, container.settings)
+    for label in labels:  # each target's own files (its variant's, else the shared ones)
+        mine = resolve(content, *label)
+        problems += limits.check(mine.attachments, [label], len(mine.parts), story=mine.story)
     if image:
         from herald.media_checks import instagram_image_problems_blocking
 
@@ -107,10 +119,12 @@ def schedule(
     *,
     post_id: str | None = None,
     resumed: bool = False,
+    refs: Sequence[MediaRef] = (),
 ) -> Post:
     """A new pending post. `post_id`: the id to create it under (its Idempotency-Key's); with
     `resumed`, an earlier request with the key may have stored it already, and that post is the
-    answer (as it stands now: it may have been edited, queued or published since)."""
+    answer (as it stands now: it may have been edited, queued or published since). `refs`: the
+    media library's files it attaches."""
     if resumed and post_id is not None:
         try:
             earlier = container.schedule.get(business_id, post_id)
@@ -122,7 +136,11 @@ def schedule(
             return earlier
     at, zone = _when(container, when)
     targets = build_targets(container, business_id, account_ids, known)
-    check_content(container, content, targets)
+    found: list[FieldError] = []
+    if refs:
+        attachments, found = container.media.resolve(business_id, refs)
+        content = replace(content, attachments=attachments)
+    check_content(container, content, targets, found=found)
     now = isoformat(container.clock.now())
     post = Post(
         post_id=post_id or new_id("post"),
@@ -136,6 +154,8 @@ def schedule(
         timezone=zone,
     ).with_comments()
     container.schedule.create(post)
+    if content.attachments:
+        container.media.mark_used(content.attachments)
     _dispatch_if_soon(container, post)
     return post
 
@@ -191,16 +211,20 @@ def edit(
             updated = replace(updated, status=PostStatus.PENDING)
     if account_ids is not None:
         updated = replace(updated, targets=build_targets(container, business_id, account_ids))
-    if content_changes:
-        updated = replace(updated, content=replace(updated.content, **content_changes))
-    image_changed = bool(
-        content_changes and ("image_url" in content_changes or "variants" in content_changes)
-    )
+    changes = dict(content_changes or {})
+    found: list[FieldError] = []
+    refs = changes.pop("media_refs", None)
+    if refs is not None:
+        changes["attachments"], found = container.media.resolve(business_id, refs)
+    if changes:
+        updated = replace(updated, content=replace(updated.content, **changes))
+    image_changed = "image_url" in changes or "variants" in changes
     check_content(
         container,
         updated.content,
         updated.targets,
         image=image_changed or account_ids is not None,
+        found=found,
     )
     updated = replace(
         updated.with_comments(),
@@ -208,6 +232,8 @@ def edit(
         version=current.version + 1,
     )
     container.schedule.update_scheduled(updated, expected_version=current.version)
+    if refs:
+        container.media.mark_used(updated.content.attachments)
     if updated.status == PostStatus.PENDING and when is not None:
         _dispatch_if_soon(container, updated)
     return updated

@@ -4,7 +4,7 @@
       ├── overdue beyond the business's max lateness  -> `missed` + post.missed event
       ├── overdue                                      -> sent first, oldest first, no delay
       └── due within the window                        -> DelaySeconds = seconds until due,
-                                                          less DISPATCH_EARLY_SECONDS
+                                                          less the lead (see below)
 
 Each chunk of ten goes through the dispatch journal (see herald.store.journal):
 journal -> pending->queued (conditional, one per post) -> SendMessageBatch -> journal deleted.
@@ -24,6 +24,15 @@ The tick stops starting chunks when less than `tick_safety_ms` of its Lambda tim
 posts it did not reach are still pending and in the index, so the next tick sends them, overdue
 and therefore first.
 
+Why a lead that grows with the burst: claim ahead, fire on time. A message arrives its lead
+before its post is due; the worker claims the post, readies its credentials and holds it until
+the second, then calls the platform (herald.worker). The lead is DISPATCH_EARLY_SECONDS (the
+mapping's batching window) plus DISPATCH_EARLY_PER_100_SECONDS per hundred posts due in the same
+second, at most DISPATCH_EARLY_MAX_SECONDS: 1,000 posts due at 09:00:00 arrive from 08:59:39, so
+the mapping's invocations have received and claimed them before the second and lateness is the
+platform call's alone, not the time to drain the queue. A part counts only its own shards' posts;
+the shards are spread evenly, so its count times the parts is the second's.
+
 Why parts: a tick's cost is CPU, about 2.4 ms a post (botocore's serialising, signing and
 parsing of one conditional write, a tenth of a SendMessageBatch and a fifth of a journal write;
 bench/bench_schedule.py scale), so one Python process at one vCPU dispatches about 20,000 posts
@@ -40,6 +49,7 @@ import json
 import math
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -54,6 +64,7 @@ from herald.store.schedule import DueEntry
 
 if TYPE_CHECKING:
     from herald.container import Container
+    from herald.settings import Settings
 
 MAX_DELAY_SECONDS = 900  # SQS's ceiling for DelaySeconds on a standard queue
 BATCH = 10  # SendMessageBatch's ceiling
@@ -87,13 +98,28 @@ def message_body(entry: DueEntry) -> str:
     return json.dumps(body, separators=(",", ":"))
 
 
-def delay_for(scheduled_for: str, now: datetime, early: int = 0) -> int:
+def delay_for(scheduled_for: str, now: datetime, early: float = 0) -> int:
     # DelaySeconds is whole seconds. Rounded down, the message shows up to a second early and
     # the worker waits out the fraction (herald.worker), so a post goes out at its second rather
-    # than up to a second after it. `early` more seconds cover the event source mapping's
-    # batching window, which would otherwise hold a lone message that long past its second.
+    # than up to a second after it. `early` more seconds are the lead (lead_seconds).
     seconds = (parse_iso(scheduled_for) - now).total_seconds() - early
     return max(0, min(MAX_DELAY_SECONDS, math.floor(seconds)))
+
+
+def lead_seconds(settings: Settings, due_in_its_second: int) -> float:
+    """How long before its second a post's message should arrive, with this many posts due in
+    that second: the batching window, and time for the worker's invocations to receive and claim
+    a burst before it is due (the module docstring)."""
+    # Per whole hundred: a second's first 99 posts fit one batch, which the window gathers.
+    grows = settings.dispatch_early_per_100_seconds * (max(0, due_in_its_second) // 100)
+    return min(
+        settings.dispatch_early_max_seconds,
+        max(settings.dispatch_early_seconds, settings.dispatch_early_seconds + grows),
+    )
+
+
+def its_second(scheduled_for: str) -> str:
+    return scheduled_for[:19]  # YYYY-MM-DDTHH:MM:SS of the stored, sortable UTC form
 
 
 @dataclass(frozen=True)
@@ -135,6 +161,8 @@ class Dispatcher:
         self.part = part or Part()
         self.report = TickReport(dispatch_id=dispatch_id or uuid.uuid4().hex)
         self._lateness: dict[str, int] = {}
+        # Posts due in each second, counted over the whole index (see lead_seconds).
+        self._due_in_second: Counter[str] = Counter()
         self._writers: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
 
@@ -149,9 +177,7 @@ class Dispatcher:
                 {
                     "Id": str(i),
                     "MessageBody": message_body(e),
-                    "DelaySeconds": delay_for(
-                        e.scheduled_for, now, self.settings.dispatch_early_seconds
-                    ),
+                    "DelaySeconds": delay_for(e.scheduled_for, now, self.lead(e)),
                 }
                 for i, e in enumerate(batch)
             ]
@@ -165,6 +191,9 @@ class Dispatcher:
                 continue
             failed.extend(batch[int(f["Id"])] for f in response.get("Failed", []))
         return failed
+
+    def lead(self, entry: DueEntry) -> float:
+        return lead_seconds(self.settings, self._due_in_second[its_second(entry.scheduled_for)])
 
     def dispatch_chunk(self, chunk: list[DueEntry], index: int) -> None:
         journal_sk = self.journal.open(
@@ -267,6 +296,12 @@ class Dispatcher:
             now + timedelta(seconds=s.lookahead_seconds), shards=self.part.shards(s.due_shards)
         )
         self.report.due = len(entries)
+        self._due_in_second = Counter(
+            {
+                second: count * self.part.parts
+                for second, count in Counter(its_second(e.scheduled_for) for e in entries).items()
+            }
+        )
         now_iso = isoformat(now)
         overdue = [e for e in entries if e.scheduled_for <= now_iso]
         upcoming = [e for e in entries if e.scheduled_for > now_iso]

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
         "us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
     )
     aws_timeout_seconds: float = 3.0
+    # Set only locally (moto's server): boto3 reads it itself; Herald needs it to address the
+    # media bucket by path, as a local endpoint has no per-bucket host names.
+    aws_endpoint_url: str = Field("", validation_alias=AliasChoices("AWS_ENDPOINT_URL"))
 
     # --- Redis (the plan's REDIS_* names still work) -------------------------------------
     redis_url_env: str | None = Field(None, validation_alias=AliasChoices("REDIS_URL"))
@@ -87,6 +90,12 @@ class Settings(BaseSettings):
     meta_graph_base: str = "https://graph.facebook.com"
     # Graph v27.0 was released on 2026-11-04; each version works until two years after the next.
     meta_graph_version: str = Field("v27.0", pattern=r"^v\d+\.\d+$")
+    # Page videos are uploaded to graph-video (https://developers.facebook.com/docs/graph-api/
+    # video-uploads: "Videos must be published to graph-video.facebook.com"); Instagram's video
+    # bytes go to rupload (https://developers.facebook.com/documentation/instagram-platform/
+    # content-publishing/resumable-uploads).
+    meta_graph_video_base: str = "https://graph-video.facebook.com"
+    meta_rupload_base: str = "https://rupload.facebook.com"
     # https://developers.facebook.com/documentation/threads/get-started/get-access-tokens-and-permissions
     # (the Authorization Window is on threads.com; the API answers on graph.threads.net and .com)
     threads_auth_base: str = "https://threads.com"
@@ -95,6 +104,30 @@ class Settings(BaseSettings):
     platform_timeout_seconds: float = 10.0
     # LinkedIn and X take an image's bytes, which Herald fetches from the post's image_url.
     image_max_bytes: int = 15 * 1024 * 1024
+
+    # --- media library (herald.media) ----------------------------------------------------
+    media_bucket: str = Field("", validation_alias=AliasChoices("MEDIA_BUCKET"))
+    # The largest file a presigned upload accepts (its policy's content-length-range); X's and
+    # LinkedIn's own limits per kind are checked when a post uses the file (herald.media.limits).
+    media_max_bytes: int = 1024 * 1024 * 1024
+    media_upload_seconds: int = 3600  # how long a presigned upload stays usable
+    # An upload no post used expires after this (the bucket's lifecycle rule in template.yaml
+    # and the record's TTL: keep the two equal).
+    media_unused_days: int = 7
+    # How long a target may wait for a platform to process its media (X video, LinkedIn video)
+    # before it fails: the message comes back with DelaySeconds (at most 900) until then.
+    media_processing_timeout_seconds: int = 3600
+    # The API (publish now) waits in process for processing this short; longer, the post is
+    # answered 202 and the worker finishes it.
+    media_inline_wait_seconds: float = 5.0
+    # A publish-now post whose files add up to more than this is handed to the worker at once
+    # (202, `publishing`): uploading a large video inside the API's 29 s is a gamble, and the
+    # worker's uploads resume across deliveries.
+    media_inline_max_bytes: int = 20 * 1024 * 1024
+    # How long a presigned GET handed to a platform that fetches the file itself (Instagram
+    # images, Threads) stays valid: Meta fetches when the container is made and while it
+    # processes, well within this; a leaked link dies soon after.
+    media_url_seconds: int = 900
     # Only the local sandbox, which serves images on 127.0.0.1, needs this: anywhere else an
     # image_url naming a private address is a way into the VPC (herald.platforms.images).
     image_private_hosts: bool = Field(False, validation_alias=AliasChoices("IMAGE_PRIVATE_HOSTS"))
@@ -113,8 +146,12 @@ class Settings(BaseSettings):
         "pages_show_list,pages_read_engagement,pages_manage_posts,business_management,"
         "instagram_basic,instagram_content_publish,read_insights,instagram_manage_insights"
     )
-    # threads_manage_replies is what a thread's replies are published with.
-    threads_scopes: str = "threads_basic,threads_content_publish,threads_manage_replies"
+    # threads_manage_replies is what a thread's replies are published with, and
+    # threads_manage_insights what the metrics sync reads a post's insights with
+    # (https://developers.facebook.com/docs/threads/insights).
+    threads_scopes: str = (
+        "threads_basic,threads_content_publish,threads_manage_replies,threads_manage_insights"
+    )
     # A LinkedIn token with no refresh token is flagged `expiring` this long before it ends.
     linkedin_expiry_notice_days: int = 7
     cors_origins: list[str] = Field(default_factory=list)
@@ -168,10 +205,18 @@ class Settings(BaseSettings):
     # The tick starts no new chunk with less Lambda time left than this.
     tick_safety_ms: int = 5_000
     dispatch_parallel_chunks: int = 4
-    # Each message is delivered this much before its post is due: template.yaml's batching
-    # window (MaximumBatchingWindowInSeconds), which the event source mapping spends gathering
-    # a batch around a lone message. The worker waits out what is left of it.
-    dispatch_early_seconds: int = 1
+    # Claim ahead, fire on time: each message is delivered this long before its post is due, and
+    # the worker claims the post and gets its credentials ready in the meantime, then makes the
+    # platform call at the second (never before it; herald.worker). At least
+    # DISPATCH_EARLY_SECONDS: template.yaml's batching window (MaximumBatchingWindowInSeconds),
+    # which the event source mapping spends gathering a batch around a lone message. Plus
+    # DISPATCH_EARLY_PER_100_SECONDS for every hundred posts due in the same second, so a burst
+    # is received, claimed and held by the mapping's invocations before its second rather than
+    # drained after it; at most DISPATCH_EARLY_MAX_SECONDS, which must leave a worker invocation
+    # (60 s) its WORKER_RECORD_BUDGET_SECONDS and WORKER_SAFETY_MS after the hold.
+    dispatch_early_seconds: float = 1.0
+    dispatch_early_per_100_seconds: float = 2.0
+    dispatch_early_max_seconds: float = 30.0
     # A post due sooner than this is queued by the API at once: the next tick may come too late.
     dispatch_on_create_seconds: int = 65
     idempotency_ttl_seconds: int = 86_400

@@ -26,7 +26,16 @@ if TYPE_CHECKING:
     from herald.platforms.base import Content
 
 # What a variant may override: every field of the content but the variants themselves.
-OVERRIDABLE = ("text", "thread", "image_url", "link", "media", "first_comment")
+OVERRIDABLE = (
+    "text",
+    "thread",
+    "image_url",
+    "link",
+    "media",
+    "attachments",
+    "story",
+    "first_comment",
+)
 PLATFORM_PREFIX = "platform:"
 ACCOUNT_PREFIX = "account:"
 SHARED = ""  # the source of a field no variant overrides

@@ -10,6 +10,8 @@ from the queue, so a message delivered twice, or to two workers at once, publish
 
     RetryLater          a target failed with a retryable error and receives remain: SQS brings
                         the message back after the visibility timeout
+    (processing)        a platform is still processing a target's media: the message is sent
+                        again with DelaySeconds and this delivery ends (herald.media.processing)
     MalformedMessage    the body is not a publish message, or names no post: it can never
                         succeed, so it is failed on every receive until SQS moves it to the DLQ
                         after maxReceiveCount (never an endless loop)
@@ -26,6 +28,15 @@ it goes straight back to the queue, unclaimed), and one still running at the dea
 failed rather than killed with the invocation: what it claimed is taken over and reconciled by the
 delivery that follows, as after a crash (herald.publishing).
 
+Claim ahead, fire on time. The tick has a message arrive its lead before the post is due (a
+second, more in a burst: herald.scheduling.lead_seconds). The record claims the post and readies
+its credentials at once, then holds it and calls the platform when the clock reaches the post's
+second, never before (`fire_at`, herald.publishing). A record is held only within its invocation:
+one due later than the invocation could wait for it, and still have its budget after, is returned
+unclaimed as a batch item failure, made visible again when a new invocation can hold it. A second
+delivery of a held message finds the claim live and comes back later (RetryLater), so the post
+still goes out once.
+
 A batch shares its reads and its events (`Batch`): the accounts its messages name are read in one
 request before the first record, and the final events go out in PublishBatch calls after the
 last. A final event is not marked sent in DynamoDB: the message is the record that it is owed.
@@ -39,9 +50,9 @@ import asyncio
 import json
 import math
 import time
-from asyncio import sleep
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType
@@ -61,8 +72,8 @@ if TYPE_CHECKING:
     from herald.publishing import Announce
 
 
-MAX_EARLY_SECONDS = 1.0  # the tick's rounding down, on top of DISPATCH_EARLY_SECONDS
 BOTO_CONNECTIONS = 50  # herald.container's max_pool_connections
+MAX_VISIBILITY_SECONDS = 43_200  # ChangeMessageVisibility's ceiling (12 hours)
 
 
 class RetryLater(Exception):
@@ -115,8 +126,8 @@ class MalformedMessage(Exception):
 
 
 class NotStarted(Exception):
-    """Too little of the invocation was left to start the record: it goes back to the queue at
-    once, nothing claimed, for an invocation with time to publish it."""
+    """Too little of the invocation was left to hold the record until its second and publish
+    it: it goes back to the queue, nothing claimed, for an invocation with time to."""
 
 
 class OutOfTime(Exception):
@@ -133,6 +144,15 @@ class PublishMessage:
     # The post's targets, as the tick queued it: the worker claims them all in its first write
     # and reads their accounts for the whole batch at once. Absent from older messages.
     account_ids: tuple[str, ...] = ()
+
+    def due(self) -> datetime | None:
+        """The second the post may go out, no earlier; None when the message names none."""
+        if not self.scheduled_for:
+            return None
+        try:
+            return parse_iso(self.scheduled_for)
+        except ValueError:
+            return None
 
     @classmethod
     def parse(cls, body: str) -> PublishMessage:
@@ -214,19 +234,10 @@ class Batch:
         return {**response, "batchItemFailures": failures}
 
 
-async def wait_for_its_second(container: Container, scheduled_for: str | None) -> None:
-    """The tick has a message delivered DISPATCH_EARLY_SECONDS before its post is due (the
-    event source mapping's batching window spends that gathering a batch) and rounds its delay
-    down, so a message may arrive up to a second more before: wait out what is left. Anything
-    earlier is not the tick's doing (a clock far off, a redriven message) and is not waited for."""
-    if not scheduled_for:
-        return
-    try:
-        early = (parse_iso(scheduled_for) - container.clock.now()).total_seconds()
-    except ValueError:
-        return
-    if 0 < early <= MAX_EARLY_SECONDS + container.settings.dispatch_early_seconds:
-        await sleep(early)
+def seconds_until(container: Container, when: datetime | None) -> float:
+    if when is None:
+        return 0.0
+    return max(0.0, (when - container.clock.now()).total_seconds())
 
 
 def handle_message(
@@ -245,7 +256,6 @@ def handle_message(
 
     async def handle() -> str:
         message = PublishMessage.parse(body)
-        await wait_for_its_second(container, message.scheduled_for)
         return await publish_message(
             container, message, receive_count, batch=batch, message_id=message_id
         )
@@ -280,9 +290,13 @@ async def publish_message(
             scheduled_for=message.scheduled_for,
             credentials=credentials_from(batch.accounts) if batch else None,
             announce=batch.announcer(message_id) if batch else None,
+            # Claimed and readied now; the platform call waits for the post's second.
+            fire_at=message.due(),
         )
     except NotFound as exc:
         raise MalformedMessage(f"post {message.post_id} does not exist") from exc
+    if outcome.check_again_in is not None:
+        return await _check_again(container, message, receive_count, outcome)
     if outcome.retry_later:
         raise RetryLater(
             f"post {message.post_id}: a target or a first comment failed with a retryable error "
@@ -299,6 +313,36 @@ async def publish_message(
     if outcome.skipped:
         return f"skipped: {outcome.skipped}"
     return post.status.value if post is not None else "done"
+
+
+async def _check_again(
+    container: Container, message: PublishMessage, receive_count: int, outcome: Any
+) -> str:
+    """A platform is processing a target's media: the message is sent again with DelaySeconds
+    and this delivery ends as handled (herald.media.processing). A failed target that is
+    retryable rides along: the same message comes back for it, sooner if its backoff is."""
+    from herald.media.processing import delay_seconds, send_again
+
+    wait = float(outcome.check_again_in)
+    if outcome.retry_later:
+        wait = min(wait, retry_delay(receive_count, outcome.retry_after))
+    delay = delay_seconds(wait)
+    try:
+        await asyncio.to_thread(
+            send_again,
+            container,
+            message.business_id,
+            message.post_id,
+            delay=delay,
+            scheduled_for=message.scheduled_for,
+            account_ids=message.account_ids,
+        )
+    except Exception as exc:
+        logger.warning("could not send the message again; the delivery comes back instead")
+        raise RetryLater(
+            f"post {message.post_id}: media still processing", delay_seconds=delay
+        ) from exc
+    return f"processing: back in {delay} s"
 
 
 class Invocation:
@@ -331,19 +375,26 @@ class Invocation:
     def time_left(self) -> float | None:
         return None if self.deadline is None else self.deadline - time.monotonic()
 
+    def back_in(self, early: float) -> int:
+        """When a record returned unclaimed should be visible again: at once if it is due soon
+        enough for a new invocation to hold it, else when it is (its lead at most before)."""
+        hold = self.container.settings.dispatch_early_max_seconds
+        return min(MAX_VISIBILITY_SECONDS - 60, max(0, math.floor(early - hold)))
+
     async def handle(self, record: SQSRecord) -> str:
         container = self.container
         receives = int(record.attributes.approximate_receive_count or 1)
         message = PublishMessage.parse(record.body)
-        # Waiting out an early second holds no slot: it is not work.
-        await wait_for_its_second(container, message.scheduled_for)
         async with self.slots:
+            # The record holds its slot while it waits for its second: its claim is made.
+            early = seconds_until(container, message.due())
             left = self.time_left()
-            if left is not None and left < container.settings.worker_record_budget_seconds:
-                await asyncio.to_thread(bring_back_after, container, record.receipt_handle, 0)
+            if left is not None and left < early + container.settings.worker_record_budget_seconds:
+                back = self.back_in(early)
+                await asyncio.to_thread(bring_back_after, container, record.receipt_handle, back)
                 raise NotStarted(
-                    f"post {message.post_id}: {max(0.0, left):.1f} s of the invocation left, "
-                    "too little to start it"
+                    f"post {message.post_id}: due in {early:.1f} s with {max(0.0, left):.1f} s "
+                    f"of the invocation left, too little to hold and publish it; back in {back} s"
                 )
             timer = asyncio.timeout(left)
             try:

@@ -5,6 +5,7 @@ analytics routes."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -406,3 +407,55 @@ def test_redis_down_for_a_token_refresh_defers_that_account_only(
     x = item(oauth_container, tenant, posts["text"])["metrics"][tenant.accounts["x"]]
     assert x["error"]["kind"] == "unreachable"
     assert x["values"]["impressions"] > 0  # the last reading, kept
+
+
+def test_a_threads_post_is_read_from_its_media_insights_and_grows(
+    oauth_container: Container,
+    oauth_clock: FrozenClock,
+    sandbox_time: list[float],
+    sandbox: SandboxState,
+    tenant: Tenant,
+    api_call: ApiCaller,
+) -> None:
+    post_id = publish(api_call, tenant, ["threads"], thread=["Rye at noon", "Back at 7"])
+    later(oauth_clock, sandbox_time, 3600)
+
+    report = aio.run(sync_due(oauth_container, oauth_clock.now()))
+    first = item(oauth_container, tenant, post_id)["metrics"][tenant.accounts["threads"]]
+    later(oauth_clock, sandbox_time, 3 * 3600)
+    aio.run(sync_due(oauth_container, oauth_clock.now()))
+    second = item(oauth_container, tenant, post_id)["metrics"][tenant.accounts["threads"]]
+
+    assert report.outcomes == {"read": 1}
+    assert set(first["values"]) == {"impressions", "reactions", "comments", "shares"}
+    assert first["values"]["impressions"] > 0
+    assert set(first["unavailable"]) == {"reach", "clicks"}
+    assert second["values"]["impressions"] > first["values"]["impressions"]
+    assert all(second["values"][m] >= first["values"][m] for m in first["values"])
+    # The thread's first post is what is read, once per sync.
+    assert sandbox.calls["threads.insights"] == 2
+
+
+def test_a_threads_account_connected_without_the_insights_scope_says_to_reconnect(
+    oauth_container: Container,
+    oauth_clock: FrozenClock,
+    sandbox_time: list[float],
+    tenant: Tenant,
+    api_call: ApiCaller,
+) -> None:
+    from herald.accounts import AccountStatus
+
+    post_id = publish(api_call, tenant, ["threads"], text="Rye at noon")
+    account = oauth_container.accounts.get(tenant.business_id, tenant.accounts["threads"])
+    oauth_container.accounts.upsert(
+        replace(account, scopes=tuple(s for s in account.scopes if s != "threads_manage_insights"))
+    )
+    later(oauth_clock, sandbox_time, 3600)
+
+    aio.run(sync_due(oauth_container, oauth_clock.now()))
+
+    threads = item(oauth_container, tenant, post_id)["metrics"][tenant.accounts["threads"]]
+    assert threads["values"] == {}
+    assert "reconnect the account" in threads["unavailable"]["impressions"]
+    fresh = oauth_container.accounts.get(tenant.business_id, tenant.accounts["threads"])
+    assert fresh.status is AccountStatus.CONNECTED

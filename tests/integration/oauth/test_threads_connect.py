@@ -59,7 +59,12 @@ def test_threads_connects_through_its_window_and_keeps_a_long_lived_token_encryp
         "@sandbox.bakery",
     )
     assert account.status is AccountStatus.CONNECTED
-    assert account.scopes == ("threads_basic", "threads_content_publish", "threads_manage_replies")
+    assert account.scopes == (
+        "threads_basic",
+        "threads_content_publish",
+        "threads_manage_replies",
+        "threads_manage_insights",
+    )
     assert account.token_expires_at is not None
     lasts = parse_iso(account.token_expires_at) - oauth_clock.now()
     assert lasts == timedelta(days=60)

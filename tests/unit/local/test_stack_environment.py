@@ -12,6 +12,7 @@ RESOURCES = SimpleNamespace(
     queue_url="http://moto/q",
     dlq_url="http://moto/dlq",
     topic_arn="arn:aws:sns:us-east-1:123456789012:herald-EventsTopic",
+    media_bucket="herald-mediabucket",
 )
 
 

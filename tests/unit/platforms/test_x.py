@@ -10,7 +10,7 @@ import pytest
 
 from herald.accounts import Credentials
 from herald.local.sandbox.images import gif, jpeg
-from herald.platforms.base import Content, ErrorKind, PlatformError, Progress
+from herald.platforms.base import Content, ErrorKind, PlatformError, Progress, StillProcessing
 from herald.platforms.images import ImageFetcher
 from herald.platforms.x import XPublisher
 from tests.fakes.platform_http import FakePlatform, body, resolves_public
@@ -39,21 +39,10 @@ def platform() -> FakePlatform:
 
 
 @pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
-async def publisher(platform: FakePlatform, sleeps: list[float]) -> AsyncIterator[XPublisher]:
+async def publisher(platform: FakePlatform) -> AsyncIterator[XPublisher]:
     client = platform.client()
     images = ImageFetcher(client, resolve=resolves_public)
-
-    async def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-
-    yield XPublisher(
-        client, api_base=API, now=lambda: NOW, images=images, sleep=sleep, status_polls=4
-    )
+    yield XPublisher(client, api_base=API, now=lambda: NOW, images=images)
     await client.aclose()
 
 
@@ -181,9 +170,12 @@ async def test_a_still_image_goes_through_the_one_shot_upload_and_on_the_first_t
     assert "media" not in body(second)
 
 
-async def test_an_animated_gif_is_a_tweet_gif_through_initialize_append_finalize_and_status(
-    platform: FakePlatform, publisher: XPublisher, sleeps: list[float]
+async def test_an_animated_gif_is_a_tweet_gif_processed_while_the_message_comes_back(
+    platform: FakePlatform, publisher: XPublisher
 ) -> None:
+    """initialize, append, finalize; X processes it: the publisher answers StillProcessing with
+    X's check_after_secs (no Lambda waits), and each later run asks STATUS from the saved id,
+    never uploading again, until X says succeeded and the tweet goes out."""
     animation = gif(frames=3)
     platform.on("GET", "/dance.gif", image(animation, "image/gif"))
     platform.on("POST", "/2/media/upload/initialize", media("77"))
@@ -197,11 +189,17 @@ async def test_an_animated_gif_is_a_tweet_gif_through_initialize_append_finalize
         media("77", {"state": "succeeded"}),
     )  # fmt: skip
     platform.on("POST", "/2/tweets", tweet("t1"))
+    content = Content(text="moves", image_url="https://cdn.test/dance.gif")
+    progress = Progress()
 
-    await publisher.publish(
-        CREDS, Content(text="moves", image_url="https://cdn.test/dance.gif"), Progress()
-    )
+    waits = []
+    for _ in range(2):
+        with pytest.raises(StillProcessing) as still:
+            await publisher.publish(CREDS, content, progress)
+        waits.append(still.value.after_seconds)
+    await publisher.publish(CREDS, content, progress)
 
+    assert waits == [2.0, 3.0]
     [init] = platform.sent("POST", "/2/media/upload/initialize")
     assert body(init) == {
         "media_type": "image/gif", "total_bytes": len(animation), "media_category": "tweet_gif",
@@ -210,7 +208,7 @@ async def test_an_animated_gif_is_a_tweet_gif_through_initialize_append_finalize
     assert parts(append) == {"segment_index": b"0", "media": animation}
     statuses = platform.sent("GET", "/2/media/upload")
     assert [dict(r.url.params) for r in statuses] == [{"command": "STATUS", "media_id": "77"}] * 2
-    assert sleeps == [2.0, 3.0]
+    assert len(platform.sent("GET", "/dance.gif")) == 1  # downloaded once
     assert body(platform.sent("POST", "/2/tweets")[0])["media"] == {"media_ids": ["77"]}
     assert platform.sent("POST", "/2/media/upload") == []  # never the one-shot for a GIF
 
@@ -297,33 +295,34 @@ async def test_media_x_could_not_process_fails_with_xs_reason(
     platform.on("GET", "/2/media/upload", media("80", {
         "state": "failed", "error": {"code": 1, "name": "InvalidMedia", "message": "Unsupported"},
     }))  # fmt: skip
+    content, progress = Content(text="x", image_url="https://cdn.test/bad.gif"), Progress()
+    with pytest.raises(StillProcessing):
+        await publisher.publish(CREDS, content, progress)
 
     with pytest.raises(PlatformError) as caught:
-        await publisher.publish(
-            CREDS, Content(text="x", image_url="https://cdn.test/bad.gif"), Progress()
-        )
+        await publisher.publish(CREDS, content, progress)
 
     assert caught.value.kind is ErrorKind.INVALID_CONTENT
     assert "Unsupported" in caught.value.detail
     assert platform.sent("POST", "/2/tweets") == []
 
 
-async def test_media_still_processing_after_every_poll_is_transient_and_nothing_is_posted(
+async def test_media_still_processing_posts_nothing_and_keeps_the_upload_s_id(
     platform: FakePlatform, publisher: XPublisher
 ) -> None:
     platform.on("GET", "/slow.gif", image(gif(frames=2), "image/gif"))
     platform.on("POST", "/2/media/upload/initialize", media("81"))
     platform.on("POST", "/2/media/upload/81/append", httpx.Response(204))
     platform.on("POST", "/2/media/upload/81/finalize", media("81", {"state": "pending"}))
-    platform.on("GET", "/2/media/upload", media("81", {"state": "in_progress"}))
+    progress = Progress()
 
-    with pytest.raises(PlatformError) as caught:
+    with pytest.raises(StillProcessing) as still:
         await publisher.publish(
-            CREDS, Content(text="x", image_url="https://cdn.test/slow.gif"), Progress()
+            CREDS, Content(text="x", image_url="https://cdn.test/slow.gif"), progress
         )
 
-    assert caught.value.kind is ErrorKind.TRANSIENT
-    assert len(platform.sent("GET", "/2/media/upload")) == 4  # the publisher's status_polls
+    assert still.value.after_seconds == 1.0  # X gave no check_after_secs
+    assert progress.state == {"image_url": {"id": "81", "ready": False}}
     assert platform.sent("POST", "/2/tweets") == []
 
 

@@ -18,6 +18,7 @@ from herald.api.routes import (
     analytics,
     health,
     me,
+    media,
     oauth,
     posts,
     publish,
@@ -79,6 +80,7 @@ def create_app(container: Container | None = None, **fastapi_kwargs: Any) -> Fas
     app.include_router(schedule.router, prefix="/api/v1")
     app.include_router(publish.router, prefix="/api/v1")
     app.include_router(posts.router, prefix="/api/v1")
+    app.include_router(media.router, prefix="/api/v1")
     app.include_router(analytics.router, prefix="/api/v1")
     ratelimit.install(app)
     _mount_dashboard(app)

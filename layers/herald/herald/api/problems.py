@@ -112,18 +112,20 @@ async def _validation(_: Request, exc: Exception) -> Response:
     )
 
 
+# Starlette's own refusals by status: (title, code), the codes spelled out so the dashboard's
+# table of codes (dashboard/scripts/api_codes.py) reads them. Any other status is an "error".
+_HTTP: dict[int, tuple[str, str]] = {
+    404: ("Not Found", "not_found"),
+    405: ("Method Not Allowed", "method_not_allowed"),
+    413: ("Content Too Large", "content_too_large"),
+}
+
+
 async def _http(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    titles = {404: "Not Found", 405: "Method Not Allowed", 413: "Content Too Large"}
-    title = titles.get(exc.status_code, "Error")
+    title, code = _HTTP.get(exc.status_code, ("Error", "error"))
     detail = exc.detail if isinstance(exc.detail, str) else title
-    return problem(
-        exc.status_code,
-        title,
-        detail,
-        code=title.lower().replace(" ", "_"),
-        headers=dict(exc.headers or {}),
-    )
+    return problem(exc.status_code, title, detail, code=code, headers=dict(exc.headers or {}))
 
 
 async def _herald(_: Request, exc: Exception) -> Response:

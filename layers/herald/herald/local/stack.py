@@ -12,7 +12,10 @@ HERALD_TICK_SECONDS) to tick more often than once a minute, --no-demo to skip th
 --worker-process to run the poller and the worker in a process of their own (restarted when it
 dies), --worker-processes N for N of them at once (the event source mapping's concurrency),
 --worker-kill-rate to have each SIGKILL itself in a share of its batches,
---moto-process to serve moto from a process of its own rather than a thread of this one.
+--moto-process to serve moto from a process of its own rather than a thread of this one,
+--sqs-process (with --sqs-port) to serve SQS from a second moto process, apart from DynamoDB.
+Both moto processes run herald.local.moto_server: moto with its SQS patched for queues thousands
+deep (herald.local.moto_sqs), as is the moto thread.
 
 Start-up claims every port first and says which one is taken; each wait has a deadline; Ctrl-C or
 SIGTERM during start-up stops what was started and exits (status 128 + the signal's number), and
@@ -105,6 +108,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="moto's server in its own process, so it does not share this one's interpreter lock",
     )
+    parser.add_argument(
+        "--sqs-process",
+        action="store_true",
+        help="SQS in a moto process of its own, so DynamoDB's writes never wait behind it "
+        "(implies --moto-process)",
+    )
+    parser.add_argument("--sqs-port", type=int, default=int(os.environ.get("MOTO_SQS_PORT", 5001)))
     return parser.parse_args(argv)
 
 
@@ -151,6 +161,8 @@ class Stack:
     def claim_ports(self) -> None:
         ports = [Port("the API", "--port", self.args.port)]
         ports.append(Port("moto", "--moto-port", self.args.moto_port))
+        if self.args.sqs_process:
+            ports.append(Port("moto's SQS", "--sqs-port", self.args.sqs_port))
         if not self.args.no_sandbox:
             ports.append(Port("the platform sandbox", "--sandbox-port", self.args.sandbox_port))
         self._sockets = claim(self.args.host, ports)
@@ -166,8 +178,8 @@ class Stack:
 
     # --- pieces ------------------------------------------------------------------------------
     def start_moto(self) -> str:
-        if self.args.moto_process:
-            return self.start_moto_process()
+        if self.args.moto_process or self.args.sqs_process:
+            return self.start_moto_process(self.args.moto_port, "moto's server", "--moto-port")
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             MotoRequestHandler,
@@ -175,6 +187,9 @@ class Stack:
         )
         from werkzeug.serving import make_server
 
+        from herald.local import moto_sqs
+
+        moto_sqs.apply()
         # What moto's ThreadedMotoServer serves, on the socket claimed for it: its start() waits
         # without end for a server that could not bind.
         sock = self._socket(self.args.moto_port)
@@ -199,16 +214,24 @@ class Stack:
             self._stops.append(stop)
         return f"http://127.0.0.1:{self.args.moto_port}"
 
-    def start_moto_process(self) -> str:
+    def start_moto_process(self, number: int, name: str, option: str) -> str:
         import httpx
 
-        port = str(self.args.moto_port)
+        port = str(number)
         url = f"http://127.0.0.1:{port}"
         # moto's command line binds its own socket: free the port just before it does.
-        self._socket(self.args.moto_port).close()
+        self._socket(number).close()
         with self.hold_signals():
             child = subprocess.Popen(  # noqa: S603 - a fixed command line
-                [sys.executable, "-m", "moto.server", "-H", self.args.host, "-p", port],
+                [
+                    sys.executable,
+                    "-m",
+                    "herald.local.moto_server",
+                    "-H",
+                    self.args.host,
+                    "-p",
+                    port,
+                ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
@@ -224,10 +247,10 @@ class Stack:
         wait_for(
             answers,
             seconds=MOTO_START_SECONDS,
-            failed=f"moto's server did not answer on {url}",
+            failed=f"{name} did not answer on {url}",
             alive=lambda: child.poll() is None,
-            died=f"moto's server exited at start (status {child.returncode}): is port {port} "
-            "free? (--moto-port moves it)",
+            died=f"{name} exited at start (status {child.returncode}): is port {port} "
+            f"free? ({option} moves it)",
         )
         return url
 
@@ -352,6 +375,13 @@ class Stack:
         self.say(f"starting moto's server (AWS) on port {self.args.moto_port}")
         endpoint = self.start_moto()
         os.environ.update({"AWS_ENDPOINT_URL": endpoint, **LOCAL_AWS})
+        sqs_endpoint = endpoint
+        if self.args.sqs_process:
+            self.say(f"starting moto's SQS apart on port {self.args.sqs_port}")
+            sqs_endpoint = self.start_moto_process(self.args.sqs_port, "moto's SQS", "--sqs-port")
+            # botocore sends SQS calls to AWS_ENDPOINT_URL_SQS and the rest to
+            # AWS_ENDPOINT_URL; the handlers and worker processes inherit both.
+            os.environ["AWS_ENDPOINT_URL_SQS"] = sqs_endpoint
         # botocore's defaults (60 s reads, retried) would make a stuck call a minutes-long wait.
         core = botocore.session.get_session()
         core.set_default_client_config(
@@ -425,6 +455,8 @@ class Stack:
         print("Herald local stack (Ctrl-C stops everything)", flush=True)
         print(f"  API             {api_url}   docs {api_url}/docs", flush=True)
         print(f"  moto (AWS)      {endpoint}   table {resources.table_name}", flush=True)
+        if sqs_endpoint != endpoint:
+            print(f"  moto (SQS)      {sqs_endpoint}", flush=True)
         print(f"  Redis           {self.args.redis_url} ({redis_how})", flush=True)
         print(f"  sandbox         {sandbox}", flush=True)
         print(
@@ -515,6 +547,7 @@ def dev_environment(
             "PUBLISH_QUEUE_URL": resources.queue_url,
             "PUBLISH_DLQ_URL": resources.dlq_url,
             "EVENTS_TOPIC_ARN": resources.topic_arn,
+            "MEDIA_BUCKET": resources.media_bucket,
             "REDIS_URL": redis_url,
             "PUBLIC_API_URL": api_url,
             "POWERTOOLS_SERVICE_NAME": "herald",

@@ -2,7 +2,7 @@
 
 Reading the template rather than repeating it means the local stack and the tests cannot drift
 from what `sam deploy` creates. Intrinsic functions are resolved just enough for the properties
-used here (table schema, queue attributes, redrive policy).
+used here (table schema, queue attributes, redrive policy, the media bucket's settings).
 """
 
 from __future__ import annotations
@@ -71,6 +71,11 @@ class LocalResources:
     topic_arns: dict[str, str] = field(default_factory=dict)
     secret_arns: dict[str, str] = field(default_factory=dict)
     secret_names: dict[str, str] = field(default_factory=dict)
+    bucket_names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def media_bucket(self) -> str:
+        return self.bucket_names.get("MediaBucket", "")
 
     @property
     def queue_url(self) -> str:
@@ -125,6 +130,9 @@ def create_resources(
     """Create the table, queues (dead-letter queues first), topics and secrets' shells."""
     template = template or load_template()
     refs: dict[str, str] = {"AWS::StackName": prefix, "AWS::Region": session.region_name}
+    for name, parameter in (template.get("Parameters") or {}).items():
+        if isinstance(parameter.get("Default"), str):
+            refs.setdefault(name, parameter["Default"])
     tables = resources_of(template, "AWS::DynamoDB::Table")
     ((table_logical, table_props),) = tables.items()
     table_name = f"{prefix}-table"
@@ -153,6 +161,12 @@ def create_resources(
     for logical in resources_of(template, "AWS::SNS::Topic"):
         out.topic_arns[logical] = sns.create_topic(Name=f"{prefix}-{logical}")["TopicArn"]
 
+    s3 = session.client("s3")
+    for logical, props in resources_of(template, "AWS::S3::Bucket").items():
+        name = f"{prefix}-{logical.lower()}"
+        create_bucket(s3, name, _resolve(props, refs))
+        out.bucket_names[logical] = name
+
     secrets = session.client("secretsmanager")
     for logical, props in resources_of(template, "AWS::SecretsManager::Secret").items():
         name = _resolve(props.get("Name"), refs) or f"{prefix}/{logical}"
@@ -162,6 +176,69 @@ def create_resources(
             kwargs["SecretString"] = generated_secret(generate)
         out.secret_arns[logical] = secrets.create_secret(**kwargs)["ARN"]
         out.secret_names[logical] = name
+    return out
+
+
+_API_NAMES = {"ServerSideEncryptionByDefault": "ApplyServerSideEncryptionByDefault"}
+
+
+def create_bucket(s3: Any, name: str, props: dict[str, Any]) -> None:
+    """The bucket with the settings the template gives it: encryption, the public access block,
+    lifecycle rules (tag filters as S3's API spells them) and CORS."""
+    if s3.meta.region_name == "us-east-1":
+        s3.create_bucket(Bucket=name)
+    else:
+        s3.create_bucket(
+            Bucket=name, CreateBucketConfiguration={"LocationConstraint": s3.meta.region_name}
+        )
+    encryption = props.get("BucketEncryption")
+    if encryption:
+        # CloudFormation's ServerSideEncryptionByDefault is the API's Apply... of the same.
+        rules = [
+            {_API_NAMES.get(k, k): v for k, v in rule.items()}
+            for rule in encryption["ServerSideEncryptionConfiguration"]
+        ]
+        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
+    block = props.get("PublicAccessBlockConfiguration")
+    if block:
+        s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=block)
+    lifecycle = (props.get("LifecycleConfiguration") or {}).get("Rules") or []
+    if lifecycle:
+        s3.put_bucket_lifecycle_configuration(
+            Bucket=name, LifecycleConfiguration={"Rules": [_lifecycle_rule(r) for r in lifecycle]}
+        )
+    cors = (props.get("CorsConfiguration") or {}).get("CorsRules")
+    if cors:
+        s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": [_cors(r) for r in cors]})
+
+
+def _cors(rule: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in rule.items() if k != "MaxAge"}
+    origins = out.get("AllowedOrigins", [])
+    if isinstance(origins, str):  # a CommaDelimitedList parameter, resolved to its default
+        out["AllowedOrigins"] = [o.strip() for o in origins.split(",")]
+    if "MaxAge" in rule:
+        out["MaxAgeSeconds"] = int(rule["MaxAge"])
+    return out
+
+
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's lifecycle rule in the shape of S3's PutBucketLifecycleConfiguration."""
+    out: dict[str, Any] = {"ID": rule.get("Id", ""), "Status": rule.get("Status", "Enabled")}
+    tags = rule.get("TagFilters") or []
+    if len(tags) == 1:
+        out["Filter"] = {"Tag": tags[0]}
+    elif tags:
+        out["Filter"] = {"And": {"Tags": tags}}
+    else:
+        out["Filter"] = {"Prefix": rule.get("Prefix", "")}
+    if "ExpirationInDays" in rule:
+        out["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
+    abort = rule.get("AbortIncompleteMultipartUpload")
+    if abort:
+        out["AbortIncompleteMultipartUpload"] = {
+            "DaysAfterInitiation": int(abort["DaysAfterInitiation"])
+        }
     return out
 
 

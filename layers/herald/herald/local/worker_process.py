@@ -19,6 +19,7 @@ execution environment; what the dead one held comes back after the queue's visib
 from __future__ import annotations
 
 import argparse
+import importlib
 import io
 import json
 import logging
@@ -156,6 +157,23 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
+def warm(invoker: Invoker, handler: str) -> None:
+    """Start as an execution environment that has run before: the handler imported and, for the
+    publish worker, its container's clients made, so the first batch of a burst does not pay
+    the cold start (bench/bench_cold_start.py measures that apart). In AWS the mapping's
+    environments stay warm while posts keep coming; provisioned concurrency keeps them so."""
+    if invoker.handler(handler) is None or handler != sqs_poller.HANDLER:
+        return
+    from herald.container import get_container
+
+    for module in ("herald.publishing", "herald.tokens"):  # else on a record's first publish
+        importlib.import_module(module)
+
+    container = get_container()
+    for made_once in ("table", "sqs", "sns", "posts", "accounts", "publishers"):
+        getattr(container, made_once)
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m herald.local.worker_process", description=__doc__
@@ -209,6 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     _exit_with_parent()
+    warm(invoker, args.handler)
     # The loop ends after the invocation in flight, so a stop never cuts a batch in half.
     poller.run()
     if args.handler == sqs_poller.HANDLER:

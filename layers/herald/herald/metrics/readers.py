@@ -51,7 +51,13 @@ _TOKEN_CODES = ("190", "102")
 
 def read_error(exc: PlatformError) -> ReadError:
     """A failure in the error model, as what it means for metrics."""
-    name = {"x": "X", "linkedin": "LinkedIn", "facebook": "Facebook", "instagram": "Instagram"}
+    name = {
+        "x": "X",
+        "linkedin": "LinkedIn",
+        "facebook": "Facebook",
+        "instagram": "Instagram",
+        "threads": "Threads",
+    }
     network = name.get(exc.platform, exc.platform)
     code = exc.platform_code or ""
     if exc.kind is ErrorKind.RATE_LIMITED:
@@ -86,6 +92,7 @@ def read_error(exc: PlatformError) -> ReadError:
 def build_readers(settings: Settings, http: httpx.AsyncClient) -> dict[PlatformName, MetricsReader]:
     from herald.metrics.linkedin import LinkedInMetricsReader
     from herald.metrics.meta import FacebookMetricsReader, InstagramMetricsReader
+    from herald.metrics.threads import ThreadsMetricsReader
     from herald.metrics.x import XMetricsReader
 
     graph, version = settings.meta_graph_base, settings.meta_graph_version
@@ -96,4 +103,7 @@ def build_readers(settings: Settings, http: httpx.AsyncClient) -> dict[PlatformN
         ),
         "facebook": FacebookMetricsReader(http, graph_base=graph, version=version),
         "instagram": InstagramMetricsReader(http, graph_base=graph, version=version),
+        "threads": ThreadsMetricsReader(
+            http, graph_base=settings.threads_graph_base, version=settings.threads_graph_version
+        ),
     }

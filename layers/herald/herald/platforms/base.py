@@ -10,10 +10,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from herald.accounts import Credentials, PlatformName
 from herald.errors import HeraldError
+from herald.media.model import Attachment
 
 if TYPE_CHECKING:
     from herald.variants import Variant
@@ -91,6 +92,10 @@ class MediaItem:
 class Content:
     """What to publish to one target. `thread` (X and Threads) replaces `text` when given.
 
+    `media` are files by URL that the platform fetches itself (Threads); `attachments` are
+    files of the media library (herald.media), with the facts read from them and, once the
+    engine has bound them, their bytes (`Attachment.chunks`).
+
     `first_comment` goes out as a comment (a reply on X and Threads) right after the post
     (herald.comments). A post's stored content also holds its `variants`, the fields its
     platforms and accounts override (herald.variants); a publisher is only ever handed a
@@ -103,10 +108,17 @@ class Content:
     media: tuple[MediaItem, ...] = ()
     first_comment: str | None = None
     variants: Mapping[str, Variant] = field(default_factory=dict)
+    attachments: tuple[Attachment, ...] = ()
+    # Instagram: publish the one attached file as a Story (the other platforms ignore it).
+    story: bool = False
 
     @property
     def parts(self) -> tuple[str, ...]:
         return self.thread or (self.text,)
+
+    def attachments_of(self, part: int) -> tuple[Attachment, ...]:
+        """The attachments of one part of a thread (all of them for a single post's part 0)."""
+        return tuple(a for a in self.attachments if a.part == part)
 
 
 @dataclass(frozen=True)
@@ -123,15 +135,48 @@ class Progress:
 
     `record` is called the moment the platform confirms each part, so the id is stored before
     anything else can fail.
+
+    `state` is the target's media state: the platform ids of what was uploaded (X media ids,
+    LinkedIn image and video URNs, upload progress), as the publisher last saved it with
+    `save_state`. A later run (after `StillProcessing`, a crash or a duplicate delivery) gets it
+    back and resumes from it, so nothing is uploaded twice. Before the call that creates the
+    post itself a publisher saves `posting: True` (`about_to_post`): a run that dies after that
+    may have posted, and the engine reconciles; one that dies before resumes its uploads.
     """
 
     part_ids: list[str] = field(default_factory=list)
     record: Callable[[list[str]], Awaitable[None]] | None = None
+    state: dict[str, Any] = field(default_factory=dict)
+    save: Callable[[dict[str, Any]], Awaitable[None]] | None = None
 
     async def confirm(self, part_id: str) -> None:
         self.part_ids.append(part_id)
         if self.record is not None:
             await self.record(list(self.part_ids))
+
+    async def save_state(self, state: dict[str, Any]) -> None:
+        self.state = dict(state)
+        if self.save is not None:
+            await self.save(dict(state))
+
+    async def about_to_post(self) -> None:
+        """Mark that the post-creating call is next (only when there is media state to keep)."""
+        if self.state and not self.state.get("posting"):
+            await self.save_state({**self.state, "posting": True})
+
+
+class StillProcessing(Exception):
+    """The platform is still processing this target's media: ask again in `after_seconds`.
+
+    Raised by a publisher once everything it could do now is done and saved (`Progress.state`);
+    the engine records the target as `processing` and the message comes back after a delay
+    (herald.worker), so no Lambda waits on a platform's transcoder.
+    """
+
+    def __init__(self, after_seconds: float, what: str = "media") -> None:
+        super().__init__(f"{what} still processing; ask again in {after_seconds:g} s")
+        self.after_seconds = max(1.0, float(after_seconds))
+        self.what = what
 
 
 # How many pages of an account's posts `find_recent` reads at most. A busy account can post more

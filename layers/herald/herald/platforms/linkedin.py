@@ -2,6 +2,12 @@
 
 The author is the URN kept on the account (`details["author_urn"]`): `urn:li:person:...` for a
 member, `urn:li:organization:...` for a Page the member administers.
+
+Media: `image_url` is downloaded and sent through the Images API as before; library
+attachments go through the Images, Videos (multipart) and Documents APIs
+(herald.platforms.linkedin_media), all of them uploaded and AVAILABLE before the post is made,
+which then carries one `media` (an image with its alt text, a video, a document) or a
+`multiImage` of two to twenty images.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from herald.platforms.base import (
     Published,
 )
 from herald.platforms.images import ImageFetcher
+from herald.platforms.linkedin_media import LinkedInUploads, post_content
 
 # "little" text reserves these; unescaped, LinkedIn answers 201 and silently cuts the post at
 # the first one (https://learn.microsoft.com/linkedin/marketing/community-management/shares/
@@ -49,6 +56,12 @@ def escape_little_text(text: str) -> str:
 
 def unescape_little_text(text: str) -> str:
     return re.sub(r"\\(.)", r"\1", text)
+
+
+def _title(text: str) -> str:
+    """A document post's title (the Posts API requires one): the post's first line, short."""
+    first = text.strip().splitlines()[0] if text.strip() else "Document"
+    return first[:100]
 
 
 def post_url(urn: str) -> str:
@@ -105,11 +118,22 @@ class LinkedInPublisher:
             "lifecycleState": "PUBLISHED",
             "isReshareDisabledByAuthor": False,
         }
+        image_urn = None
         if content.image_url:
             image_urn = await self._upload_image(creds, author, content.image_url)
-            body["content"] = {"media": {"id": image_urn}}
+        urns: dict[str, str] = {}
+        if content.attachments:
+            uploads = LinkedInUploads(
+                self._base, self._headers(creds), creds.access_token, author, self._media_call,
+                progress,
+            )  # fmt: skip
+            urns = await uploads.attachments(content.attachments)
+        media = post_content(content.attachments, urns, image_urn, _title(content.text))
+        if media is not None:
+            body["content"] = media
         elif content.link:
             body["content"] = {"article": {"source": content.link, "title": content.link}}
+        await progress.about_to_post()
         response = await errors.send(
             self._http,
             "linkedin",
@@ -154,6 +178,21 @@ class LinkedInPublisher:
         if put.status_code not in (200, 201):
             raise self.error(put)
         return str(image_urn)
+
+    async def _media_call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """An upload request: a non-2xx is LinkedIn's error, and a lost answer is only a lost
+        upload (it creates no post), so it is transient rather than ambiguous."""
+        try:
+            response = await errors.send(self._http, "linkedin", method, url, **kwargs)
+        except PlatformError as exc:
+            if exc.kind is ErrorKind.AMBIGUOUS:
+                raise PlatformError(
+                    "linkedin", ErrorKind.TRANSIENT, f"media upload: {exc.detail}"
+                ) from exc
+            raise
+        if not 200 <= response.status_code < 300:
+            raise self.error(response)
+        return response
 
     async def find_recent(
         self, creds: Credentials, content: Content, since: datetime

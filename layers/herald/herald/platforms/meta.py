@@ -25,6 +25,7 @@ from herald.platforms.base import (
     PlatformError,
     Progress,
     Published,
+    StillProcessing,
 )
 
 # Graph's codes as https://developers.facebook.com/docs/graph-api/guides/error-handling and
@@ -145,7 +146,8 @@ def _not_ready(exc: PlatformError) -> bool:
 
 class _Graph:
     def __init__(self, http: httpx.AsyncClient, graph_base: str, version: str) -> None:
-        self._http = http
+        self.http = http
+        self.version = version
         self._root = f"{graph_base.rstrip('/')}/{version}"
 
     async def call(
@@ -157,15 +159,18 @@ class _Graph:
         *,
         data: dict[str, str] | None = None,
         params: dict[str, str] | None = None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
+        root: str | None = None,
     ) -> dict[str, Any]:
         response = await errors.send(
-            self._http,
+            self.http,
             platform,
             method,
-            f"{self._root}/{path}",
+            f"{root or self._root}/{path}",
             headers={"Authorization": f"Bearer {creds.access_token}"},
             data=data,
             params=params,
+            files=files,
         )
         if response.status_code != 200:
             raise graph_error(platform, response)
@@ -192,13 +197,25 @@ class _Graph:
 class FacebookPublisher:
     platform: PlatformName = "facebook"
 
-    def __init__(self, http: httpx.AsyncClient, *, graph_base: str, version: str) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        graph_base: str,
+        version: str,
+        video_base: str = "https://graph-video.facebook.com",
+    ) -> None:
+        from herald.platforms.facebook_media import FacebookMedia
+
         self._graph = _Graph(http, graph_base, version)
+        self._media = FacebookMedia(self._graph, video_root=video_base)
 
     async def publish(self, creds: Credentials, content: Content, progress: Progress) -> Published:
         if progress.part_ids:  # confirmed by an earlier attempt: never post it twice
             post_id = progress.part_ids[0]
             return Published(post_id, facebook_url(post_id), (post_id,))
+        if content.attachments:  # files of the media library (herald.platforms.facebook_media)
+            return await self._media.publish(creds, content, progress)
         page_id = creds.details.get("page_id") or creds.external_id
         if content.image_url:
             data = {"url": content.image_url}
@@ -298,16 +315,25 @@ class InstagramPublisher:
         sleep: Callable[[float], Awaitable[None]] = _default_sleep,
         poll_interval: float = 1.0,
         max_polls: int = 10,
+        rupload_base: str = "https://rupload.facebook.com",
+        url_seconds: int = 900,
     ) -> None:
+        from herald.platforms.instagram_media import InstagramMedia
+
         self._graph = _Graph(http, graph_base, version)
         self._sleep = sleep
         self._interval = poll_interval
         self._max_polls = max_polls
+        self._media = InstagramMedia(
+            self._graph, rupload_base=rupload_base, url_seconds=url_seconds
+        )
 
     async def publish(self, creds: Credentials, content: Content, progress: Progress) -> Published:
         if progress.part_ids:
             media_id = progress.part_ids[0]
             return Published(media_id, await self._permalink(creds, media_id), (media_id,))
+        if content.attachments:  # files of the media library (herald.platforms.instagram_media)
+            return await self._publish_media(creds, content, progress)
         ig = creds.external_id
         if not content.image_url:
             raise PlatformError("instagram", ErrorKind.INVALID_CONTENT, "an image is required")
@@ -324,6 +350,31 @@ class InstagramPublisher:
             raise PlatformError("instagram", ErrorKind.TRANSIENT, "no container id was returned")
         await self._wait_finished(creds, container)
         media_id = await self._publish_container(creds, container)
+        await progress.confirm(media_id)
+        return Published(media_id, await self._permalink(creds, media_id), (media_id,))
+
+    async def _publish_media(
+        self, creds: Credentials, content: Content, progress: Progress
+    ) -> Published:
+        container = await self._media.container(creds, content, progress, self._check_quota)
+        await progress.about_to_post()
+        try:
+            body = await self._graph.call(
+                "instagram",
+                creds,
+                "POST",
+                f"{creds.external_id}/media_publish",
+                data={"creation_id": container},
+            )
+        except PlatformError as exc:
+            # "Media ID is not available" even after FINISHED at times: come back shortly. A
+            # container publishes at most once, so asking again cannot post twice.
+            if _not_ready(exc):
+                raise StillProcessing(5.0, "media") from exc
+            raise
+        media_id = str(body.get("id") or "")
+        if not media_id:
+            raise PlatformError("instagram", ErrorKind.AMBIGUOUS, "published without an id")
         await progress.confirm(media_id)
         return Published(media_id, await self._permalink(creds, media_id), (media_id,))
 

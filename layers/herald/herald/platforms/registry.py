@@ -31,9 +31,20 @@ def build_publishers(settings: Settings, http: httpx.AsyncClient) -> dict[Platfo
             images=images,
         ),
         "x": XPublisher(http, api_base=settings.x_api_base, images=images),
-        "facebook": FacebookPublisher(http, graph_base=graph_base, version=version),
-        "instagram": InstagramPublisher(http, graph_base=graph_base, version=version),
+        "facebook": FacebookPublisher(
+            http, graph_base=graph_base, version=version, video_base=settings.meta_graph_video_base
+        ),
+        "instagram": InstagramPublisher(
+            http,
+            graph_base=graph_base,
+            version=version,
+            rupload_base=settings.meta_rupload_base,
+            url_seconds=settings.media_url_seconds,
+        ),
         "threads": ThreadsPublisher(
-            http, graph_base=settings.threads_graph_base, version=settings.threads_graph_version
+            http,
+            graph_base=settings.threads_graph_base,
+            version=settings.threads_graph_version,
+            url_seconds=settings.media_url_seconds,
         ),
     }

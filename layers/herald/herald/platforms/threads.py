@@ -31,6 +31,7 @@ import httpx
 
 from herald.accounts import Credentials, PlatformName
 from herald.clock import isoformat, parse_iso
+from herald.media.model import Attachment
 from herald.platforms import errors
 from herald.platforms.base import (
     RECONCILE_PAGES,
@@ -40,10 +41,15 @@ from herald.platforms.base import (
     PlatformError,
     Progress,
     Published,
+    StillProcessing,
 )
 from herald.platforms.meta import graph_error
 
 _LIST_LIMIT = "100"  # the edge's documented maximum page size
+# Threads suggests reading a video container's status about once a minute; images are
+# usually FINISHED at once, so they are asked again sooner.
+_IMAGE_CHECK_AFTER = 5.0
+_VIDEO_CHECK_AFTER = 30.0
 
 
 @dataclass(frozen=True)
@@ -101,7 +107,9 @@ class ThreadsPublisher:
         poll_interval: float = 2.0,
         max_polls: int = 8,
         now: Callable[[], datetime] | None = None,
+        url_seconds: int = 900,
     ) -> None:
+        self._url_seconds = url_seconds
         self._http = http
         self._root = f"{graph_base.rstrip('/')}/{version}"
         self._sleep = sleep
@@ -138,6 +146,10 @@ class ThreadsPublisher:
         if start < len(parts):
             await self._check_limit(creds, posts=1 if start == 0 else 0, replies=len(parts) - 1)
         for index in range(start, len(parts)):
+            if content.attachments_of(index):
+                # Files of the media library: containers as saved state, no waiting here.
+                await self._publish_media_part(creds, content, index, progress)
+                continue
             try:
                 if index == 0:
                     container = await self._root_container(creds, content, parts[0])
@@ -174,6 +186,151 @@ class ThreadsPublisher:
             await progress.confirm(str(media_id))
         ids = tuple(progress.part_ids)
         return Published(ids[0], await self._permalink(creds, ids[0]), ids)
+
+    async def _publish_media_part(
+        self, creds: Credentials, content: Content, index: int, progress: Progress
+    ) -> None:
+        """One part of the post (or of the thread) with its uploaded files: one container per
+        file (a carousel item each when there are several), then the part's own container, each
+        id saved as Threads answers it; a container still processing answers StillProcessing
+        and the next run resumes from the saved ids. Threads fetches the files itself, so each
+        gets a presigned S3 link that lives `url_seconds`."""
+        try:
+            container = await self._media_container(creds, content, index, progress)
+            await progress.about_to_post()
+            try:
+                body = await self._call(
+                    creds,
+                    "POST",
+                    f"{creds.external_id}/threads_publish",
+                    data={"creation_id": container},
+                )
+            except PlatformError as exc:
+                if exc.platform_code and exc.platform_code.startswith("24/"):
+                    raise StillProcessing(_IMAGE_CHECK_AFTER, "media") from exc
+                raise
+        except PlatformError as exc:
+            if len(content.parts) == 1:
+                raise
+            raise PlatformError(
+                "threads",
+                exc.kind,
+                f"part {index + 1} of the thread: {exc.detail}",
+                status=exc.status,
+                platform_code=exc.platform_code,
+                retry_after=exc.retry_after,
+            ) from exc
+        media_id = body.get("id")
+        if not media_id:
+            raise PlatformError("threads", ErrorKind.AMBIGUOUS, "published without an id")
+        await progress.confirm(str(media_id))
+        # This part is out: the next one starts its own uploads, resumable again.
+        rest = {k: v for k, v in progress.state.items() if k not in ("posting", "part")}
+        await progress.save_state(rest)
+
+    async def _media_container(
+        self, creds: Credentials, content: Content, index: int, progress: Progress
+    ) -> str:
+        items = content.attachments_of(index)
+        saved = progress.state.get("part") or {}
+        part: dict[str, Any] = dict(saved) if saved.get("index") == index else {"index": index}
+        carousel = len(items) > 1
+        children = [str(c) for c in part.get("children", [])]
+        for item in items[len(children) :]:
+            fields = self._item_fields(item)
+            if carousel:
+                fields["is_carousel_item"] = "true"
+            else:
+                fields.update(self._part_fields(content, index, progress))
+            children.append(await self._container(creds, fields))
+            part["children"] = list(children)
+            await progress.save_state({**progress.state, "part": dict(part)})
+        await self._children_finished(creds, children, items, part, progress)
+        if not carousel:
+            return children[0]
+        parent = str(part.get("container") or "")
+        if not parent:
+            fields = {"media_type": "CAROUSEL", "children": ",".join(children)}
+            fields.update(self._part_fields(content, index, progress))
+            parent = await self._container(creds, fields)
+            part["container"] = parent
+            await progress.save_state({**progress.state, "part": dict(part)})
+        if parent not in part.get("finished", []):
+            await self._status_once(creds, parent, _IMAGE_CHECK_AFTER)
+            part["finished"] = [*part.get("finished", []), parent]
+            await progress.save_state({**progress.state, "part": dict(part)})
+        return parent
+
+    def _item_fields(self, item: Attachment) -> dict[str, str]:
+        url = item.url(self._url_seconds)
+        if item.kind == "video":
+            fields = {"media_type": "VIDEO", "video_url": url}
+        else:
+            fields = {"media_type": "IMAGE", "image_url": url}
+        if item.alt_text:
+            fields["alt_text"] = item.alt_text
+        return fields
+
+    def _part_fields(self, content: Content, index: int, progress: Progress) -> dict[str, str]:
+        fields: dict[str, str] = {}
+        text = content.parts[index]
+        if text:
+            fields["text"] = text
+        if index > 0:
+            fields["reply_to_id"] = progress.part_ids[-1]
+        return fields
+
+    async def _children_finished(
+        self,
+        creds: Credentials,
+        children: list[str],
+        items: tuple[Attachment, ...],
+        part: dict[str, Any],
+        progress: Progress,
+    ) -> None:
+        finished = [str(c) for c in part.get("finished", [])]
+        waiting: float | None = None
+        for container, item in zip(children, items, strict=True):
+            if container in finished:
+                continue
+            after = _VIDEO_CHECK_AFTER if item.kind == "video" else _IMAGE_CHECK_AFTER
+            try:
+                await self._status_once(creds, container, after)
+            except StillProcessing as wait:
+                waiting = min(waiting or wait.after_seconds, wait.after_seconds)
+                continue
+            finished.append(container)
+        if finished != part.get("finished", []):
+            part["finished"] = finished
+            await progress.save_state({**progress.state, "part": dict(part)})
+        if waiting is not None:
+            raise StillProcessing(waiting, "media")
+
+    async def _status_once(self, creds: Credentials, container: str, after: float) -> None:
+        """One status read: FINISHED returns, ERROR and EXPIRED fail, anything else (IN_PROGRESS)
+        is StillProcessing. https://developers.facebook.com/docs/threads/troubleshooting"""
+        body = await self._call(
+            creds, "GET", container, params={"fields": "id,status,error_message"}
+        )
+        status = body.get("status")
+        if status in ("FINISHED", "PUBLISHED"):
+            return
+        if status == "ERROR":
+            reason = body.get("error_message") or "ERROR"
+            raise PlatformError(
+                "threads",
+                ErrorKind.INVALID_CONTENT,
+                f"the media could not be processed: {reason}",
+                platform_code=str(reason),
+            )
+        if status == "EXPIRED":
+            raise PlatformError(
+                "threads",
+                ErrorKind.PLATFORM_ERROR,
+                "the container expired before it was published",
+                platform_code="EXPIRED",
+            )
+        raise StillProcessing(after, "media")
 
     async def _root_container(self, creds: Credentials, content: Content, text: str) -> str:
         media = list(content.media)

@@ -3,25 +3,21 @@
 A thread is resumable: each tweet's id is confirmed through `Progress` the moment X answers, and a
 retry starts after the last confirmed one, replying to it, so no tweet is ever posted twice.
 
-Media (https://docs.x.com/x-api/media/quickstart/best-practices, .../upload-media,
-.../media-upload-chunked): a still image of at most 5 MB goes through the one-shot
-`POST /2/media/upload` (multipart `media` and `media_category=tweet_image`; the optional
-`media_type` is left out, its enum has no GIF and X reads the type from the bytes). A GIF goes
-through the chunked flow, `tweet_gif` when it moves (up to 15 MB) so X processes it
-asynchronously: `POST /2/media/upload/initialize` (JSON `media_type`, `total_bytes`,
-`media_category`), `POST /2/media/upload/{id}/append` (multipart `media`, `segment_index` from 0,
-segments of at most 5 MB), `POST /2/media/upload/{id}/finalize`, then, while finalize reports
-`processing_info`, `GET /2/media/upload?command=STATUS&media_id=...` until `succeeded` (the one
-remaining use of `command`). A lost answer during an upload is only a lost upload, never a post:
-it is retried as transient rather than reconciled.
+Media (herald.platforms.x_media has the endpoints and their documentation): a post's library
+attachments go with the tweet their `part` names (`media.media_ids`, up to 4 images or 1 GIF or
+1 video per tweet, https://docs.x.com/x-api/media/quickstart/best-practices), `image_url` with
+the first. Every file of every tweet is uploaded and processed before the first tweet is sent,
+so a thread never goes out with a tweet whose media X then refuses; while X processes, the
+publisher answers `StillProcessing` and the next run resumes from the saved media state. A lost
+answer during an upload is only a lost upload, never a post: it is retried as transient rather
+than reconciled.
 """
 
 from __future__ import annotations
 
-import asyncio
 import html
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,13 +35,11 @@ from herald.platforms.base import (
 )
 from herald.platforms.image_facts import GIF, describe
 from herald.platforms.images import ImageFetcher
+from herald.platforms.x_media import XUploads
 
 MB = 1024 * 1024
 STILL_IMAGE_MAX = 5 * MB  # tweet_image, one-shot or chunked
 GIF_MAX = 15 * MB  # tweet_gif
-SEGMENT = 4 * MB  # append segments: "at or below 5 MB"
-STATUS_POLLS = 20
-STATUS_WAIT_MAX = 10.0  # seconds between polls, whatever check_after_secs says
 
 _URL = re.compile(r"https?://\S+")
 _SPACE = re.compile(r"\s+")
@@ -72,15 +66,11 @@ class XPublisher:
         api_base: str,
         now: Callable[[], datetime] | None = None,
         images: ImageFetcher | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        status_polls: int = STATUS_POLLS,
     ) -> None:
         self._http = http
         self._images = images or ImageFetcher(http)
         self._base = api_base.rstrip("/")
         self._now = now or (lambda: datetime.now(UTC))
-        self._sleep = sleep
-        self._status_polls = status_polls
 
     @staticmethod
     def _auth(creds: Credentials) -> dict[str, str]:
@@ -89,15 +79,23 @@ class XPublisher:
     async def publish(self, creds: Credentials, content: Content, progress: Progress) -> Published:
         parts = content.parts
         start = len(progress.part_ids)
-        media_ids: list[str] = []
-        if content.image_url and start == 0:
-            media_ids.append(await self._upload_image(creds, content.image_url))
+        media: dict[int, list[str]] = {}
+        if start == 0:
+            # Everything uploaded and processed before the first tweet: StillProcessing until
+            # then, resumed from the saved state by the next run.
+            uploads = XUploads(self._base, creds, self._media_call, progress)
+            if content.image_url:
+                media.setdefault(0, []).append(await self._upload_image(uploads, content.image_url))
+            ids = await uploads.attachments(content.attachments)
+            for item in content.attachments:
+                media.setdefault(item.part, []).append(ids[item.media_id])
+            await progress.about_to_post()
         for index in range(start, len(parts)):
             body: dict[str, Any] = {"text": parts[index]}
             if progress.part_ids:
                 body["reply"] = {"in_reply_to_tweet_id": progress.part_ids[-1]}
-            if index == 0 and media_ids:
-                body["media"] = {"media_ids": media_ids}
+            if media.get(index):
+                body["media"] = {"media_ids": media[index]}
             response = await errors.send(
                 self._http,
                 "x",
@@ -114,10 +112,13 @@ class XPublisher:
             if not tweet_id:
                 raise errors.unexpected("x", response, "data.id")
             await progress.confirm(str(tweet_id))
-        ids = tuple(progress.part_ids)
-        return Published(ids[0], tweet_url(creds.details.get("username"), ids[0]), ids)
+        ids_out = tuple(progress.part_ids)
+        return Published(ids_out[0], tweet_url(creds.details.get("username"), ids_out[0]), ids_out)
 
-    async def _upload_image(self, creds: Credentials, image_url: str) -> str:
+    async def _upload_image(self, uploads: XUploads, image_url: str) -> str:
+        if uploads.image_started():
+            # Downloaded and uploaded by an earlier run, X was processing it: no new download.
+            return await uploads.resume_image()
         data, content_type = await self._images.fetch("x", image_url)
         facts = describe(data)
         media_type = facts.format if facts else content_type
@@ -129,76 +130,9 @@ class XPublisher:
                 ("tweet_gif", GIF_MAX) if animated else ("tweet_image", STILL_IMAGE_MAX)
             )
             _check_size("an animated GIF" if animated else "a still image", len(data), limit)
-            return await self._upload_chunked(creds, data, GIF, category)
+            return await uploads.image(data, GIF, category)
         _check_size("a still image", len(data), STILL_IMAGE_MAX)
-        return await self._upload_one_shot(creds, data)
-
-    async def _upload_one_shot(self, creds: Credentials, data: bytes) -> str:
-        response = await self._media_call(
-            "POST",
-            f"{self._base}/2/media/upload",
-            headers=self._auth(creds),
-            data={"media_category": "tweet_image"},
-            files={"media": ("media", data, "application/octet-stream")},
-        )
-        return _media_id(response)
-
-    async def _upload_chunked(
-        self, creds: Credentials, data: bytes, media_type: str, category: str
-    ) -> str:
-        """initialize, append each segment, finalize, and wait out X's processing."""
-        started = await self._media_call(
-            "POST",
-            f"{self._base}/2/media/upload/initialize",
-            headers=self._auth(creds),
-            json={"media_type": media_type, "total_bytes": len(data), "media_category": category},
-        )
-        media_id = _media_id(started)
-        for index, offset in enumerate(range(0, len(data), SEGMENT)):
-            await self._media_call(
-                "POST",
-                f"{self._base}/2/media/upload/{media_id}/append",
-                headers=self._auth(creds),
-                data={"segment_index": str(index)},
-                files={"media": ("media", data[offset : offset + SEGMENT], media_type)},
-            )
-        finished = await self._media_call(
-            "POST", f"{self._base}/2/media/upload/{media_id}/finalize", headers=self._auth(creds)
-        )
-        await self._wait_processed(creds, media_id, _processing(finished))
-        return media_id
-
-    async def _wait_processed(
-        self, creds: Credentials, media_id: str, info: dict[str, Any] | None
-    ) -> None:
-        """No processing_info: the media is ready. Else poll STATUS until succeeded or failed."""
-        for _ in range(self._status_polls):
-            if info is None or info.get("state") == "succeeded":
-                return
-            if info.get("state") == "failed":
-                problem = info.get("error") or {}
-                why = problem.get("message") or problem.get("name") or "failed"
-                raise PlatformError(
-                    "x", ErrorKind.INVALID_CONTENT, f"X could not process the media: {why}",
-                    platform_code="media_processing_failed",
-                )  # fmt: skip
-            wait = float(info.get("check_after_secs") or 1)
-            await self._sleep(min(max(wait, 0.0), STATUS_WAIT_MAX))
-            status = await self._media_call(
-                "GET",
-                f"{self._base}/2/media/upload",
-                headers=self._auth(creds),
-                params={"command": "STATUS", "media_id": media_id},
-            )
-            info = _processing(status)
-        if info is not None and info.get("state") != "succeeded":
-            # Nothing was posted: a later attempt uploads again.
-            raise PlatformError(
-                "x",
-                ErrorKind.TRANSIENT,
-                "X was still processing the media",
-                platform_code="pending",
-            )
+        return await uploads.image(data, media_type, "tweet_image")
 
     async def _media_call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         try:
@@ -375,17 +309,3 @@ def _check_size(what: str, size: int, limit: int) -> None:
             f"X takes {what} up to {limit // MB} MB; image_url is {size / MB:.2f} MB",
             platform_code="media_too_large",
         )
-
-
-def _media_id(response: httpx.Response) -> str:
-    media_id = (errors.json_body(response).get("data") or {}).get("id")
-    if not media_id:
-        raise PlatformError("x", ErrorKind.TRANSIENT, "the media upload answered without an id")
-    return str(media_id)
-
-
-def _processing(response: httpx.Response) -> dict[str, Any] | None:
-    body = errors.json_body(response)
-    data = body.get("data") if isinstance(body.get("data"), dict) else body
-    info = data.get("processing_info") if isinstance(data, dict) else None
-    return info if isinstance(info, dict) else None

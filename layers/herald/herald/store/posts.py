@@ -41,6 +41,9 @@ from herald.store.comments import CommentWrites
 from herald.store.table import CALENDAR_INDEX, business_pk, metrics_pk, metrics_sk, post_sk
 
 _RETRYABLE_KINDS = [k.value for k in ErrorKind if k.retryable]
+# A post is closed only once none of its targets is still on its way: a target whose media the
+# platform is processing is as unfinished as one being published.
+_UNFINISHED = (TargetStatus.PUBLISHING, TargetStatus.PROCESSING)
 
 
 @dataclass(frozen=True)
@@ -280,6 +283,7 @@ class PostRepository(CommentWrites):
             **{f":a{i}": s.value for i, s in enumerate(allowed)},
             ":pub": PostStatus.PUBLISHING.value,
             ":pending": TargetStatus.PENDING.value,
+            ":processing": TargetStatus.PROCESSING.value,
             ":failed": TargetStatus.FAILED.value,
             ":stale": stale_before,
             ":now": now,
@@ -298,7 +302,7 @@ class PostRepository(CommentWrites):
             a = f"#a{i}"
             names[a] = account_id
             conditions.append(
-                f"attribute_exists(#t.{a}) AND (#t.{a}.#s = :pending OR "
+                f"attribute_exists(#t.{a}) AND (#t.{a}.#s IN (:pending, :processing) OR "
                 f"({failed_clause.format(a=a)}) OR "
                 f"(#t.{a}.#s = :pub AND #t.{a}.claimed_at < :stale))"
             )
@@ -360,16 +364,18 @@ class PostRepository(CommentWrites):
     ) -> Claim | None:
         """Claim one target for this run, or None when it is published, unconfirmed, claimed by
         a live run, or failed for a reason a retry will not fix (unless `any_failure`: a person
-        asked for the retry)."""
+        asked for the retry). A `processing` target is claimed like a pending one: its media
+        state says where the publisher resumes."""
         failed_clause = "#t.#a.#s = :failed"
         if not any_failure:
             failed_clause += " AND #t.#a.error_kind IN (:k0, :k1)"
         condition = (
-            "attribute_exists(#t.#a) AND (#t.#a.#s = :pending OR "
+            "attribute_exists(#t.#a) AND (#t.#a.#s IN (:pending, :processing) OR "
             f"({failed_clause}) OR (#t.#a.#s = :publishing AND #t.#a.claimed_at < :stale))"
         )
         values: dict[str, Any] = {
             ":pending": TargetStatus.PENDING.value,
+            ":processing": TargetStatus.PROCESSING.value,
             ":failed": TargetStatus.FAILED.value,
             ":publishing": TargetStatus.PUBLISHING.value,
             ":stale": stale_before,
@@ -469,9 +475,11 @@ class PostRepository(CommentWrites):
         claimed_at: str,
         now: str,
         attempts: int | None = None,
+        clear_state: bool = False,
     ) -> bool:
         """Mark our claimed target failed or unconfirmed; False if the claim is no longer ours
-        (taken over as stale, or already published)."""
+        (taken over as stale, or already published). `clear_state`: forget its media state (a
+        failure a retry will not fix: a person's retry uploads afresh)."""
         expression = (
             "SET #t.#a.#s = :status, #t.#a.last_error = :reason, #t.#a.error_kind = :kind, "
             "updated_at = :now, version = version + :one"
@@ -488,6 +496,8 @@ class PostRepository(CommentWrites):
         if attempts is not None:
             expression += ", #t.#a.attempts = :attempts"
             values[":attempts"] = attempts
+        if clear_state:
+            expression += " REMOVE #t.#a.media_state, #t.#a.processing_since"
         try:
             self._update_target(
                 business_id,
@@ -495,6 +505,70 @@ class PostRepository(CommentWrites):
                 account_id,
                 expression,
                 values,
+                condition="#t.#a.#s = :publishing AND #t.#a.claimed_at = :claimed",
+                names={"#s": "status"},
+            )
+        except Conflict:
+            return False
+        return True
+
+    def record_media_state(
+        self,
+        business_id: str,
+        post_id: str,
+        account_id: str,
+        state: dict[str, Any],
+        *,
+        claimed_at: str,
+        now: str,
+    ) -> None:
+        """What the publisher has uploaded so far, while our claim holds (Conflict if another
+        run took the target over: this run must stop)."""
+        self._update_target(
+            business_id,
+            post_id,
+            account_id,
+            "SET #t.#a.media_state = :state, updated_at = :now, version = version + :one",
+            {
+                ":state": state,
+                ":now": now,
+                ":one": 1,
+                ":publishing": TargetStatus.PUBLISHING.value,
+                ":claimed": claimed_at,
+            },
+            condition="#t.#a.#s = :publishing AND #t.#a.claimed_at = :claimed",
+            names={"#s": "status"},
+        )
+
+    def record_processing(
+        self,
+        business_id: str,
+        post_id: str,
+        account_id: str,
+        state: dict[str, Any],
+        *,
+        claimed_at: str,
+        since: str,
+        now: str,
+    ) -> bool:
+        """Our claimed target waits for the platform's processing: `processing`, with the media
+        state to resume from. False if the claim is no longer ours."""
+        try:
+            self._update_target(
+                business_id,
+                post_id,
+                account_id,
+                "SET #t.#a.#s = :processing, #t.#a.media_state = :state, "
+                "#t.#a.processing_since = :since, updated_at = :now, version = version + :one",
+                {
+                    ":processing": TargetStatus.PROCESSING.value,
+                    ":state": state,
+                    ":since": since,
+                    ":now": now,
+                    ":one": 1,
+                    ":publishing": TargetStatus.PUBLISHING.value,
+                    ":claimed": claimed_at,
+                },
                 condition="#t.#a.#s = :publishing AND #t.#a.claimed_at = :claimed",
                 names={"#s": "status"},
             )
@@ -510,7 +584,7 @@ class PostRepository(CommentWrites):
             post = self.get(business_id, post_id)
             if post.status != PostStatus.PUBLISHING:
                 return None
-            if any(t.status == TargetStatus.PUBLISHING for t in post.targets.values()):
+            if any(t.status in _UNFINISHED for t in post.targets.values()):
                 return None
             sets, removes, values = _closing(post, now)
             try:
@@ -530,8 +604,7 @@ class PostRepository(CommentWrites):
         finishes the two-step way."""
         post = replace(expected.with_target(target), updated_at=now)
         if post.status != PostStatus.PUBLISHING or any(
-            t.status in (TargetStatus.PENDING, TargetStatus.PUBLISHING)
-            for t in post.targets.values()
+            t.status in (TargetStatus.PENDING, *_UNFINISHED) for t in post.targets.values()
         ):
             return None
         sets, removes, values = _closing(post, now)

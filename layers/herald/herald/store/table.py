@@ -9,6 +9,8 @@
                                                                              calendar: cal_pk/cal_sk
     idempotency record   BUSINESS#<biz>          IDEMPOTENCY#<key>           (expires by TTL)
     metrics reading      BUSINESS#<biz>          METRICS#<post_id>#<time>    (expires by TTL)
+    media file           BUSINESS#<biz>          MEDIA#<media_id>            (awaiting upload:
+                                                                             expires by TTL)
 
 API keys are found by GetItem on their hash rather than through a GSI: a GetItem can be strongly
 consistent, so a revoked key stops working at once, which an eventually consistent index cannot
@@ -53,6 +55,10 @@ def account_sk(account_id: str) -> str:
 
 def post_sk(post_id: str) -> str:
     return f"POST#{post_id}"
+
+
+def media_sk(media_id: str) -> str:
+    return f"MEDIA#{media_id}"
 
 
 def idempotency_sk(key: str) -> str:

@@ -38,6 +38,21 @@ class MediaOut(BaseModel):
     kind: Literal["image", "video"]
 
 
+class AttachmentOut(BaseModel):
+    """A media library file on the post, with the facts read from it."""
+
+    media_id: str
+    kind: Literal["image", "gif", "video", "document"]
+    content_type: str
+    size: int
+    width: int | None = None
+    height: int | None = None
+    duration_seconds: float | None = None
+    pages: int | None = None
+    alt_text: str | None = None
+    part: int = 0
+
+
 class ContentOut(BaseModel):
     text: str
     thread: list[str] = Field(default_factory=list)
@@ -49,6 +64,10 @@ class ContentOut(BaseModel):
         default_factory=dict,
         description="What each platform (`platform:x`) or account (`account:<id>`) publishes "
         "instead of the shared fields; only the fields it overrides.",
+    )
+
+    attachments: list[AttachmentOut] = Field(
+        default_factory=list, description="uploaded files (`media[].media_id` in requests)"
     )
 
 
@@ -88,6 +107,9 @@ class TargetOut(BaseModel):
     error_kind: str | None = None
     published_at: str | None = None
     first_comment: CommentOut | None = None
+    processing_since: str | None = Field(
+        None, description="while `processing`: since when the platform is processing its media"
+    )
 
 
 class PostOut(BaseModel):
@@ -114,6 +136,21 @@ class PostOut(BaseModel):
                 media=[MediaOut(url=m.url, kind=m.kind) for m in post.content.media],
                 first_comment=post.content.first_comment,
                 variants={k: variant_to_item(v) for k, v in post.content.variants.items()},
+                attachments=[
+                    AttachmentOut(
+                        media_id=a.media_id,
+                        kind=a.kind,
+                        content_type=a.content_type,
+                        size=a.size,
+                        width=a.facts.width,
+                        height=a.facts.height,
+                        duration_seconds=a.facts.duration_seconds,
+                        pages=a.facts.pages,
+                        alt_text=a.alt_text,
+                        part=a.part,
+                    )
+                    for a in post.content.attachments
+                ],
             ),
             targets=[
                 TargetOut(
@@ -128,6 +165,7 @@ class PostOut(BaseModel):
                     error_kind=t.error_kind,
                     published_at=t.published_at,
                     first_comment=CommentOut.of(t.comment),
+                    processing_since=t.processing_since,
                 )
                 for t in post.targets.values()
             ],

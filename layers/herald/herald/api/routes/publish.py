@@ -9,11 +9,22 @@ some failed, 502 when every one failed on the platform side.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from functools import partial
+from typing import Annotated, Any, Literal, Self
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -30,10 +41,14 @@ from herald.container import Container
 from herald.errors import FieldError, InvalidInput, NotFound
 from herald.idempotency import Taken
 from herald.ids import new_id
+from herald.media import limits as media_limits
+from herald.media.model import MediaRef
 from herald.media_checks import instagram_image_problems
+from herald.observability import logger
 from herald.platforms.base import Content, MediaItem
 from herald.posts import Post, PostStatus, Target
 from herald.variants import Variant
+from herald.variants import resolve as resolve_variants
 
 router = APIRouter(tags=["publish"], dependencies=[RateLimit("publish")])
 
@@ -41,22 +56,69 @@ AccountIds = Annotated[list[AccountId], Field(min_length=1, max_length=20)]
 
 
 class MediaIn(BaseModel):
+    """One file of the post: `media_id` (the media library's, with optional `alt_text` and,
+    for a thread on X, the `part` it goes with), or `url` and `kind` (Threads fetches it)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(max_length=2048, description="fetched by the platform: a public http(s) URL")
-    kind: Literal["image", "video"] = "image"
+    media_id: Plain | None = Field(
+        None, pattern=r"^media_[0-9a-z]{26}$", description="a file of `POST /api/v1/media`"
+    )
+    alt_text: Text | None = Field(
+        None, max_length=5000, description="what the image shows, for screen readers"
+    )
+    part: int = Field(
+        0, ge=0, le=24, description="the thread's part (tweet) it goes with, from 0 (X)"
+    )
+    url: str | None = Field(
+        None, max_length=2048, description="fetched by the platform: a public http(s) URL"
+    )
+    kind: Literal["image", "video"] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        if (self.media_id is None) == (self.url is None):
+            raise PydanticCustomError(
+                "media.source", "give either media_id (an uploaded file) or url, not both"
+            )
+        if self.url is not None and (self.alt_text is not None or self.part):
+            raise PydanticCustomError(
+                "media.source", "alt_text and part go with media_id, not with url"
+            )
+        if self.media_id is not None and self.kind is not None:
+            raise PydanticCustomError(
+                "media.source", "kind goes with url: an uploaded file's kind is read from it"
+            )
+        return self
 
     def item(self) -> MediaItem:
-        return MediaItem(self.url, self.kind)
+        assert self.url is not None
+        return MediaItem(self.url, self.kind or "image")
+
+    def ref(self) -> MediaRef:
+        assert self.media_id is not None
+        return MediaRef(self.media_id, self.alt_text or None, self.part)
+
+
+def _one_kind_of_source(value: list[MediaIn] | None) -> list[MediaIn] | None:
+    if value and len({m.media_id is None for m in value}) > 1:
+        raise PydanticCustomError(
+            "media.mixed_sources",
+            "media holds uploaded files (media_id) or URLs (url), not both in one post",
+        )
+    return value
 
 
 MediaList = Annotated[
     list[MediaIn] | None,
     Field(
-        max_length=20,
-        description="Threads only: one image or video, or 2 to 20 of them as a carousel (after "
-        "`image_url` when both are given).",
+        max_length=40,
+        description="Uploaded files of the media library (`media_id`, `alt_text`, `part`), "
+        "checked against each platform's limits (docs/media.md); or, for Threads only, files by "
+        "`url`: one image or video, or 2 to 20 of them as a carousel (after `image_url` when "
+        "both are given).",
     ),
+    AfterValidator(_one_kind_of_source),
 ]
 
 
@@ -136,6 +198,11 @@ class _PublishBody(BaseModel):
     media: MediaList = None
     first_comment: FirstComment = None
     variants: Variants = None
+    story: bool = Field(
+        False,
+        description="Instagram: publish the one uploaded file (`media`) as a Story rather than "
+        "a feed post or Reel. The other platforms ignore it.",
+    )
 
     @field_validator("account_ids")
     @classmethod
@@ -145,7 +212,10 @@ class _PublishBody(BaseModel):
         return value
 
     def media_items(self) -> tuple[MediaItem, ...]:
-        return tuple(m.item() for m in self.media or ())
+        return tuple(m.item() for m in self.media or () if m.url is not None)
+
+    def media_refs(self) -> tuple[MediaRef, ...]:
+        return tuple(m.ref() for m in self.media or () if m.media_id is not None)
 
     def content(self) -> Content:
         return Content(
@@ -155,6 +225,7 @@ class _PublishBody(BaseModel):
             media=self.media_items(),
             first_comment=self.first_comment,
             variants=variants_of(self.variants),
+            story=self.story,
         )
 
 
@@ -186,6 +257,7 @@ class _ThreadBody(_PublishBody):
             media=self.media_items(),
             first_comment=self.first_comment,
             variants=variants_of(self.variants),
+            story=self.story,
         )
 
 
@@ -352,6 +424,7 @@ async def _run(
             known=principal.accounts,
             post_id=taken.bound_id,
             resumed=taken.resumed,
+            refs=body.media_refs(),
         )
 
     return await idempotent(container, principal.business_id, key, request, produce)
@@ -367,11 +440,13 @@ async def publish_now(
     known: Mapping[str, Account] | None = None,
     post_id: str | None = None,
     resumed: bool = False,
+    refs: Sequence[MediaRef] = (),
 ) -> Response:
     """`known`: accounts already read (with the API key); the others are read here. The engine
     publishes with these same accounts rather than reading each again. `post_id`: the id to
     create the post under (its Idempotency-Key's); with `resumed`, an earlier request with the
-    key may have created it already, and that post is resumed instead."""
+    key may have created it already, and that post is resumed instead. `refs`: the media
+    library's files the post attaches, resolved (and read, if nobody has yet) here."""
     from herald.publishing import publish_post
     from herald.tokens import credentials_from
 
@@ -387,7 +462,16 @@ async def publish_now(
         for a in accounts.values()
         if a is not None and a.platform in allowed
     ]
+    if refs:
+        attachments, media_problems = await run_in_threadpool(
+            container.media.resolve, business_id, refs
+        )
+        content = replace(content, attachments=attachments)
+        problems += media_problems
     problems += target_rules.validate_post(content, usable, container.settings)
+    for label in usable:  # each target's own files (its variant's, else the shared ones)
+        mine = resolve_variants(content, *label)
+        problems += media_limits.check(mine.attachments, [label], len(mine.parts), story=mine.story)
     problems += await instagram_image_problems(content, usable, container.image_probe, problems)
     if problems:
         raise InvalidInput(f"{len(problems)} problem(s) with this post", problems)
@@ -407,6 +491,17 @@ async def publish_now(
     ).with_comments()
     # Stored before any platform call: if this function dies, the post and its claims remain.
     await run_in_threadpool(container.posts.create, post)
+    if content.attachments:
+        await run_in_threadpool(container.media.mark_used, content.attachments)
+        if sum(a.size for a in content.attachments) > container.settings.media_inline_max_bytes:
+            # Large files go up from the worker, not inside this request: 202, `publishing`.
+            # If SQS refuses, this request publishes them itself rather than leave the post.
+            try:
+                await _check_again(container, post, 0)
+            except Exception:  # noqa: BLE001
+                logger.warning("could not hand a large post to the worker; publishing it here")
+            else:
+                return post_response(post, status=202)
     outcome = await publish_post(
         container,
         business_id,
@@ -418,7 +513,27 @@ async def publish_now(
         ),
     )
     assert outcome.post is not None
+    if outcome.check_again_in is not None:
+        await _check_again(container, outcome.post, outcome.check_again_in)
     return post_response(outcome.post)
+
+
+async def _check_again(container: Container, post: Post, after: float) -> None:
+    """A platform is processing a target's media: the worker finishes the post, from a message
+    due when the platform said to look again. If SQS refuses, the post stays `publishing` with
+    that target `processing`, and a retry (`POST /posts/{id}/retry`) picks it up."""
+    from herald.media.processing import delay_seconds, send_again
+
+    await run_in_threadpool(
+        partial(
+            send_again,
+            container,
+            post.business_id,
+            post.post_id,
+            delay=delay_seconds(after),
+            account_ids=list(post.targets),
+        )
+    )
 
 
 async def _earlier(container: Container, business_id: str, post_id: str) -> Post | None:

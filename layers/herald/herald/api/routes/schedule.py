@@ -119,7 +119,10 @@ class RescheduleIn(BaseModel):
         if "thread" in self.model_fields_set:
             changes["thread"] = tuple(self.thread or ())
         if "media" in self.model_fields_set:
-            changes["media"] = tuple(m.item() for m in self.media or ())
+            # URLs (Threads) and uploaded files alike: `media` replaces both.
+            items = self.media or []
+            changes["media"] = tuple(m.item() for m in items if m.url is not None)
+            changes["media_refs"] = tuple(m.ref() for m in items if m.media_id is not None)
         if "variants" in self.model_fields_set:
             changes["variants"] = variants_of(self.variants)
         if changes.get("text") is None and "text" in changes:
@@ -186,6 +189,7 @@ async def create_schedule(
                 scheduled_posts.schedule,
                 post_id=taken.bound_id,
                 resumed=taken.resumed,
+                refs=body.media_refs(),
             ),
             container,
             principal.business_id,

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from herald.local.sandbox import metrics, oauth, publishing, threads
+from herald.local.sandbox import (
+    linkedin_media,
+    metrics,
+    oauth,
+    publishing,
+    threads,
+    threads_insights,
+)
 from herald.local.sandbox.state import SandboxState
 from herald.settings import Settings, get_settings
 
@@ -18,6 +25,8 @@ def create_app(state: SandboxState | None = None, settings: Settings | None = No
     # another router serves.
     app.include_router(metrics.router)
     app.include_router(publishing.router)
+    app.include_router(linkedin_media.router)
     app.include_router(threads.router)
+    app.include_router(threads_insights.router)
     app.include_router(oauth.router)
     return app

@@ -140,8 +140,14 @@ async def linkedin_post(request: Request) -> Response:
                 return linkedin_error(
                     422, f"Content is a duplicate of {post['id']}", code="DUPLICATE_POST"
                 )
+    from herald.local.sandbox.linkedin_media import media_problem
+
+    content = body.get("content") or {}
+    if (why := media_problem(request, content)) is not None:
+        return linkedin_error(422, why)
     urn = f"urn:li:share:{7_000_000_000_000_000_000 + publishing(request).next_id()}"
-    media = (body.get("content") or {}).get("media", {}).get("id")
+    media = (content.get("media") or {}).get("id")
+    images = (content.get("multiImage") or {}).get("images") or []
     keep(
         state,
         {
@@ -151,6 +157,10 @@ async def linkedin_post(request: Request) -> Response:
             "text": text,
             "commentary": body["commentary"],
             "image": media,
+            "media": [
+                {"id": m.get("id"), "alt_text": m.get("altText"), "title": m.get("title")}
+                for m in (images or ([content["media"]] if media else []))
+            ],
             "url": f"https://www.linkedin.com/feed/update/{urn}/",
             "request": body,
         },
@@ -279,6 +289,8 @@ async def x_tweet(request: Request) -> Response:
         return x_invalid(f"in_reply_to_tweet_id {reply_to} does not exist")
     if any(not x_media.ready(request, m) for m in media_ids):
         return x_invalid("media_ids must be uploaded and processed first")
+    if (why := x_media.attached(request, media_ids)) is not None:
+        return x_invalid(why)
     fault, refused = await faulted(request, "x", user.user_id, bearer(request))
     if refused is not None:
         return refused
@@ -302,6 +314,7 @@ async def x_tweet(request: Request) -> Response:
             "text": text,
             "reply_to": reply_to,
             "image": media_ids[0] if media_ids else None,
+            "media": x_media.described(request, media_ids),
             "created_iso": now_iso(state),
             "url": f"https://x.com/{username}/status/{tweet_id}",
             "request": body,
@@ -362,14 +375,18 @@ async def forget_posts(request: Request) -> Response:
 @router.post("/_sandbox/config")
 async def configure(request: Request) -> Response:
     """`{"detect_duplicates": false, "ig_processing_polls": 2, "ig_quota_total": 25,
-    "x_processing_polls": 3, "latency_seconds": 0.2}`, any of."""
+    "x_processing_polls": 3, "x_check_after_secs": 5, "linkedin_processing_polls": 2,
+    "media_failures": {"x": 1, "linkedin": 1}, "latency_seconds": 0.2}`, any of."""
     given = await request.json()
     config = publishing(request)
     if "detect_duplicates" in given:
         config.detect_duplicates = bool(given["detect_duplicates"])
-    for name in ("ig_processing_polls", "ig_quota_total", "x_processing_polls"):
+    for name in ("ig_processing_polls", "ig_quota_total", "x_processing_polls",
+                 "x_check_after_secs", "linkedin_processing_polls"):  # fmt: skip
         if name in given:
             setattr(config, name, int(given[name]))
+    if isinstance(given.get("media_failures"), dict):
+        config.media_failures.update({str(k): int(v) for k, v in given["media_failures"].items()})
     if "latency_seconds" in given:
         config.latency_seconds = max(0.0, float(given["latency_seconds"]))
     return JSONResponse(
@@ -378,6 +395,9 @@ async def configure(request: Request) -> Response:
             "ig_processing_polls": config.ig_processing_polls,
             "ig_quota_total": config.ig_quota_total,
             "x_processing_polls": config.x_processing_polls,
+            "x_check_after_secs": config.x_check_after_secs,
+            "linkedin_processing_polls": config.linkedin_processing_polls,
+            "media_failures": config.media_failures,
             "latency_seconds": config.latency_seconds,
         }
     )

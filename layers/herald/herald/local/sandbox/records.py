@@ -31,11 +31,24 @@ class Publishing:
     ig_processing_polls: int = 0  # status polls a container answers IN_PROGRESS before FINISHED
     ig_quota_total: int = 100
     x_processing_polls: int = 1  # STATUS reads an X GIF or video answers in_progress
+    x_check_after_secs: int = 1  # the check_after_secs X's processing_info says
+    # Media processing that fails (X's processing_info `failed`, LinkedIn's PROCESSING_FAILED):
+    # how many of the next processed files fail, per platform.
+    media_failures: dict[str, int] = field(default_factory=dict)
+    linkedin_processing_polls: int = 1  # status reads a LinkedIn video or document is PROCESSING
     # How long each publishing call takes to answer, as a real platform's does (benchmarks).
     latency_seconds: float = 0.0
 
     def next_id(self) -> int:
         return next(self.ids)
+
+    def media_fails(self, platform: str) -> bool:
+        """Whether the file now being processed on `platform` is one forced to fail."""
+        left = self.media_failures.get(platform, 0)
+        if left <= 0:
+            return False
+        self.media_failures[platform] = left - 1
+        return True
 
 
 def sandbox(request: Request) -> SandboxState:

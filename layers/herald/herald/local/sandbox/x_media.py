@@ -11,6 +11,14 @@
 - Size per category (https://docs.x.com/x-api/media/quickstart/best-practices): images 5 MB,
   GIFs 15 MB, Post video 8 GB, DM video 512 MB. An animated GIF must be tweet_gif (or dm_gif):
   sent as an image it would lose its animation, which the sandbox treats as the caller's error.
+  A tweet_video must be an MP4 or MOV (ftyp), a tweet_image an image.
+- `POST /2/media/metadata` (https://docs.x.com/x-api/media/create-media-metadata): `id` and
+  `metadata.alt_text.text`, at most 1,000 characters, on an uploaded file.
+- Controls (`POST /_sandbox/config`): `x_processing_polls`, `x_check_after_secs`, and
+  `media_failures: {"x": n}` (the next n processed files end `failed`).
+
+Segments are counted, not kept (a video may be gigabytes): only a GIF's bytes (15 MB at most) and
+a file's first megabyte are, to check what they are.
 """
 
 from __future__ import annotations
@@ -41,6 +49,8 @@ LIMITS = {
 }  # fmt: skip
 ASYNC_CATEGORIES = frozenset({"tweet_gif", "dm_gif", "tweet_video", "amplify_video", "dm_video"})
 SEGMENT_MAX = 8 * MB
+HEAD = MB
+ALT_TEXT_MAX = 1000
 MEDIA_BASE = 1_880_000_000_000_000_000
 
 
@@ -176,9 +186,14 @@ async def append(media_id: str, request: Request) -> Response:
     index = int(fields["segment_index"] or b"-1")
     if not 0 <= index <= 999:
         return invalid("segment_index must be from 0 to 999")
-    if len(fields["media"]) > SEGMENT_MAX:
+    segment = fields["media"]
+    if len(segment) > SEGMENT_MAX:
         return invalid("a segment is at most 8 MB")
-    record["chunks"][index] = fields["media"]
+    record["chunks"][index] = len(segment)
+    if "gif" in record["category"]:
+        record.setdefault("gif", {})[index] = segment
+    elif index == 0:
+        record["head"] = segment[:HEAD]
     return JSONResponse({"data": {"expires_at": int(sandbox(request).now()) + 86400}})
 
 
@@ -189,18 +204,22 @@ async def finalize(media_id: str, request: Request) -> Response:
     record = publishing(request).uploads.get(media_id)
     if record is None or record.get("state") != "initialized":
         return invalid(f"media {media_id} is not an upload in progress")
-    chunks: dict[int, bytes] = record["chunks"]
-    data = b"".join(chunks[i] for i in sorted(chunks))
-    if sorted(chunks) != list(range(len(chunks))) or len(data) != record["bytes"]:
-        return invalid(f"received {len(data)} of total_bytes {record['bytes']} in order")
-    wrong = _gif_problem(data, record["category"])
+    chunks: dict[int, int] = record["chunks"]
+    received = sum(chunks.values())
+    if sorted(chunks) != list(range(len(chunks))) or received != record["bytes"]:
+        return invalid(f"received {received} of total_bytes {record['bytes']} in order")
+    gif_parts: dict[int, bytes] = record.pop("gif", {})
+    head = b"".join(gif_parts[i] for i in sorted(gif_parts)) or record.get("head", b"")
+    wrong = _gif_problem(head, record["category"]) or _kind_problem(head, record["category"])
     if wrong:
         record["state"] = "failed"
         return invalid(wrong)
-    record["received"] = len(data)
+    record["received"] = received
     if record["category"] in ASYNC_CATEGORIES:
+        config = publishing(request)
         record["state"] = "processing"
-        record["processing"] = {"state": "pending", "check_after_secs": 1}
+        record["fails"] = config.media_fails("x")
+        record["processing"] = {"state": "pending", "check_after_secs": config.x_check_after_secs}
     else:
         record["state"] = "succeeded"
     return JSONResponse({"data": _media(media_id, record)})
@@ -219,12 +238,74 @@ async def status(request: Request) -> Response:
                        "https://api.x.com/2/problems/resource-not-found")  # fmt: skip
     if record["state"] == "processing":
         record["polls"] += 1
-        if record["polls"] > publishing(request).x_processing_polls:
+        config = publishing(request)
+        if record["polls"] <= config.x_processing_polls:
+            record["processing"] = {
+                "state": "in_progress", "check_after_secs": config.x_check_after_secs,
+                "progress_percent": 50,
+            }  # fmt: skip
+        elif record.get("fails"):
+            record["state"] = "failed"
+            record["processing"] = {"state": "failed", "progress_percent": 100, "error": {
+                "code": 1, "name": "InvalidMedia", "message": "Unsupported video format",
+            }}  # fmt: skip
+        else:
             record["state"] = "succeeded"
             record["processing"] = {"state": "succeeded", "progress_percent": 100}
-        else:
-            record["processing"] = {"state": "in_progress", "check_after_secs": 1}
     return JSONResponse({"data": _media(media_id, record)})
+
+
+@router.post("/2/media/metadata")
+async def metadata(request: Request) -> Response:
+    if x_user(request) is None:
+        return unauthorized()
+    try:
+        body = await request.json()
+    except ValueError:
+        return invalid("metadata takes a JSON body")
+    media_id = str(body.get("id") or "")
+    record = publishing(request).uploads.get(media_id)
+    if record is None or "category" not in record:
+        return problem(404, "Not Found Error", f"media {media_id} not found",
+                       "https://api.x.com/2/problems/resource-not-found")  # fmt: skip
+    text = ((body.get("metadata") or {}).get("alt_text") or {}).get("text")
+    if not isinstance(text, str) or not text:
+        return invalid("metadata.alt_text.text is required")
+    if len(text) > ALT_TEXT_MAX:
+        return invalid(f"alt_text.text is longer than {ALT_TEXT_MAX} characters")
+    record["alt_text"] = text
+    return JSONResponse({"data": {"id": media_id, "associated_metadata": {
+        "alt_text": {"text": text}}}})  # fmt: skip
+
+
+def _kind_problem(head: bytes, category: str) -> str | None:
+    if category in ("tweet_video", "amplify_video", "dm_video") and head[4:8] != b"ftyp":
+        return "media is not an MP4 or MOV video"
+    if category in ("tweet_image", "dm_image") and describe(head) is None:
+        return "media is not an image"
+    return None
+
+
+def attached(request: Request, media_ids: list[str]) -> str | None:
+    """Why these media ids cannot go on one Post ("up to 4 photos, 1 animated GIF or 1 video
+    in a Post"), or None."""
+    uploads = publishing(request).uploads
+    categories = [str(uploads[m].get("category", "")) for m in media_ids if m in uploads]
+    moving = [c for c in categories if "gif" in c or "video" in c]
+    if len(media_ids) > 4:
+        return "a Post takes at most 4 media"
+    if moving and len(media_ids) > 1:
+        return "a GIF or a video must be the only media of a Post"
+    return None
+
+
+def described(request: Request, media_ids: list[str]) -> list[dict[str, Any]]:
+    uploads = publishing(request).uploads
+    return [
+        {"id": m, "category": uploads[m].get("category"), "bytes": uploads[m].get("received"),
+         "alt_text": uploads[m].get("alt_text")}
+        for m in media_ids
+    ]  # fmt: skip
 
 
 def ready(request: Request, media_id: str) -> bool:

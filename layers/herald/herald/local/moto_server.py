@@ -1,0 +1,25 @@
+"""moto's server for the local stack, with its SQS patched (herald.local.moto_sqs).
+
+    python -m herald.local.moto_server [moto.server's options: -H HOST -p PORT ...]
+
+The stack runs it for `--moto-process` and `--sqs-process`; anything else (tests' `mock_aws`, a
+plain `moto_server`) keeps moto as it is.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    from moto.server import main as moto_main
+
+    from herald.local import moto_sqs
+
+    moto_sqs.apply()
+    moto_main(list(argv) if argv is not None else sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()
