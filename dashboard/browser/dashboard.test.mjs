@@ -329,6 +329,42 @@ test('a post refused by the platform shows the reason', async () => {
   await dismissToasts()
 })
 
+test("each network's tab edits its own text and first comment, with its own counter and preview", async () => {
+  await page.locator(`input[name=target][value="${state.linkedin}"]`).check()
+  const shared = `Our second shop opens on Friday, on the corner of Elm Street (${stamp})`
+  const onX = `Shop no. 2 opens Friday! (${stamp})`
+  await page.locator('textarea[name=text]').fill(shared)
+  await page.locator('textarea[name=first_comment]').fill('Directions: https://shop.example.com/2')
+  await page.locator('[data-network-tab="x"]').click()
+  await page.locator('textarea[name=network_text]').fill(onX)
+  // X counts its own text, and the comment as a reply (12 characters + a URL's 23).
+  assert.match(await page.locator('[data-network-counter="X"]').innerText(), new RegExp(`^X\\s+${onX.length} / 280`))
+  assert.match(await page.locator('[data-network-counter="X comment"]').innerText(), /35 \/ 280/)
+  await page.locator('[data-preview="x"]').getByText(onX).waitFor()
+  await page.locator('[data-preview="linkedin"]').getByText(shared).waitFor()
+  await page.locator('[data-preview-comment="linkedin"]').getByText('Directions').waitFor()
+  await shoot('compose-network-tab')
+
+  await page.getByRole('button', { name: 'Publish now' }).click()
+  const comment = page.locator(`[data-comment-outcome="${state.x}"]`)
+  await comment.waitFor()
+  assert.match(await assertPlain(comment), /first comment posted/)
+  const sandbox = async (path) => (await fetch(`${SANDBOX}${path}`)).json()
+  const tweets = (await sandbox('/_sandbox/posts?platform=x')).posts
+  const tweet = tweets.find((t) => t.text === onX)
+  assert.ok(tweet, 'X published its own text')
+  assert.ok(tweets.some((t) => t.reply_to === tweet.id && t.text.startsWith('Directions')), 'a reply under it')
+  const post = (await sandbox('/_sandbox/posts?platform=linkedin')).posts.find((p) => p.text === shared)
+  assert.ok(post, 'LinkedIn published the shared text')
+  const comments = (await sandbox('/_sandbox/comments?platform=linkedin')).comments
+  assert.ok(comments.some((c) => c.parent === post.id), 'a comment under the LinkedIn post')
+  // Sent: every network's version leaves the form with it.
+  assert.equal(await page.locator('[data-network-tab="all"]').getAttribute('aria-selected'), 'true')
+  assert.equal(await page.locator('textarea[name=first_comment]').inputValue(), '')
+  await dismissToasts()
+  await page.locator(`input[name=target][value="${state.linkedin}"]`).uncheck()
+})
+
 test('connecting Threads shows its posts left today, and a thread goes out as a chain', async () => {
   await tab('Accounts')
   await page.getByRole('button', { name: 'Connect Threads' }).click()

@@ -277,3 +277,71 @@ def test_the_owed_event_keeps_the_version_of_the_close_whatever_is_written_after
 
     assert repo.get("biz", "post_1").version == closed.version + 1
     assert repo.pending_event("biz", "post_1") == OwedEvent("post.published", closed.version)
+
+
+# --- first comments -------------------------------------------------------------------------
+def _with_comment(target_status: TargetStatus = TargetStatus.PUBLISHED) -> Post:
+    post = replace(_post(), content=Content(text="hello", first_comment="first!")).with_comments()
+    published = replace(post.targets["acc_li"], status=target_status, platform_post_id="urn:1")
+    return post.with_target(published)
+
+
+def _claim_comment(repo: Any, *, now: str = T1, **kw: Any) -> Any:
+    kw.setdefault("stale_before", T0)
+    return repo.claim_comment("biz", "post_1", "acc_li", now=now, **kw)
+
+
+def test_a_first_comment_is_claimed_once_and_only_under_a_published_target(repo: Any) -> None:
+    repo.create(_with_comment(TargetStatus.PENDING))
+    assert _claim_comment(repo) is None  # nothing to comment on yet
+
+    repo.create(replace(_with_comment(), post_id="post_2"))
+    first = repo.claim_comment("biz", "post_2", "acc_li", now=T1, stale_before=T0)
+    second = repo.claim_comment("biz", "post_2", "acc_li", now=T1, stale_before=T0)
+    assert (first.comment.status, first.comment.attempts, first.took_over) == (
+        TargetStatus.PUBLISHING,
+        1,
+        False,
+    )
+    assert second is None
+
+
+def test_a_stale_comment_claim_is_taken_over_and_says_so(repo: Any) -> None:
+    repo.create(_with_comment())
+    _claim_comment(repo, now=T0, stale_before="2025-01-01T00:00:00.000000Z")
+    taken = _claim_comment(repo, now=LATER, stale_before=T1)
+    assert (taken.took_over, taken.previous_claimed_at, taken.comment.attempts) == (True, T0, 2)
+
+
+def test_a_published_comment_is_never_claimed_again(repo: Any) -> None:
+    repo.create(_with_comment())
+    _claim_comment(repo)
+    repo.record_comment_published("biz", "post_1", "acc_li", "c-1", T1, attempts=1)
+    assert _claim_comment(repo, stale_before=LATER) is None
+    comment = repo.get("biz", "post_1").targets["acc_li"].comment
+    assert (comment.status, comment.platform_comment_id) == (TargetStatus.PUBLISHED, "c-1")
+
+
+def test_a_comment_failure_is_not_recorded_over_another_runs_claim(repo: Any) -> None:
+    repo.create(_with_comment())
+    _claim_comment(repo, now=T0, stale_before="2025-01-01T00:00:00.000000Z")
+    _claim_comment(repo, now=LATER, stale_before=T1)  # taken over
+    recorded = repo.record_comment_failure(
+        "biz", "post_1", "acc_li", status=TargetStatus.FAILED, reason="late", kind="transient",
+        claimed_at=T0, now=LATER, attempts=1,
+    )  # fmt: skip
+    assert recorded is False
+    assert repo.get("biz", "post_1").targets["acc_li"].comment.status == TargetStatus.PUBLISHING
+
+
+def test_a_retryable_comment_failure_is_reclaimed_and_a_final_one_only_on_request(
+    repo: Any,
+) -> None:
+    repo.create(_with_comment())
+    claim = _claim_comment(repo)
+    repo.record_comment_failure(
+        "biz", "post_1", "acc_li", status=TargetStatus.FAILED, reason="403", kind="platform_error",
+        claimed_at=claim.comment.claimed_at, now=T1, attempts=1,
+    )  # fmt: skip
+    assert _claim_comment(repo) is None
+    assert _claim_comment(repo, any_failure=True) is not None

@@ -290,3 +290,50 @@ def test_an_instagram_image_the_sandbox_serves_in_the_wrong_shape_is_refused_at_
     assert error["code"] == "aspect_ratio"
     assert "1080x1920" in error["message"]
     assert posts_on(sandbox, "instagram") == []
+
+
+def test_each_network_gets_its_own_words_and_a_first_comment_under_its_post(
+    publish: Any, accounts: dict[str, str], sandbox: SandboxState, sandbox_app: Any
+) -> None:
+    body = {
+        "account_ids": list(accounts.values()),
+        "text": "Our second shop opens on Friday, on the corner of Elm Street and Main.",
+        "image_url": IMAGE,
+        "first_comment": "Directions: https://shop.example.com/2",
+        "variants": {
+            "platform:x": {"text": "Shop no. 2 opens Friday! #bread", "image_url": None},
+            "platform:instagram": {"first_comment": "Link in bio for directions"},
+        },
+    }
+    response = publish("publish/multi", body)
+    assert response["statusCode"] == 200, response["body"]
+    targets = targets_of(response)
+
+    [tweet, reply] = posts_on(sandbox, "x")
+    assert (tweet["text"], tweet["image"]) == ("Shop no. 2 opens Friday! #bread", None)
+    assert (reply["text"], reply["reply_to"]) == (
+        "Directions: https://shop.example.com/2",
+        tweet["id"],
+    )
+    comments = {c["platform"]: c for c in sandbox_app.state.publishing.comments.values()}
+    for platform in ("linkedin", "facebook", "instagram"):
+        [live] = posts_on(sandbox, platform)
+        assert live["text"] == body["text"]
+        assert comments[platform]["parent"] == live["id"]
+        assert targets[platform]["first_comment"]["platform_comment_id"] == comments[platform]["id"]
+    assert comments["instagram"]["text"] == "Link in bio for directions"
+    assert targets["x"]["first_comment"]["platform_comment_id"] == reply["id"]
+
+
+def test_a_first_comment_the_platform_refuses_leaves_the_post_published(
+    publish: Any, accounts: dict[str, str], sandbox: SandboxState, sandbox_app: Any
+) -> None:
+    fail(sandbox_app, kind="401", platform="linkedin", call="comment")
+    body = {"account_ids": [accounts["linkedin"]], "text": "Open at 7", "first_comment": "Hi"}
+    response = publish("publish/linkedin", body)
+
+    assert response["statusCode"] == 200, response["body"]
+    target = targets_of(response)["linkedin"]
+    assert target["status"] == "published"
+    assert target["first_comment"]["status"] == "failed"
+    assert len(posts_on(sandbox, "linkedin")) == 1

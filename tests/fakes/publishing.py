@@ -17,6 +17,7 @@ from herald.errors import Conflict, NotFound
 from herald.platforms.base import Content, ErrorKind, PlatformError, Progress, Published
 from herald.posts import Post, PostStatus, Rescheduled, Target, TargetStatus
 from herald.publishing_policy import event_type_for
+from herald.store.comments import CommentClaim
 from herald.store.posts import Claim, OwedEvent, Started
 
 _RETRYABLE = {k.value for k in ErrorKind if k.retryable}
@@ -261,6 +262,91 @@ class InMemoryPostRepository:
             )
             return True
 
+    # --- first comments (herald.store.comments) ------------------------------------------------
+    def _set_comment(
+        self, business_id: str, post_id: str, account_id: str, now: str, **changes: Any
+    ) -> None:
+        target = self._posts[(business_id, post_id)].targets[account_id]
+        assert target.comment is not None
+        self._update(
+            business_id, post_id, account_id, now, comment=replace(target.comment, **changes)
+        )
+
+    def claim_comment(
+        self,
+        business_id: str,
+        post_id: str,
+        account_id: str,
+        *,
+        now: str,
+        stale_before: str,
+        any_failure: bool = False,
+    ) -> CommentClaim | None:
+        with self._lock:
+            target = self._posts[(business_id, post_id)].targets[account_id]
+            old = target.comment
+            claimable = old is not None and (
+                old.status == TargetStatus.PENDING
+                or (
+                    old.status == TargetStatus.FAILED
+                    and (any_failure or old.error_kind in _RETRYABLE)
+                )
+                or (old.status == TargetStatus.PUBLISHING and (old.claimed_at or "") < stale_before)
+            )
+            if target.status != TargetStatus.PUBLISHED or not claimable:
+                return None
+            assert old is not None
+            claimed = replace(
+                old, status=TargetStatus.PUBLISHING, attempts=old.attempts + 1, claimed_at=now
+            )
+            self._set_comment(
+                business_id, post_id, account_id, now,
+                status=claimed.status, attempts=claimed.attempts, claimed_at=now,
+            )  # fmt: skip
+            return CommentClaim(claimed, old.status == TargetStatus.PUBLISHING, old.claimed_at)
+
+    def record_comment_published(
+        self,
+        business_id: str,
+        post_id: str,
+        account_id: str,
+        comment_id: str,
+        now: str,
+        *,
+        attempts: int,
+    ) -> None:
+        with self._lock:
+            self._set_comment(
+                business_id, post_id, account_id, now,
+                status=TargetStatus.PUBLISHED, platform_comment_id=comment_id, published_at=now,
+                attempts=attempts, last_error=None, error_kind=None,
+            )  # fmt: skip
+
+    def record_comment_failure(
+        self,
+        business_id: str,
+        post_id: str,
+        account_id: str,
+        *,
+        status: TargetStatus,
+        reason: str,
+        kind: str,
+        claimed_at: str,
+        now: str,
+        attempts: int,
+    ) -> bool:
+        with self._lock:
+            comment = self._posts[(business_id, post_id)].targets[account_id].comment
+            if comment is None or comment.status != TargetStatus.PUBLISHING:
+                return False
+            if comment.claimed_at != claimed_at:
+                return False
+            self._set_comment(
+                business_id, post_id, account_id, now,
+                status=status, last_error=reason, error_kind=kind, attempts=attempts,
+            )  # fmt: skip
+            return True
+
     def finish(self, business_id: str, post_id: str, now: str) -> Post | None:
         with self._lock:
             key = (business_id, post_id)
@@ -378,6 +464,23 @@ class FakePublisher:
     looked_since: list[datetime] = field(default_factory=list)  # each find_recent's `since`
     fail_at_call: dict[int, BaseException] = field(default_factory=dict)  # by call number
     _seq: int = 0
+
+    comments: list[tuple[str, str, str]] = field(default_factory=list)  # account, parent, text
+    comment_failures: list[BaseException] = field(default_factory=list)
+
+    async def comment(self, creds: Credentials, parent_id: str, text: str) -> str:
+        if self.comment_failures:
+            raise self.comment_failures.pop(0)
+        self.comments.append((creds.account_id, parent_id, text))
+        return f"{parent_id}-comment-{len(self.comments)}"
+
+    async def find_comment(
+        self, creds: Credentials, parent_id: str, text: str, since: datetime
+    ) -> str | None:
+        for i, said in enumerate(self.comments):
+            if said == (creds.account_id, parent_id, text):
+                return f"{parent_id}-comment-{i + 1}"
+        return None
 
     def fail(self, error: Behaviour, *, lands: bool = False, times: int = 1) -> None:
         self.fail_next.extend([(error, lands)] * times)

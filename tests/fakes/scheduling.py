@@ -31,6 +31,28 @@ class FakePublisher:
     accepted: list[tuple[str, Content]] = field(default_factory=list)
     calls: int = 0
 
+    # First comments: what was commented (account, parent post id, text), and what the next
+    # comment calls do (an exception to raise, or a callable run after the comment lands).
+    comments: list[tuple[str, str, str]] = field(default_factory=list)
+    comment_script: list[Step] = field(default_factory=list)
+
+    async def comment(self, creds: Credentials, parent_id: str, text: str) -> str:
+        step = self.comment_script.pop(0) if self.comment_script else "ok"
+        if isinstance(step, Exception):
+            raise step
+        self.comments.append((creds.account_id, parent_id, text))
+        if callable(step):
+            step()
+        return f"{parent_id}-comment-{len(self.comments)}"
+
+    async def find_comment(
+        self, creds: Credentials, parent_id: str, text: str, since: datetime
+    ) -> str | None:
+        for i, said in enumerate(self.comments):
+            if said == (creds.account_id, parent_id, text):
+                return f"{parent_id}-comment-{i + 1}"
+        return None
+
     def fail_next(self, *steps: Step) -> FakePublisher:
         self.script.extend(steps)
         return self
@@ -93,6 +115,7 @@ def pending_post(
     *,
     text: str = "Fresh bread at nine",
     platform: PlatformName = "linkedin",
+    first_comment: str | None = None,
 ) -> Post:
     """A pending post stored straight through the repository (the API's checks are tested
     apart), so a test can put one in the past or in a crowd."""
@@ -101,12 +124,12 @@ def pending_post(
         post_id=new_id("post"),
         business_id=business_id,
         status=PostStatus.PENDING,
-        content=Content(text=text),
+        content=Content(text=text, first_comment=first_comment),
         targets={a: Target(account_id=a, platform=platform) for a in account_ids},
         created_at=now,
         updated_at=now,
         scheduled_for=isoformat(at),
-    )
+    ).with_comments()
     return container.schedule.create(post)
 
 

@@ -518,3 +518,199 @@ async def _post(
     transport = httpx.ASGITransport(app=create_app(container))
     async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
         return await client.post(path, json=body, headers=headers)
+
+
+# --- variants: each network's own content ---------------------------------------------------
+def test_each_target_publishes_its_platforms_variant_and_the_rest_the_shared_text(
+    call: Any, business: dict[str, Any], publishers: dict[str, FakePublisher]
+) -> None:
+    body = {
+        "account_ids": ["acc_li", "acc_x", "acc_fb"],
+        "text": "We open a second shop on Friday, on the corner of Elm Street.",
+        "variants": {
+            "platform:x": {"text": "Second shop Friday! #bread"},
+            "account:acc_fb": {"text": "Friday: shop number two.", "link": "https://shop.test"},
+        },
+    }
+    response = call("POST", "/api/v1/publish/multi", business, body)
+
+    assert response["statusCode"] == 200, response_json(response)
+    assert publishers["linkedin"].texts() == [body["text"]]
+    assert publishers["x"].texts() == ["Second shop Friday! #bread"]
+    assert publishers["facebook"].texts() == ["Friday: shop number two."]
+    assert response_json(response)["content"]["variants"]["account:acc_fb"] == {
+        "text": "Friday: shop number two.",
+        "link": "https://shop.test",
+    }
+
+
+def test_an_override_too_long_for_its_platform_is_a_422_naming_it_and_its_target(
+    call: Any,
+    business: dict[str, Any],
+    app_container: Container,
+    publishers: dict[str, FakePublisher],
+) -> None:
+    body = {
+        "account_ids": ["acc_li", "acc_x"],
+        "text": "Shared",
+        "variants": {"platform:x": {"text": "x" * 300}},
+    }
+    response = call("POST", "/api/v1/publish/multi", business, body)
+
+    assert response["statusCode"] == 422
+    assert response_json(response)["errors"] == [
+        {
+            "field": "variants.platform:x.text",
+            "message": "300 weighted characters; X allows 280 (URLs count 23, CJK and emoji 2)",
+            "code": "too_long",
+            "target": "acc_x",
+        }
+    ]
+    assert post_items(app_container) == []
+    assert all(p.calls == 0 for p in publishers.values())
+
+
+def test_a_variant_for_an_account_the_post_does_not_publish_to_is_a_422(
+    call: Any, business: dict[str, Any]
+) -> None:
+    body = {
+        "account_ids": ["acc_li"],
+        "text": "Shared",
+        "variants": {"account:acc_x": {"text": "Not sent"}},
+    }
+    response = call("POST", "/api/v1/publish/linkedin", business, body)
+    assert response["statusCode"] == 422
+    assert [e["field"] for e in response_json(response)["errors"]] == ["variants.account:acc_x"]
+
+
+def test_a_variant_key_that_is_neither_a_platform_nor_an_account_is_a_422(
+    call: Any, business: dict[str, Any]
+) -> None:
+    body = {"account_ids": ["acc_li"], "text": "Shared", "variants": {"x": {"text": "?"}}}
+    response = call("POST", "/api/v1/publish/multi", business, body)
+    assert response["statusCode"] == 422
+    assert response_json(response)["errors"][0]["field"].startswith("variants.x")
+
+
+def test_an_unknown_field_in_a_variant_is_a_422(call: Any, business: dict[str, Any]) -> None:
+    body = {
+        "account_ids": ["acc_li"],
+        "text": "Shared",
+        "variants": {"platform:linkedin": {"txt": "typo"}},
+    }
+    response = call("POST", "/api/v1/publish/multi", business, body)
+    assert response["statusCode"] == 422
+    assert response_json(response)["errors"][0]["field"] == "variants.platform:linkedin.txt"
+
+
+def test_instagram_takes_its_own_image_while_linkedin_posts_text_alone(
+    call: Any, business: dict[str, Any], publishers: dict[str, FakePublisher]
+) -> None:
+    body = {
+        "account_ids": ["acc_li", "acc_ig"],
+        "text": "New loaves",
+        "variants": {"platform:instagram": {"image_url": IMAGE}},
+    }
+    response = call("POST", "/api/v1/publish/multi", business, body)
+    assert response["statusCode"] == 200, response_json(response)
+    assert publishers["instagram"].texts() == ["New loaves"]
+
+
+# --- first comments -------------------------------------------------------------------------
+def test_a_first_comment_goes_out_under_each_published_post_with_its_own_outcome(
+    call: Any, business: dict[str, Any], publishers: dict[str, FakePublisher]
+) -> None:
+    body = {
+        "account_ids": ["acc_li", "acc_x"],
+        "text": "Second shop opens Friday",
+        "first_comment": "Directions: https://shop.test/map",
+        "variants": {"platform:x": {"first_comment": "Map: https://shop.test/map"}},
+    }
+    response = call("POST", "/api/v1/publish/multi", business, body)
+    posted = response_json(response)
+    targets = {t["account_id"]: t for t in posted["targets"]}
+
+    assert response["statusCode"] == 200, posted
+    li_post, x_post = publishers["linkedin"].live[0].post_id, publishers["x"].live[0].post_id
+    assert publishers["linkedin"].comments == [
+        ("acc_li", li_post, "Directions: https://shop.test/map")
+    ]
+    assert publishers["x"].comments == [("acc_x", x_post, "Map: https://shop.test/map")]
+    assert targets["acc_li"]["first_comment"]["status"] == "published"
+    assert targets["acc_li"]["first_comment"]["platform_comment_id"] == f"{li_post}-comment-1"
+    assert targets["acc_x"]["first_comment"]["attempts"] == 1
+
+
+def test_a_first_comment_that_fails_leaves_the_post_published_and_is_announced(
+    call: Any,
+    business: dict[str, Any],
+    app_container: Container,
+    aws: Any,
+    publishers: dict[str, FakePublisher],
+) -> None:
+    publishers["linkedin"].comment_failures.append(
+        PlatformError("linkedin", ErrorKind.PLATFORM_ERROR, "comments are off", status=403)
+    )
+    events = topic_reader(app_container, aws)
+    body = {"account_ids": ["acc_li"], "text": "Hello", "first_comment": "First!"}
+    response = call("POST", "/api/v1/publish/linkedin", business, body)
+    posted = response_json(response)
+    [target] = posted["targets"]
+
+    assert response["statusCode"] == 200
+    assert (posted["status"], target["status"]) == ("published", "published")
+    assert target["first_comment"]["status"] == "failed"
+    assert "comments are off" in target["first_comment"]["last_error"]
+    failed = [e for e in events() if e["type"] == "post.comment_failed"]
+    assert [e["data"]["account_id"] for e in failed] == ["acc_li"]
+
+
+def test_a_first_comment_that_failed_is_published_by_a_retry_of_the_post(
+    call: Any, business: dict[str, Any], publishers: dict[str, FakePublisher]
+) -> None:
+    publishers["linkedin"].comment_failures.append(
+        PlatformError("linkedin", ErrorKind.PLATFORM_ERROR, "comments are off", status=403)
+    )
+    body = {"account_ids": ["acc_li"], "text": "Hello", "first_comment": "First!"}
+    posted = response_json(call("POST", "/api/v1/publish/linkedin", business, body))
+
+    retried = call("POST", f"/api/v1/posts/{posted['post_id']}/retry", business)
+
+    assert retried["statusCode"] == 200, response_json(retried)
+    [target] = response_json(retried)["targets"]
+    assert target["first_comment"]["status"] == "published"
+    assert target["first_comment"]["attempts"] == 2
+    assert len(publishers["linkedin"].live) == 1  # the post itself went out once
+    assert len(publishers["linkedin"].comments) == 1
+
+
+def test_a_first_comment_too_long_for_x_is_a_422_on_that_target(
+    call: Any, business: dict[str, Any]
+) -> None:
+    body = {"account_ids": ["acc_li", "acc_x"], "text": "Hi", "first_comment": "x" * 300}
+    response = call("POST", "/api/v1/publish/multi", business, body)
+    assert response["statusCode"] == 422
+    assert [(e["field"], e["code"]) for e in response_json(response)["errors"]] == [
+        ("acc_x.first_comment", "too_long")
+    ]
+
+
+def test_a_first_comment_refused_for_a_revoked_token_marks_the_account_for_reconnecting(
+    call: Any,
+    business: dict[str, Any],
+    app_container: Container,
+    publishers: dict[str, FakePublisher],
+) -> None:
+    publishers["linkedin"].comment_failures.append(
+        PlatformError("linkedin", ErrorKind.AUTH_REVOKED, "token revoked", status=401)
+    )
+    body = {"account_ids": ["acc_li"], "text": "Hello", "first_comment": "First!"}
+    posted = response_json(call("POST", "/api/v1/publish/linkedin", business, body))
+
+    [target] = posted["targets"]
+    assert (posted["status"], target["first_comment"]["error_kind"]) == (
+        "published",
+        "auth_revoked",
+    )
+    account = app_container.accounts.get(business["business_id"], "acc_li")
+    assert account.status == AccountStatus.NEEDS_REAUTH

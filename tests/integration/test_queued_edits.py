@@ -303,3 +303,61 @@ def test_an_older_message_without_account_ids_is_dropped_too_when_its_post_was_r
     assert "rescheduled" in result
     assert linkedin.calls == 0
     assert status_of(c, owner, post_id) == PostStatus.QUEUED
+
+
+# --- variants -------------------------------------------------------------------------------
+def test_a_queued_posts_edited_variant_is_what_the_worker_publishes(
+    call: Any,
+    owner: dict[str, Any],
+    c: Container,
+    sent: SentLog,
+    linkedin: FakePublisher,
+    clock: FrozenClock,
+) -> None:
+    status, body = call(
+        "POST",
+        "/api/v1/schedule",
+        {
+            "account_ids": [owner["linkedin"], owner["linkedin_2"]],
+            "text": "Fresh bread at nine",
+            "scheduled_for": DUE,
+            "variants": {f"account:{owner['linkedin_2']}": {"text": "Our second page: nine"}},
+        },
+    )
+    assert status == 201, body
+    assert scheduling.dispatch_due(c).sent == 1
+    [(message, _)] = sent.messages
+
+    status, edited = call(
+        "PUT",
+        f"/api/v1/schedule/{body['post_id']}",
+        {"variants": {"platform:linkedin": {"text": "LinkedIn at ten"}}},
+    )
+    at_its_time(clock, message)
+    result = deliver(message)
+
+    assert status == 200, edited
+    assert edited["content"]["variants"] == {"platform:linkedin": {"text": "LinkedIn at ten"}}
+    assert result == {"batchItemFailures": []}
+    assert sorted((a, content.text) for a, content in linkedin.accepted) == sorted(
+        [(owner["linkedin"], "LinkedIn at ten"), (owner["linkedin_2"], "LinkedIn at ten")]
+    )
+
+
+def test_an_edit_whose_variant_breaks_a_rule_is_a_422_and_changes_nothing(
+    call: Any, owner: dict[str, Any], c: Container
+) -> None:
+    status, body = call(
+        "POST",
+        "/api/v1/schedule",
+        {"account_ids": [owner["linkedin"]], "text": "Nine", "scheduled_for": DUE},
+    )
+    assert status == 201, body
+    status, problem = call(
+        "PUT",
+        f"/api/v1/schedule/{body['post_id']}",
+        {"variants": {"platform:linkedin": {"text": "a" * 3001}}},
+    )
+    assert status == 422
+    assert problem["errors"][0]["field"] == "variants.platform:linkedin.text"
+    assert c.schedule.get(owner["business_id"], body["post_id"]).content.variants == {}

@@ -706,3 +706,53 @@ async def test_a_configured_latency_holds_every_publishing_call_before_it_is_ans
     assert answer.json()["latency_seconds"] == 0.2
     assert held.calls == [0.2]
     assert len(state.posts) == 1
+
+
+# --- first comments -------------------------------------------------------------------------
+@pytest.mark.parametrize("platform", ["linkedin", "x", "facebook", "instagram"])
+async def test_a_first_comment_lands_under_the_post_and_is_found_again(
+    platform: str,
+    surfaces: dict[str, tuple[Publisher, Credentials]],
+    http: httpx.AsyncClient,
+) -> None:
+    publisher, creds = surfaces[platform]
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    content = Content(text=f"Second shop on {platform}", image_url=IMAGE)
+    if platform == "linkedin":
+        content = Content(text="Second shop on LinkedIn")
+    published = await publisher.publish(creds, content, Progress())
+
+    comment_id = await publisher.comment(creds, published.platform_post_id, "Directions inside")
+
+    assert (
+        await publisher.find_comment(creds, published.platform_post_id, "Directions inside", since)
+        == comment_id
+    )
+    assert (
+        await publisher.find_comment(creds, published.platform_post_id, "Another comment", since)
+        is None
+    )
+    if platform in ("linkedin", "facebook", "instagram"):
+        listed = (await http.get("/_sandbox/comments", params={"platform": platform})).json()
+        assert [c["parent"] for c in listed["comments"]] == [published.platform_post_id]
+
+
+async def test_a_linkedin_comment_on_a_post_that_does_not_exist_is_refused(
+    linkedin: LinkedInPublisher, linkedin_creds: Credentials
+) -> None:
+    with pytest.raises(PlatformError) as refused:
+        await linkedin.comment(linkedin_creds, "urn:li:share:1", "Hello")
+    assert refused.value.status == 404
+
+
+async def test_a_comment_fault_fails_the_comment_and_not_the_post(
+    facebook: FacebookPublisher, page_creds: Credentials, http: httpx.AsyncClient
+) -> None:
+    await fault(http, platform="facebook", kind="500", call="comment")
+    published = await facebook.publish(page_creds, Content(text="Open today"), Progress())
+
+    with pytest.raises(PlatformError) as failed:
+        await facebook.comment(page_creds, published.platform_post_id, "Hours: 7 to 7")
+
+    assert failed.value.kind == ErrorKind.TRANSIENT
+    assert await facebook.comment(page_creds, published.platform_post_id, "Hours: 7 to 7")

@@ -235,3 +235,21 @@ async def test_the_sandbox_refuses_what_threads_refuses(
     assert "LINK_LIMIT" in too_many.value.detail
     assert too_long.value.kind is ErrorKind.INVALID_CONTENT
     assert await posts(http) == []
+
+
+async def test_a_first_comment_is_a_reply_to_the_post_and_is_found_again(
+    threads: ThreadsPublisher, creds: Credentials, http: httpx.AsyncClient
+) -> None:
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    published = await threads.publish(creds, Content(text="Open today"), Progress())
+
+    reply = await threads.comment(creds, published.platform_post_id, "Hours: 7 to 7")
+
+    [post, answer] = await posts(http)
+    assert (answer["id"], answer["reply_to"], answer["text"]) == (
+        reply,
+        post["id"],
+        "Hours: 7 to 7",
+    )
+    found = await threads.find_comment(creds, published.platform_post_id, "Hours: 7 to 7", since)
+    assert found == reply

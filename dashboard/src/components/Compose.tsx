@@ -1,12 +1,13 @@
 import { useMemo, useState } from 'react'
 import { api } from '../lib/api'
 import type { Account, PostOut } from '../lib/api'
-import { countFor } from '../lib/counters'
 import { limitsFor, limitsSummary, mediaBody, mediaIssues, ofPart } from '../lib/media'
 import type { MediaItem } from '../lib/media'
 import type { Platform } from '../lib/counters'
 import type { Go } from '../lib/nav'
-import { namesFrom, partLabel, platformName, targetMessage } from '../lib/plain'
+import { commentMessage, namesFrom, partLabel, platformName, targetMessage } from '../lib/plain'
+import { commentFor, countsFor, partsFor, takesOwnText, variantsBody } from '../lib/variants'
+import type { NetworkVersion, Versions } from '../lib/variants'
 import { browserZone, fromWallTime, nextValidWallTime, toWallTime } from '../lib/tz'
 import { MediaPicker } from './MediaPicker'
 import { MediaPreview } from './MediaPreview'
@@ -18,6 +19,7 @@ interface Outcome {
   url?: string | null
   reason?: string | null
   status?: string
+  comment?: string | null // the first comment's outcome, in words
 }
 type Progress = Record<string, Outcome>
 
@@ -85,6 +87,9 @@ export function Compose({
   const [busy, setBusy] = useState(false)
   const [progress, setProgress] = useState<Progress | null>(null)
   const [files, setFiles] = useState<MediaItem[]>([])
+  const [firstComment, setFirstComment] = useState('')
+  const [versions, setVersions] = useState<Versions>({})
+  const [network, setNetwork] = useState<Platform | 'all'>('all')
 
   const targets = usable.filter((a) => selected.includes(a.account_id))
   const platforms = [...new Set(targets.map((a) => a.platform))] as Platform[]
@@ -94,10 +99,20 @@ export function Compose({
   const part = (i: number) => partLabel(chaining, i)
   const partWord = part(0).split(' ')[0].toLowerCase()
   const counts = useMemo(
-    () => platforms.flatMap((p) => countFor(p, texts, imageUrl.trim())),
+    () => countsFor(platforms, texts, thread, versions, imageUrl.trim(), firstComment),
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [platforms.join(), texts.join('\u0000'), imageUrl],
+    [platforms.join(), texts.join('\u0000'), thread, versions, imageUrl, firstComment],
   )
+  // The tab of a network no longer picked falls back to every network's.
+  const active: Platform | 'all' = network !== 'all' && platforms.includes(network) ? network : 'all'
+  const own: NetworkVersion = (active !== 'all' && versions[active]) || { text: '', first_comment: '' }
+
+  function setOwn(platform: Platform, change: Partial<NetworkVersion>) {
+    setVersions((v) => ({
+      ...v,
+      [platform]: { text: '', first_comment: '', ...v[platform], ...change },
+    }))
+  }
   // A platform that gives each tweet its own files (X) is in a thread: files go with a part.
   const chainedThread = thread && platforms.some((p) => p === 'x' || p === 'threads')
   const perPart = chainedThread && platforms.some((p) => limitsFor(p)?.per_part)
@@ -124,6 +139,9 @@ export function Compose({
     if (!b.thread || chained.length < platforms.length) b.text = texts.join('\n\n')
     if (imageUrl.trim()) b.image_url = imageUrl.trim()
     if (files.length > 0) b.media = mediaBody(files, perPart)
+    if (firstComment.trim()) b.first_comment = firstComment
+    const variants = variantsBody(platforms, thread, versions)
+    if (Object.keys(variants).length > 0) b.variants = variants
     return b
   }
 
@@ -134,6 +152,9 @@ export function Compose({
     setImageUrl('')
     for (const f of files) if (f.thumb) URL.revokeObjectURL(f.thumb)
     setFiles([])
+    setFirstComment('')
+    setVersions({})
+    setNetwork('all')
   }
 
   function toggle(id: string) {
@@ -158,6 +179,7 @@ export function Compose({
           url: t.url,
           reason,
           status: t.status,
+          comment: commentMessage(t),
         }
       }
       setProgress(next)
@@ -229,38 +251,109 @@ export function Compose({
             </div>
           </fieldset>
 
-          <label className="check">
-            <input
-              type="checkbox"
-              checked={thread}
-              onChange={(e) => {
-                setThread(e.target.checked)
-                if (!e.target.checked) setParts([parts[0]])
-              }}
-            />
-            Thread on X and Threads (one box per post; other platforms get them joined)
-          </label>
+          {platforms.length > 0 && (
+            <div className="network-tabs" role="tablist" aria-label="Each network's version">
+              {(['all', ...platforms] as const).map((p) => (
+                <button
+                  key={p}
+                  role="tab"
+                  aria-selected={active === p}
+                  className={`tab ${active === p ? 'active' : ''}`}
+                  data-network-tab={p}
+                  onClick={() => setNetwork(p)}
+                >
+                  {p === 'all' ? 'All networks' : platformName(p)}
+                  {p !== 'all' && (versions[p]?.text.trim() || versions[p]?.first_comment.trim()) ? ' •' : ''}
+                </button>
+              ))}
+            </div>
+          )}
 
-          {(thread ? parts : [parts[0]]).map((p, i) => (
-            <label key={i} className="block">
-              {thread ? <span className="part-label">{part(i)}</span> : 'Text'}
-              <textarea
-                name={thread ? `tweet-${i}` : 'text'}
-                rows={thread ? 3 : 6}
-                value={p}
-                onChange={(e) => setParts(parts.map((x, j) => (j === i ? e.target.value : x)))}
-              />
-              {thread && parts.length > 1 && (
-                <button className="link" onClick={() => setParts(parts.filter((_, j) => j !== i))}>
-                  Remove {partWord}
+          {active === 'all' ? (
+            <>
+              <label className="check">
+                <input
+                  type="checkbox"
+                  checked={thread}
+                  onChange={(e) => {
+                    setThread(e.target.checked)
+                    if (!e.target.checked) setParts([parts[0]])
+                  }}
+                />
+                Thread on X and Threads (one box per post; other platforms get them joined)
+              </label>
+
+              {(thread ? parts : [parts[0]]).map((p, i) => (
+                <label key={i} className="block">
+                  {thread ? <span className="part-label">{part(i)}</span> : 'Text'}
+                  <textarea
+                    name={thread ? `tweet-${i}` : 'text'}
+                    rows={thread ? 3 : 6}
+                    value={p}
+                    onChange={(e) => setParts(parts.map((x, j) => (j === i ? e.target.value : x)))}
+                  />
+                  {thread && parts.length > 1 && (
+                    <button className="link" onClick={() => setParts(parts.filter((_, j) => j !== i))}>
+                      Remove {partWord}
+                    </button>
+                  )}
+                </label>
+              ))}
+              {thread && parts.length < 25 && (
+                <button className="secondary" onClick={() => setParts([...parts, ''])}>
+                  Add {partWord}
                 </button>
               )}
-            </label>
-          ))}
-          {thread && parts.length < 25 && (
-            <button className="secondary" onClick={() => setParts([...parts, ''])}>
-              Add {partWord}
-            </button>
+
+              <label className="block">
+                First comment (optional: published right after the post, under it)
+                <textarea
+                  name="first_comment"
+                  rows={2}
+                  value={firstComment}
+                  onChange={(e) => setFirstComment(e.target.value)}
+                />
+              </label>
+            </>
+          ) : (
+            <div className="network-version" data-network={active}>
+              {takesOwnText(active, thread) ? (
+                <label className="block">
+                  Text on {platformName(active)}
+                  <textarea
+                    name="network_text"
+                    rows={6}
+                    value={own.text}
+                    placeholder={`Empty: ${platformName(active)} publishes the text of every network`}
+                    onChange={(e) => setOwn(active, { text: e.target.value })}
+                  />
+                </label>
+              ) : (
+                <p className="muted small">{platformName(active)} publishes the thread written for every network.</p>
+              )}
+              <label className="block">
+                First comment on {platformName(active)}
+                <textarea
+                  name="network_first_comment"
+                  rows={2}
+                  value={own.first_comment}
+                  placeholder={firstComment ? `Empty: "${firstComment.slice(0, 40)}"` : 'Empty: none'}
+                  onChange={(e) => setOwn(active, { first_comment: e.target.value })}
+                />
+              </label>
+              <div className="counters" aria-label={`Counters for ${platformName(active)}`}>
+                {counts
+                  .filter((c) => c.platform === active)
+                  .map((c, i) => (
+                    <div key={i} className={`counter ${c.over ? 'over' : ''}`} data-network-counter={c.label}>
+                      <span>{c.label}</span>
+                      <span>
+                        {c.used} / {c.limit}
+                      </span>
+                    </div>
+                  ))}
+              </div>
+            </div>
           )}
 
           <label className="block">
@@ -361,7 +454,7 @@ export function Compose({
           {platforms.map((p) => (
             <div key={p} className={`preview card p-${p}`} data-preview={p}>
               <div className={`badge p-${p}`}>{platformName(p)}</div>
-              {((p === 'x' || p === 'threads') && thread ? parts : [texts.join('\n\n')]).map((t, i) => (
+              {partsFor(p, texts, thread, versions).map((t, i) => (
                 <div key={i} className="preview-part">
                   <p className="preview-text">{t || <span className="muted">(empty)</span>}</p>
                   <MediaPreview
@@ -374,6 +467,12 @@ export function Compose({
                 <p className="muted small">Herald does not publish uploaded files to {platformName(p)} yet: this is how it would show them.</p>
               )}
               {imageUrl && <img src={imageUrl} alt="" loading="lazy" />}
+              {commentFor(p, firstComment, versions).trim() && (
+                <p className="preview-comment small" data-preview-comment={p}>
+                  <span className="muted">First comment: </span>
+                  {commentFor(p, firstComment, versions)}
+                </p>
+              )}
             </div>
           ))}
 
@@ -404,6 +503,12 @@ export function Compose({
                             : p.status === 'publishing'
                               ? 'still publishing'
                               : 'queued'}
+                      </span>
+                      )}
+                      {p.comment && (
+                        <span className="small comment-outcome" data-comment-outcome={id}>
+                          {' '}
+                          ({p.comment})
                         </span>
                       )}
                     </li>

@@ -73,6 +73,7 @@ export interface TargetOut {
   error_kind: string | null
   published_at?: string | null
   processing_since?: string | null
+  first_comment?: CommentOut | null
 }
 
 /** An uploaded file on a post, as the API read it. */
@@ -87,6 +88,15 @@ export interface AttachmentOut {
   pages?: number | null
   alt_text?: string | null
   part: number
+}
+
+/** A target's first comment: its own outcome, apart from the post's. */
+export interface CommentOut {
+  status: string
+  attempts: number
+  platform_comment_id?: string | null
+  last_error?: string | null
+  error_kind?: string | null
 }
 
 export interface PostOut {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Account, PostOut, TargetOut } from './api'
 import { BadPathValue } from './api'
-import { accountMessage, explain, namesFrom, postMessage, scrub, targetMessage } from './plain'
+import { accountMessage, commentMessage, explain, namesFrom, postMessage, scrub, targetMessage } from './plain'
 import { ApiError, asProblem } from './problem'
 
 const BAKERY: Account = {
@@ -104,6 +104,35 @@ describe("a target's failure", () => {
 })
 
 describe('problems from the API', () => {
+  it("names a network's own version and the first comment in words", () => {
+    const plain = explain(
+      apiError(422, {
+        type: 'https://herald.dev/problems/invalid-input',
+        title: 'Invalid input',
+        detail: '2 problem(s) with this post',
+        errors: [
+          { field: 'variants.platform:x.text', message: '300 weighted characters; X allows 280', code: 'too_long', target: BAKERY.account_id },
+          { field: `${BAKERY.account_id}.first_comment`, message: 'the first comment is empty', code: 'empty' },
+        ],
+      }),
+      names,
+    )
+
+    expect(plain.fields).toEqual([
+      'X version, text: 300 weighted characters; X allows 280 — shorten it',
+      'Bakery on X, first comment: the first comment is empty — write something',
+    ])
+    for (const f of plain.fields) expect(f).not.toMatch(RAW)
+  })
+
+  it("says how a target's first comment went, in words", () => {
+    expect(commentMessage(failed({ status: 'published', first_comment: { status: 'published', attempts: 1 } }))).toBe('first comment posted')
+    expect(commentMessage(failed({ status: 'published', first_comment: { status: 'failed', attempts: 1, error_kind: 'platform_error' } }))).toBe(
+      'first comment not posted: retry the post to try it again',
+    )
+    expect(commentMessage(failed({ status: 'published' }))).toBeNull()
+  })
+
   it('names the account and the field of each validation error, never the code', () => {
     const plain = explain(
       apiError(422, {

@@ -123,6 +123,24 @@ export function targetMessage(target: TargetOut, names: Names = NO_NAMES): strin
   return (ERROR_KIND_WORDS[kind] ?? ERROR_KIND_WORDS.platform_error)(p, words)
 }
 
+/** A target's first comment in a few words, or null when it has none. */
+export function commentMessage(target: TargetOut): string | null {
+  const comment = target.first_comment
+  if (!comment) return null
+  switch (comment.status) {
+    case 'published':
+      return 'first comment posted'
+    case 'failed':
+      return comment.error_kind === 'auth_revoked'
+        ? 'first comment not posted: reconnect the account, then retry the post'
+        : 'first comment not posted: retry the post to try it again'
+    case 'unconfirmed':
+      return 'first comment may be posted: look under the post before you retry'
+    default:
+      return 'first comment on its way'
+  }
+}
+
 /** What a person should know about the post as a whole (a missed or failed one). */
 export function postMessage(post: PostOut): string | null {
   if (post.status === 'missed') {
@@ -165,6 +183,7 @@ const FIELD_WORDS: Record<string, string> = {
   text: 'Text',
   image_url: 'Image URL',
   link: 'Link',
+  first_comment: 'First comment',
   scheduled_for: 'Date and time',
   timezone: 'Time zone',
   fold: 'Date and time',
@@ -180,7 +199,14 @@ function fieldLabel(field: string | undefined, names: Names): string | null {
   const parts = field.split('.')
   let who: string | null = null
   let platform: string | undefined
-  if (/^acc_/.test(parts[0])) {
+  if (parts[0] === 'variants' && parts.length > 1) {
+    // variants.platform:x.text or variants.account:acc_....text: that network's own version.
+    parts.shift()
+    const [kind, id] = parts.shift()!.split(':')
+    const account = kind === 'account' ? names.account(id) : undefined
+    platform = kind === 'platform' ? id : account?.platform
+    who = kind === 'platform' ? `${platformName(id)} version` : account ? `${accountLabel(account)} version` : "An account's version"
+  } else if (/^acc_/.test(parts[0])) {
     const account = names.account(parts.shift()!)
     who = account ? accountLabel(account) : 'An account'
     platform = account?.platform

@@ -171,7 +171,16 @@ def validate(
     return problems
 
 
-_LINKED = ("facebook", "threads")
+LINKED: tuple[PlatformName, ...] = ("facebook", "threads")
+_LINKED = LINKED
+
+
+def target_problems(
+    content: Content, label: str, platform: PlatformName, settings: Settings
+) -> list[FieldError]:
+    """The rules one target's content breaks, its fields named `label.field` (herald.target_rules
+    checks each target of a post with variants this way)."""
+    return _for_target(content, label, platform, settings)
 
 
 def _for_target(
@@ -252,6 +261,7 @@ def _for_target(
 
 # The platforms that publish a `thread` as a reply chain; every other one publishes one post.
 _CHAINED: tuple[PlatformName, ...] = ("x", "threads")
+CHAINED = _CHAINED
 
 
 def _thread_rules(content: Content, platforms: list[PlatformName]) -> list[FieldError]:

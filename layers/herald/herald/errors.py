@@ -23,9 +23,15 @@ class FieldError:
     field: str
     message: str
     code: str = "invalid"
+    # The account a problem is about, when its field alone does not say (a platform's variant
+    # is published by each account on the platform).
+    target: str | None = None
 
     def as_dict(self) -> dict[str, str]:
-        return {"field": self.field, "message": self.message, "code": self.code}
+        out = {"field": self.field, "message": self.message, "code": self.code}
+        if self.target is not None:
+            out["target"] = self.target
+        return out
 
 
 class HeraldError(Exception):

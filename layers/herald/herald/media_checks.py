@@ -88,22 +88,40 @@ async def instagram_image_problems(
     probe: ImageProbe,
     found: Sequence[FieldError] = (),
 ) -> list[FieldError]:
-    """The image problems of each Instagram target. `found`: what the content rules already
-    said; an image_url they refused (not a web URL, a private host) is not fetched."""
-    labels = [label for label, platform in targets if platform == "instagram"]
-    url = content.image_url
-    if not labels or not url or any(f.field.endswith("image_url") for f in found):
+    """The image problems of each Instagram target, on the image it would publish (its own
+    variant's, else the shared one), each image read once. `found`: what the content rules
+    already said; an image_url they refused (not a web URL, a private host) is not fetched."""
+    from herald.target_rules import field_name
+    from herald.variants import resolve
+
+    if any(f.field.endswith("image_url") for f in found):
         return []
-    try:
-        reasons = instagram_rules(url, await probe.probe(url))
-    except PlatformError as exc:
-        code = "too_large" if exc.platform_code == "too_large" else "unreachable"
-        reasons = [(f"Instagram could not be given {url}: {exc.detail}", code)]
-    return [
-        FieldError(f"{label}.image_url" if label else "image_url", message, code)
-        for label in labels
-        for message, code in reasons
-    ]
+    fields_by_url: dict[str, list[tuple[str, str | None]]] = {}
+    for label, platform in targets:
+        if platform != "instagram":
+            continue
+        url = resolve(content, label, platform).image_url if label else content.image_url
+        if not url:
+            continue
+        if content.variants and label:
+            field = field_name(content, label, platform, "image_url")
+            target = label if field.startswith("variants.") else None
+        else:
+            field, target = (f"{label}.image_url" if label else "image_url"), None
+        fields_by_url.setdefault(url, []).append((field, target))
+    out: list[FieldError] = []
+    for url, fields in fields_by_url.items():
+        try:
+            reasons = instagram_rules(url, await probe.probe(url))
+        except PlatformError as exc:
+            code = "too_large" if exc.platform_code == "too_large" else "unreachable"
+            reasons = [(f"Instagram could not be given {url}: {exc.detail}", code)]
+        out += [
+            FieldError(field, message, code, target)
+            for field, target in dict.fromkeys(fields)
+            for message, code in reasons
+        ]
+    return out
 
 
 def instagram_image_problems_blocking(

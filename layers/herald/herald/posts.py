@@ -22,6 +22,7 @@ A failed target may go back to `publishing` through an explicit retry; a publish
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -30,6 +31,7 @@ from herald.accounts import PlatformName
 from herald.errors import Conflict
 from herald.media.model import Attachment
 from herald.platforms.base import Content, MediaItem
+from herald.variants import Variant, resolve
 
 
 class PostStatus(StrEnum):
@@ -96,6 +98,46 @@ class Rescheduled(Conflict):
 
 
 @dataclass(frozen=True)
+class Comment:
+    """A target's first comment: published after the target, with an outcome of its own that
+    never changes the post's. Its states are a target's (`TargetStatus`)."""
+
+    status: TargetStatus = TargetStatus.PENDING
+    attempts: int = 0
+    platform_comment_id: str | None = None
+    last_error: str | None = None
+    error_kind: str | None = None
+    claimed_at: str | None = None
+    published_at: str | None = None
+
+    def to_item(self) -> dict[str, Any]:
+        item: dict[str, Any] = {"status": self.status.value, "attempts": self.attempts}
+        for name in (
+            "platform_comment_id",
+            "last_error",
+            "error_kind",
+            "claimed_at",
+            "published_at",
+        ):
+            value = getattr(self, name)
+            if value is not None:
+                item[name] = value
+        return item
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Comment:
+        return cls(
+            status=TargetStatus(item["status"]),
+            attempts=int(item.get("attempts", 0)),
+            platform_comment_id=item.get("platform_comment_id"),
+            last_error=item.get("last_error"),
+            error_kind=item.get("error_kind"),
+            claimed_at=item.get("claimed_at"),
+            published_at=item.get("published_at"),
+        )
+
+
+@dataclass(frozen=True)
 class Target:
     account_id: str
     platform: PlatformName
@@ -108,6 +150,7 @@ class Target:
     error_kind: str | None = None
     claimed_at: str | None = None
     published_at: str | None = None
+    comment: Comment | None = None  # its first comment's outcome, when it has one
     # What the publisher uploaded so far (platform ids), kept so a later run resumes from it.
     media_state: dict[str, Any] | None = None
     processing_since: str | None = None  # when the platform started processing its media
@@ -133,6 +176,8 @@ class Target:
             value = getattr(self, name)
             if value is not None:
                 item[name] = value
+        if self.comment is not None:
+            item["comment"] = self.comment.to_item()
         return item
 
     @classmethod
@@ -149,6 +194,7 @@ class Target:
             error_kind=item.get("error_kind"),
             claimed_at=item.get("claimed_at"),
             published_at=item.get("published_at"),
+            comment=Comment.from_item(item["comment"]) if item.get("comment") else None,
             media_state=_plain(item.get("media_state")),
             processing_since=item.get("processing_since"),
         )
@@ -168,6 +214,23 @@ class Post:
     published_at: str | None = None
     status_reason: str | None = None
     version: int = 0
+
+    def content_for(self, target: Target) -> Content:
+        """What `target` publishes: the shared content with its platform's and its account's
+        overrides (herald.variants)."""
+        return resolve(self.content, target.account_id, target.platform)
+
+    def with_comments(self) -> Post:
+        """The targets of a post not yet published, each with a pending first comment when
+        its content has one and without when it has none (after an edit of the content)."""
+        targets = {
+            account_id: replace(
+                target,
+                comment=Comment() if self.content_for(target).first_comment else None,
+            )
+            for account_id, target in self.targets.items()
+        }
+        return replace(self, targets=targets)
 
     def with_target(self, target: Target) -> Post:
         return replace(self, targets={**self.targets, target.account_id: target})
@@ -216,18 +279,28 @@ def _plain(value: Any) -> Any:
 
 
 def content_to_item(content: Content) -> dict[str, Any]:
-    item: dict[str, Any] = {"text": content.text, "thread": list(content.thread)}
-    if content.image_url:
-        item["image_url"] = content.image_url
-    if content.link:
-        item["link"] = content.link
-    if content.media:
-        item["media"] = [{"url": m.url, "kind": m.kind} for m in content.media]
-    if content.attachments:
-        item["attachments"] = [a.to_item() for a in content.attachments]
-    if content.story:
-        item["story"] = True
+    item = _fields_to_item(
+        {
+            "text": content.text,
+            "thread": content.thread,
+            "image_url": content.image_url,
+            "link": content.link,
+            "media": content.media,
+            "first_comment": content.first_comment,
+            "attachments": content.attachments,
+            "story": content.story,
+        }
+    )
+    item.setdefault("text", "")
+    item.setdefault("thread", [])
+    if content.variants:
+        item["variants"] = {key: variant_to_item(v) for key, v in content.variants.items()}
     return item
+
+
+def variant_to_item(variant: Variant) -> dict[str, Any]:
+    """A variant's fields as stored and as the API shows them (a null is an override too)."""
+    return _fields_to_item(variant.values, keep_null=True)
 
 
 def content_from_item(item: dict[str, Any]) -> Content:
@@ -236,7 +309,60 @@ def content_from_item(item: dict[str, Any]) -> Content:
         thread=tuple(item.get("thread", ())),
         image_url=item.get("image_url"),
         link=item.get("link"),
-        media=tuple(MediaItem(m["url"], m.get("kind", "image")) for m in item.get("media", ())),
-        attachments=tuple(Attachment.from_item(_plain(a)) for a in item.get("attachments", ())),
+        media=_media_from_item(item.get("media", ())),
+        first_comment=item.get("first_comment"),
+        attachments=_attachments_from_item(item.get("attachments", ())),
         story=bool(item.get("story", False)),
+        variants={
+            key: Variant(_fields_from_item(values))
+            for key, values in (item.get("variants") or {}).items()
+        },
     )
+
+
+def _media_to_item(media: tuple[MediaItem, ...]) -> list[dict[str, Any]]:
+    return [{"url": m.url, "kind": m.kind} for m in media]
+
+
+def _media_from_item(items: Any) -> tuple[MediaItem, ...]:
+    return tuple(MediaItem(m["url"], m.get("kind", "image")) for m in items or ())
+
+
+def _attachments_from_item(items: Any) -> tuple[Attachment, ...]:
+    return tuple(Attachment.from_item(_plain(a)) for a in items or ())
+
+
+def _fields_to_item(values: Mapping[str, Any], *, keep_null: bool = False) -> dict[str, Any]:
+    """Content fields as stored. The shared content leaves out what it does not have; a
+    variant keeps a null, which is an override of its own (no image, no first comment)."""
+    item: dict[str, Any] = {}
+    for name, value in values.items():
+        if name == "thread":
+            item[name] = list(value or ())
+        elif name == "media":
+            item[name] = _media_to_item(value or ())
+        elif name == "attachments":
+            item[name] = [a.to_item() for a in value or ()]
+        else:
+            item[name] = value
+    if keep_null:
+        return item
+    return {k: v for k, v in item.items() if v or k == "text"}
+
+
+def _fields_from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, value in item.items():
+        if name == "thread":
+            values[name] = tuple(value or ())
+        elif name == "media":
+            values[name] = _media_from_item(value)
+        elif name == "attachments":
+            values[name] = _attachments_from_item(value)
+        elif name == "story":
+            values[name] = bool(value)
+        elif name == "text":
+            values[name] = value or ""
+        else:
+            values[name] = value
+    return values

@@ -115,11 +115,11 @@ class _Run:
     def repo(self) -> Any:
         return self.container.posts
 
-    @property
-    def content(self) -> Content:
-        """The post's content with its attachments bound to the media bucket, so a publisher
-        can stream their bytes (herald.media.streams)."""
-        content = self.post.content
+    def content_for(self, target: Target) -> Content:
+        """What `target` publishes (the shared content with its variants applied), its
+        attachments bound to the media bucket, so a publisher can stream their bytes
+        (herald.media.streams)."""
+        content = self.post.content_for(target)
         if not content.attachments:
             return content
         source = self.container.media_files
@@ -156,7 +156,104 @@ async def publish_post(
     scheduled_for: str | None = None,
     fire_at: datetime | None = None,
 ) -> PublishOutcome:
-    """Publish every unpublished target of a post; safe to call twice at once or again later.
+    """Publish every unpublished target of a post, then the first comments its published
+    targets owe (herald.comments); safe to call twice at once or again later.
+
+    See `_publish_targets` for the arguments.
+    """
+    started = time.monotonic()
+    if credentials is None:
+        from herald.tokens import credentials_for
+
+        credentials = credentials_for
+    outcome = await _publish_targets(
+        container,
+        business_id,
+        post_id,
+        retry_in_process=retry_in_process,
+        last_attempt=last_attempt,
+        retry_failed=retry_failed,
+        credentials=credentials,
+        account_ids=account_ids,
+        announce=announce,
+        scheduled_for=scheduled_for,
+        fire_at=fire_at,
+    )
+    return await _then_comments(
+        container,
+        outcome,
+        credentials,
+        deadline=started + container.settings.publish_deadline_seconds,
+        retry_in_process=retry_in_process,
+        last_attempt=last_attempt or retry_in_process,
+        any_failure=retry_failed,
+    )
+
+
+async def _then_comments(
+    container: Container,
+    outcome: PublishOutcome,
+    credentials: CredentialsFor,
+    *,
+    deadline: float,
+    retry_in_process: bool,
+    last_attempt: bool,
+    any_failure: bool,
+) -> PublishOutcome:
+    """The first comments the post's published targets owe, once the targets' outcome is
+    written and announced: a comment never holds up or changes its post's outcome. A comment
+    that failed retryably, or that another live run holds, asks for redelivery like a target."""
+    from herald.comments import CommentRun, owed, publish_comments
+
+    post = outcome.post
+    if post is None or not owed(post, any_failure=any_failure):
+        return outcome
+    settings = container.settings
+    run = CommentRun(
+        container=container,
+        post=post,
+        policy=RetryPolicy(
+            attempts=max(1, settings.publish_retry_attempts) if retry_in_process else 1,
+            initial=settings.publish_retry_delay,
+            deadline=deadline,
+            attempt_budget=settings.platform_timeout_seconds,
+        ),
+        credentials=credentials,
+        last_attempt=last_attempt,
+        any_failure=any_failure,
+    )
+    results = tuple(await publish_comments(run))
+    latest: Post = await asyncio.to_thread(container.posts.get, post.business_id, post.post_id)
+    held = any(r.held for r in results)
+    again = held or (not last_attempt and any(r.retryable_failure for r in results))
+    waits = [r.retry_after for r in results if r.retry_after is not None]
+    if held:
+        waits.append(settings.publish_claim_stale_seconds + CLAIM_STALE_MARGIN_SECONDS)
+    retry_after = max([w for w in (outcome.retry_after, *waits) if w is not None], default=None)
+    return replace(
+        outcome,
+        post=latest,
+        comments=results,
+        retry_later=outcome.retry_later or again,
+        retry_after=retry_after,
+    )
+
+
+async def _publish_targets(
+    container: Container,
+    business_id: str,
+    post_id: str,
+    *,
+    retry_in_process: bool,
+    last_attempt: bool,
+    retry_failed: bool,
+    credentials: CredentialsFor,
+    account_ids: Sequence[str],
+    announce: Announce | None,
+    scheduled_for: str | None,
+    fire_at: datetime | None,
+) -> PublishOutcome:
+    """Publish every unpublished target of a post.
 
     `retry_failed` re-opens a failed or partly published post and retries its failed targets
     whatever the reason (a person asked); otherwise only retryable failures are picked up again.
@@ -206,10 +303,6 @@ async def publish_post(
         )
 
     settings = container.settings
-    if credentials is None:
-        from herald.tokens import credentials_for
-
-        credentials = credentials_for
     run = _Run(
         container=container,
         post=post,
@@ -418,8 +511,10 @@ async def _publish_target(run: _Run, target: Target, claim: Claim | None) -> Tar
             since_claim=claim.previous_claimed_at,
         )
 
+    content = run.content_for(claimed)
+
     async def record(part_ids: list[str]) -> None:
-        if len(part_ids) >= len(post.content.parts):
+        if len(part_ids) >= len(content.parts):
             # The last part (the only one of a single post): the result write stores it, so a
             # retry after a failure past this point still resumes after it.
             run.unsaved_parts[claimed.account_id] = list(part_ids)
@@ -457,7 +552,6 @@ async def _publish_target(run: _Run, target: Target, claim: Claim | None) -> Tar
         # Claimed and ready: the platform call itself waits for the post's second.
         await container.clock.sleep_until(run.fire_at)
     attempts = 0
-    content = run.content
     try:
         while True:
             try:
@@ -773,7 +867,7 @@ async def _reconcile(
     since = parse_iso(claimed_at) - skew if claimed_at else run.container.clock.now()
     found: Published | None = None
     try:
-        found = await publisher.find_recent(creds, run.post.content, since)
+        found = await publisher.find_recent(creds, run.post.content_for(target), since)
     except Exception:  # noqa: BLE001 - a failed lookup proves nothing: unconfirmed
         logger.warning(
             "reconciliation lookup failed",

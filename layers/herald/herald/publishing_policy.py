@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from herald.accounts import PlatformName
 from herald.platforms.base import ErrorKind, PlatformError
 from herald.posts import Post, PostStatus, TargetStatus
+
+if TYPE_CHECKING:
+    from herald.comments import CommentResult
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ class PublishOutcome:
     retry_after: float | None = None  # the longest wait a platform asked for
     skipped: str | None = None  # why nothing was attempted
     event_ids: list[str] = field(default_factory=list)
+    comments: tuple[CommentResult, ...] = ()  # the first comments this run claimed
     # A platform is still processing a target's media: come back in this many seconds.
     check_again_in: float | None = None
 

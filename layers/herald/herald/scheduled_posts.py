@@ -90,12 +90,15 @@ def check_content(
     """`image`: also read the image for Instagram's rules (herald.media_checks); an edit that
     changes neither the image nor the targets does not fetch it again. `found`: problems
     already known (media that could not be resolved), reported with the rest."""
-    from herald.content_rules import validate
     from herald.media import limits
+    from herald.target_rules import validate_post
+    from herald.variants import resolve
 
     labels = [(t.account_id, t.platform) for t in targets.values()]
-    problems = list(found) + validate(content, labels, container.settings)
-    problems += limits.check(content.attachments, labels, len(content.parts), story=content.story)
+    problems = list(found) + validate_post(content, labels, container.settings)
+    for label in labels:  # each target's own files (its variant's, else the shared ones)
+        mine = resolve(content, *label)
+        problems += limits.check(mine.attachments, [label], len(mine.parts), story=mine.story)
     if image:
         from herald.media_checks import instagram_image_problems_blocking
 
@@ -149,7 +152,7 @@ def schedule(
         updated_at=now,
         scheduled_for=isoformat(at),
         timezone=zone,
-    )
+    ).with_comments()
     container.schedule.create(post)
     if content.attachments:
         container.media.mark_used(content.attachments)
@@ -215,7 +218,7 @@ def edit(
         changes["attachments"], found = container.media.resolve(business_id, refs)
     if changes:
         updated = replace(updated, content=replace(updated.content, **changes))
-    image_changed = "image_url" in changes
+    image_changed = "image_url" in changes or "variants" in changes
     check_content(
         container,
         updated.content,
@@ -224,7 +227,9 @@ def edit(
         found=found,
     )
     updated = replace(
-        updated, updated_at=isoformat(container.clock.now()), version=current.version + 1
+        updated.with_comments(),
+        updated_at=isoformat(container.clock.now()),
+        version=current.version + 1,
     )
     container.schedule.update_scheduled(updated, expected_version=current.version)
     if refs:

@@ -301,7 +301,7 @@ async def publish_message(
         return await _check_again(container, message, receive_count, outcome)
     if outcome.retry_later:
         raise RetryLater(
-            f"post {message.post_id}: a target failed with a retryable error "
+            f"post {message.post_id}: a target or a first comment failed with a retryable error "
             f"(receive {receive_count} of {container.settings.publish_max_receives})",
             delay_seconds=retry_delay(receive_count, outcome.retry_after),
         )

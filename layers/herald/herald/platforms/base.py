@@ -7,15 +7,18 @@ MockTransport and the local stack points it at the sandbox; the code is the same
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from herald.accounts import Credentials, PlatformName
 from herald.errors import HeraldError
 from herald.media.model import Attachment
+
+if TYPE_CHECKING:
+    from herald.variants import Variant
 
 
 class ErrorKind(StrEnum):
@@ -92,13 +95,20 @@ class Content:
 
     `media` are files by URL that the platform fetches itself (Threads); `attachments` are
     files of the media library (herald.media), with the facts read from them and, once the
-    engine has bound them, their bytes (`Attachment.chunks`)."""
+    engine has bound them, their bytes (`Attachment.chunks`).
+
+    `first_comment` goes out as a comment (a reply on X and Threads) right after the post
+    (herald.comments). A post's stored content also holds its `variants`, the fields its
+    platforms and accounts override (herald.variants); a publisher is only ever handed a
+    target's resolved content, which has none."""
 
     text: str = ""
     thread: tuple[str, ...] = ()
     image_url: str | None = None
     link: str | None = None
     media: tuple[MediaItem, ...] = ()
+    first_comment: str | None = None
+    variants: Mapping[str, Variant] = field(default_factory=dict)
     attachments: tuple[Attachment, ...] = ()
     # Instagram: publish the one attached file as a Story (the other platforms ignore it).
     story: bool = False
@@ -197,4 +207,16 @@ class Publisher(Protocol):
         """Look for `content` among the account's posts since `since` (reconciliation after an
         ambiguous outcome), paging back through the window for at most RECONCILE_PAGES pages;
         None when not found or the platform offers no way to look."""
+        ...
+
+    async def comment(self, creds: Credentials, parent_id: str, text: str) -> str:
+        """Publish `text` as the account's own comment on (or reply to) its post `parent_id`;
+        the comment's platform id."""
+        ...
+
+    async def find_comment(
+        self, creds: Credentials, parent_id: str, text: str, since: datetime
+    ) -> str | None:
+        """The account's comment `text` under `parent_id`, made since `since`, if there is one
+        (reconciliation after an ambiguous comment); None when not found."""
         ...

@@ -227,6 +227,57 @@ class LinkedInPublisher:
                 break
         return None
 
+    # --- first comment -------------------------------------------------------------------------
+    # The Comments API: POST /rest/socialActions/{post URN}/comments with the actor (the post's
+    # author), the object (the post) and `message.text`; 201 with the comment, whose URN is
+    # `commentUrn` (https://learn.microsoft.com/en-us/linkedin/marketing/community-management/
+    # shares/comments-api). GET on the same path lists the post's comments, newest first.
+    def _comments_url(self, post_urn: str) -> str:
+        return f"{self._base}/rest/socialActions/{quote(post_urn, safe='')}/comments"
+
+    async def comment(self, creds: Credentials, parent_id: str, text: str) -> str:
+        body = {"actor": self._author(creds), "object": parent_id, "message": {"text": text}}
+        response = await errors.send(
+            self._http,
+            "linkedin",
+            "POST",
+            self._comments_url(parent_id),
+            headers=self._headers(creds),
+            json=body,
+        )
+        if response.status_code not in (200, 201):
+            raise self.error(response)
+        answered = errors.json_body(response)
+        urn = (
+            answered.get("commentUrn")
+            or answered.get("id")
+            or response.headers.get("x-restli-id")
+            or response.headers.get("x-linkedin-id")
+        )
+        if not urn:
+            raise errors.unexpected("linkedin", response, "a commentUrn")
+        return str(urn)
+
+    async def find_comment(
+        self, creds: Credentials, parent_id: str, text: str, since: datetime
+    ) -> str | None:
+        response = await errors.send(
+            self._http,
+            "linkedin",
+            "GET",
+            self._comments_url(parent_id),
+            headers=self._headers(creds),
+        )
+        if response.status_code != 200:
+            raise self.error(response)
+        author, cutoff = self._author(creds), since.timestamp() * 1000
+        for element in errors.json_body(response).get("elements", []):
+            created = (element.get("created") or {}).get("time") or 0
+            said = str((element.get("message") or {}).get("text", "")).strip()
+            if element.get("actor") == author and said == text.strip() and created >= cutoff:
+                return str(element.get("commentUrn") or element.get("id"))
+        return None
+
     def error(self, response: httpx.Response) -> PlatformError:
         """LinkedIn's `{message, serviceErrorCode, code, status}` in the error model."""
         body = errors.json_body(response)

@@ -234,6 +234,23 @@ class FacebookPublisher:
         await progress.confirm(str(answered))
         return Published(str(answered), facebook_url(str(answered)), (str(answered),))
 
+    async def comment(self, creds: Credentials, parent_id: str, text: str) -> str:
+        """A comment by the Page on its own post: POST /{post-id}/comments with `message`
+        (https://developers.facebook.com/docs/graph-api/reference/object/comments)."""
+        body = await self._graph.call(
+            "facebook", creds, "POST", f"{parent_id}/comments", data={"message": text}
+        )
+        if not body.get("id"):
+            raise PlatformError("facebook", ErrorKind.AMBIGUOUS, "commented without an id")
+        return str(body["id"])
+
+    async def find_comment(
+        self, creds: Credentials, parent_id: str, text: str, since: datetime
+    ) -> str | None:
+        return await _find_graph_comment(
+            self._graph, "facebook", creds, parent_id, text, since, "message", "created_time"
+        )
+
     async def find_recent(
         self, creds: Credentials, content: Content, since: datetime
     ) -> Published | None:
@@ -250,6 +267,32 @@ class FacebookPublisher:
                     url = str(post.get("permalink_url") or facebook_url(str(post["id"])))
                     return Published(str(post["id"]), url, (str(post["id"]),))
         return None
+
+
+async def _find_graph_comment(
+    graph: _Graph,
+    platform: PlatformName,
+    creds: Credentials,
+    parent_id: str,
+    text: str,
+    since: datetime,
+    text_field: str,
+    time_field: str,
+) -> str | None:
+    """A comment `text` under `parent_id` since `since`: Facebook names its text `message` and
+    its time `created_time`, Instagram `text` and `timestamp`."""
+    params = {"fields": f"id,{text_field},{time_field}", "limit": "50"}
+    listed = graph.listed(platform, creds, f"{parent_id}/comments", params)
+    async with aclosing(listed):
+        async for item in listed:
+            try:
+                when = parse_iso(str(item.get(time_field) or ""))
+            except ValueError:
+                continue
+            said = str(item.get(text_field) or "").strip()
+            if when >= since and said == text.strip() and item.get("id"):
+                return str(item["id"])
+    return None
 
 
 async def _default_sleep(seconds: float) -> None:
@@ -423,6 +466,24 @@ class InstagramPublisher:
             # The post is out; a missing link must not turn a success into a failure.
             return f"https://www.instagram.com/{creds.details.get('username', '')}"
         return str(body.get("permalink") or "https://www.instagram.com/")
+
+    async def comment(self, creds: Credentials, parent_id: str, text: str) -> str:
+        """A comment by the account on its own media: POST /{ig-media-id}/comments with
+        `message` (https://developers.facebook.com/documentation/instagram-platform/
+        instagram-graph-api/reference/ig-media/comments)."""
+        body = await self._graph.call(
+            "instagram", creds, "POST", f"{parent_id}/comments", data={"message": text}
+        )
+        if not body.get("id"):
+            raise PlatformError("instagram", ErrorKind.AMBIGUOUS, "commented without an id")
+        return str(body["id"])
+
+    async def find_comment(
+        self, creds: Credentials, parent_id: str, text: str, since: datetime
+    ) -> str | None:
+        return await _find_graph_comment(
+            self._graph, "instagram", creds, parent_id, text, since, "text", "timestamp"
+        )
 
     async def find_recent(
         self, creds: Credentials, content: Content, since: datetime

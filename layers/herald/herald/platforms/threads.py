@@ -402,6 +402,33 @@ class ThreadsPublisher:
             return profile_url(creds.details.get("username"))
         return str(body.get("permalink") or profile_url(creds.details.get("username")))
 
+    # --- first comment ---------------------------------------------------------------------
+    async def comment(self, creds: Credentials, parent_id: str, text: str) -> str:
+        """A reply: a TEXT container with `reply_to_id`, then threads_publish, as for a
+        thread's later parts (https://developers.facebook.com/documentation/threads/
+        retrieve-and-manage-replies/create-replies)."""
+        container = await self._container(
+            creds, {"media_type": "TEXT", "text": text, "reply_to_id": parent_id}
+        )
+        await self._wait_finished(creds, container)
+        body = await self._call(
+            creds, "POST", f"{creds.external_id}/threads_publish", data={"creation_id": container}
+        )
+        if not body.get("id"):
+            raise PlatformError("threads", ErrorKind.AMBIGUOUS, "published without an id")
+        return str(body["id"])
+
+    async def find_comment(
+        self, creds: Credentials, parent_id: str, text: str, since: datetime
+    ) -> str | None:
+        replies = self._listed(creds, "replies", since, "id,text,timestamp,replied_to")
+        async with aclosing(replies):
+            async for reply in replies:
+                replied_to = str((reply.get("replied_to") or {}).get("id", ""))
+                if replied_to == parent_id and _same_text(reply, text) and reply.get("id"):
+                    return str(reply["id"])
+        return None
+
     # --- the publishing limit --------------------------------------------------------------
     async def publishing_limit(self, creds: Credentials) -> PublishingLimit:
         body = await self._call(

@@ -191,6 +191,53 @@ class XPublisher:
             return None
         return Published(found[0], tweet_url(creds.details.get("username"), found[0]), tuple(found))
 
+    # --- first comment -------------------------------------------------------------------------
+    async def comment(self, creds: Credentials, parent_id: str, text: str) -> str:
+        """A self-reply: POST /2/tweets with reply.in_reply_to_tweet_id, the account's own tweet
+        (https://docs.x.com/x-api/posts/create-post). Replying to one's own post stays allowed
+        under the 2026-02-23 reply restriction, which is about other authors' posts."""
+        body = {"text": text, "reply": {"in_reply_to_tweet_id": parent_id}}
+        response = await errors.send(
+            self._http, "x", "POST", f"{self._base}/2/tweets", headers=self._auth(creds), json=body
+        )
+        if response.status_code not in (200, 201):
+            raise self.error(response, reply=True)
+        tweet_id = errors.json_body(response).get("data", {}).get("id")
+        if not tweet_id:
+            raise errors.unexpected("x", response, "data.id")
+        return str(tweet_id)
+
+    async def find_comment(
+        self, creds: Credentials, parent_id: str, text: str, since: datetime
+    ) -> str | None:
+        params = {
+            "start_time": since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "max_results": "100",
+            "tweet.fields": "created_at,text,referenced_tweets",
+        }
+        url = f"{self._base}/2/users/{creds.external_id}/tweets"
+        wanted = _comparable(text)
+        for _ in range(RECONCILE_PAGES):
+            response = await errors.send(
+                self._http, "x", "GET", url, headers=self._auth(creds), params=params
+            )
+            if response.status_code != 200:
+                raise self.error(response)
+            body = errors.json_body(response)
+            for tweet in body.get("data", []):
+                replied = {
+                    str(r.get("id"))
+                    for r in tweet.get("referenced_tweets") or []
+                    if r.get("type") == "replied_to"
+                }
+                if parent_id in replied and _comparable(str(tweet.get("text", ""))) == wanted:
+                    return str(tweet["id"])
+            next_token = (body.get("meta") or {}).get("next_token")
+            if not next_token:
+                return None
+            params["pagination_token"] = str(next_token)
+        return None
+
     def error(
         self, response: httpx.Response, part: int | None = None, *, reply: bool = False
     ) -> PlatformError:

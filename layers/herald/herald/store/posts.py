@@ -37,6 +37,7 @@ from herald.posts import (
     content_to_item,
 )
 from herald.publishing_policy import event_type_for
+from herald.store.comments import CommentWrites
 from herald.store.table import CALENDAR_INDEX, business_pk, metrics_pk, metrics_sk, post_sk
 
 _RETRYABLE_KINDS = [k.value for k in ErrorKind if k.retryable]
@@ -160,7 +161,7 @@ def _closing(post: Post, now: str) -> tuple[list[str], list[str], dict[str, Any]
     return sets, removes, values
 
 
-class PostRepository:
+class PostRepository(CommentWrites):
     def __init__(self, table: Any) -> None:
         self._table = table
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import JSONResponse
@@ -18,7 +18,7 @@ from herald.clock import parse_iso
 from herald.container import Container
 from herald.errors import Conflict
 from herald.idempotency import Taken
-from herald.posts import Post, Target, TargetStatus
+from herald.posts import Comment, Post, Target, TargetStatus, variant_to_item
 from herald.publishing_policy import http_status
 
 router = APIRouter(tags=["posts"])
@@ -59,9 +59,40 @@ class ContentOut(BaseModel):
     image_url: str | None = None
     link: str | None = None
     media: list[MediaOut] = Field(default_factory=list)
+    first_comment: str | None = None
+    variants: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="What each platform (`platform:x`) or account (`account:<id>`) publishes "
+        "instead of the shared fields; only the fields it overrides.",
+    )
+
     attachments: list[AttachmentOut] = Field(
         default_factory=list, description="uploaded files (`media[].media_id` in requests)"
     )
+
+
+class CommentOut(BaseModel):
+    """A target's first comment: its own outcome, apart from the post's."""
+
+    status: str
+    attempts: int
+    platform_comment_id: str | None = None
+    last_error: str | None = None
+    error_kind: str | None = None
+    published_at: str | None = None
+
+    @classmethod
+    def of(cls, comment: Comment | None) -> CommentOut | None:
+        if comment is None:
+            return None
+        return cls(
+            status=comment.status.value,
+            attempts=comment.attempts,
+            platform_comment_id=comment.platform_comment_id,
+            last_error=comment.last_error,
+            error_kind=comment.error_kind,
+            published_at=comment.published_at,
+        )
 
 
 class TargetOut(BaseModel):
@@ -75,6 +106,7 @@ class TargetOut(BaseModel):
     last_error: str | None = None
     error_kind: str | None = None
     published_at: str | None = None
+    first_comment: CommentOut | None = None
     processing_since: str | None = Field(
         None, description="while `processing`: since when the platform is processing its media"
     )
@@ -102,6 +134,8 @@ class PostOut(BaseModel):
                 image_url=post.content.image_url,
                 link=post.content.link,
                 media=[MediaOut(url=m.url, kind=m.kind) for m in post.content.media],
+                first_comment=post.content.first_comment,
+                variants={k: variant_to_item(v) for k, v in post.content.variants.items()},
                 attachments=[
                     AttachmentOut(
                         media_id=a.media_id,
@@ -130,6 +164,7 @@ class PostOut(BaseModel):
                     last_error=t.last_error,
                     error_kind=t.error_kind,
                     published_at=t.published_at,
+                    first_comment=CommentOut.of(t.comment),
                     processing_since=t.processing_since,
                 )
                 for t in post.targets.values()
@@ -197,18 +232,25 @@ async def _retry(
     from herald.publishing import publish_post
 
     post = await run_in_threadpool(container.posts.get, business_id, post_id)  # 404 first
-    if resumed and not any(_retryable(t, container) for t in post.targets.values()):
+    if resumed and not _anything_to_retry(post, container):
         return post_response(post)
-    if not any(_retryable(t, container) for t in post.targets.values()):
+    if not _anything_to_retry(post, container):
         # Unconfirmed targets wait for a person: the platform may already have them.
-        raise Conflict(f"post {post_id} has no failed target to retry")
+        raise Conflict(f"post {post_id} has no failed target or first comment to retry")
     outcome = await publish_post(
         container, business_id, post_id, retry_in_process=True, retry_failed=True
     )
-    if outcome.skipped and not outcome.results:
+    if outcome.skipped and not outcome.results and not outcome.comments:
         raise Conflict(f"nothing to retry: {outcome.skipped}")
     assert outcome.post is not None
     return post_response(outcome.post)
+
+
+def _anything_to_retry(post: Post, container: Container) -> bool:
+    from herald.comments import owed
+
+    retryable = any(_retryable(t, container) for t in post.targets.values())
+    return retryable or bool(owed(post, any_failure=True))
 
 
 def _retryable(target: Target, container: Container) -> bool:

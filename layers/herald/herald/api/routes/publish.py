@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import partial
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from fastapi import APIRouter, Request
 from pydantic import (
@@ -20,6 +20,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StringConstraints,
     field_validator,
     model_validator,
 )
@@ -27,10 +28,10 @@ from pydantic_core import PydanticCustomError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from herald import content_rules
+from herald import target_rules
 from herald.accounts import Account, AccountStatus, PlatformName
 from herald.api.deps import ContainerDep, PrincipalDep
-from herald.api.fields import AccountId, Plain, Text
+from herald.api.fields import MAX_ID_LENGTH, AccountId, Plain, Text
 from herald.api.idempotent import idempotent
 from herald.api.ratelimit import RateLimit
 from herald.api.routes.posts import PUBLISH_RESPONSES, IdempotencyKey, post_response
@@ -46,6 +47,8 @@ from herald.media_checks import instagram_image_problems
 from herald.observability import logger
 from herald.platforms.base import Content, MediaItem
 from herald.posts import Post, PostStatus, Target
+from herald.variants import Variant
+from herald.variants import resolve as resolve_variants
 
 router = APIRouter(tags=["publish"], dependencies=[RateLimit("publish")])
 
@@ -119,6 +122,66 @@ MediaList = Annotated[
 ]
 
 
+ThreadParts = list[Annotated[Text, Field(max_length=5000)]]
+FirstComment = Annotated[
+    Text | None,
+    Field(
+        max_length=10_000,
+        description="Published right after the post: a comment on LinkedIn, Facebook and "
+        "Instagram, a reply on X and Threads (to a thread's last part). Its outcome is its own "
+        "(`targets[].first_comment`); it never fails the post.",
+    ),
+]
+
+_PLATFORM_KEY = "platform:(linkedin|x|facebook|instagram|threads)"
+VariantKey = Annotated[
+    Plain,
+    StringConstraints(pattern=f"^({_PLATFORM_KEY}|account:.{{1,{MAX_ID_LENGTH}}})$"),
+]
+
+
+class VariantIn(BaseModel):
+    """What one platform (`platform:x`) or one account (`account:<id>`) publishes instead of
+    the shared content: only the fields named here; null takes a field away (no image)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: Text | None = Field(None, max_length=70_000)
+    thread: ThreadParts | None = Field(None, min_length=1, max_length=25)
+    image_url: Plain | None = Field(None, max_length=2048)
+    link: Plain | None = Field(None, max_length=2048)
+    media: MediaList = None
+    first_comment: FirstComment = None
+
+    def variant(self) -> Variant:
+        values: dict[str, Any] = {}
+        for name in self.model_fields_set:
+            value = getattr(self, name)
+            if name == "text":
+                value = value or ""
+            elif name == "thread":
+                value = tuple(value or ())
+            elif name == "media":
+                value = tuple(m.item() for m in value or ())
+            values[name] = value
+        return Variant(values)
+
+
+Variants = Annotated[
+    dict[VariantKey, VariantIn] | None,
+    Field(
+        max_length=25,
+        description="Per-target overrides of the shared content, by `platform:<name>` or "
+        "`account:<account id>`: an account's fields win over its platform's, which win over "
+        "the shared ones.",
+    ),
+]
+
+
+def variants_of(variants: dict[str, VariantIn] | None) -> dict[str, Variant]:
+    return {key: v.variant() for key, v in (variants or {}).items() if v.model_fields_set}
+
+
 class _PublishBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -133,6 +196,8 @@ class _PublishBody(BaseModel):
     )
 
     media: MediaList = None
+    first_comment: FirstComment = None
+    variants: Variants = None
     story: bool = Field(
         False,
         description="Instagram: publish the one uploaded file (`media`) as a Story rather than "
@@ -158,6 +223,8 @@ class _PublishBody(BaseModel):
             image_url=self.image_url,
             link=self.link,
             media=self.media_items(),
+            first_comment=self.first_comment,
+            variants=variants_of(self.variants),
             story=self.story,
         )
 
@@ -173,7 +240,7 @@ class LinkedInPublish(_PublishBody):
 
 
 class _ThreadBody(_PublishBody):
-    thread: list[Annotated[Text, Field(max_length=5000)]] | None = Field(
+    thread: ThreadParts | None = Field(
         None,
         min_length=1,
         max_length=25,
@@ -188,6 +255,8 @@ class _ThreadBody(_PublishBody):
             image_url=self.image_url,
             link=self.link,
             media=self.media_items(),
+            first_comment=self.first_comment,
+            variants=variants_of(self.variants),
             story=self.story,
         )
 
@@ -399,10 +468,10 @@ async def publish_now(
         )
         content = replace(content, attachments=attachments)
         problems += media_problems
-    problems += content_rules.validate(content, usable, container.settings)
-    problems += media_limits.check(
-        content.attachments, usable, len(content.parts), story=content.story
-    )
+    problems += target_rules.validate_post(content, usable, container.settings)
+    for label in usable:  # each target's own files (its variant's, else the shared ones)
+        mine = resolve_variants(content, *label)
+        problems += media_limits.check(mine.attachments, [label], len(mine.parts), story=mine.story)
     problems += await instagram_image_problems(content, usable, container.image_probe, problems)
     if problems:
         raise InvalidInput(f"{len(problems)} problem(s) with this post", problems)
@@ -419,7 +488,7 @@ async def publish_now(
         },
         created_at=now,
         updated_at=now,
-    )
+    ).with_comments()
     # Stored before any platform call: if this function dies, the post and its claims remain.
     await run_in_threadpool(container.posts.create, post)
     if content.attachments:

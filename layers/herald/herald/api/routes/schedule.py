@@ -26,7 +26,14 @@ from herald.api.fields import AccountId, Plain, Text
 from herald.api.idempotent import idempotent
 from herald.api.ratelimit import RateLimit
 from herald.api.routes.posts import IdempotencyKey, PostId, PostOut
-from herald.api.routes.publish import MediaList, MultiPublish
+from herald.api.routes.publish import (
+    FirstComment,
+    MediaList,
+    MultiPublish,
+    ThreadParts,
+    Variants,
+    variants_of,
+)
 from herald.clock import parse_iso
 from herald.errors import FieldError, InvalidInput, NotFound
 from herald.idempotency import Taken
@@ -77,6 +84,7 @@ class RescheduleIn(BaseModel):
                 {"account_ids": ["acc_linkedin", "acc_x"]},
                 {"scheduled_for": "2026-12-01T09:00:00", "timezone": "Europe/Paris"},
                 {"text": "Fresh sourdough at 9, not 8!"},
+                {"variants": {"platform:x": {"text": "Sourdough at 9 #bread"}}},
             ]
         },
     )
@@ -86,10 +94,15 @@ class RescheduleIn(BaseModel):
     fold: Literal[0, 1] | None = None
     account_ids: list[AccountId] | None = Field(None, min_length=1, max_length=20)
     text: Text | None = Field(None, max_length=70_000)
-    thread: list[Annotated[Text, Field(max_length=5000)]] | None = Field(None, max_length=25)
+    thread: ThreadParts | None = Field(None, max_length=25)
     image_url: Plain | None = Field(None, max_length=2048)
     link: Plain | None = Field(None, max_length=2048)
     media: MediaList = None
+    first_comment: FirstComment = None
+    variants: Variants = Field(
+        None,
+        description="Replaces the post's variants as a whole (send `{}` to drop them all).",
+    )
 
     @field_validator("account_ids")
     @classmethod
@@ -100,7 +113,7 @@ class RescheduleIn(BaseModel):
 
     def content_changes(self) -> dict[str, Any]:
         changes: dict[str, Any] = {}
-        for name in ("text", "image_url", "link"):
+        for name in ("text", "image_url", "link", "first_comment"):
             if name in self.model_fields_set:
                 changes[name] = getattr(self, name)
         if "thread" in self.model_fields_set:
@@ -110,6 +123,8 @@ class RescheduleIn(BaseModel):
             items = self.media or []
             changes["media"] = tuple(m.item() for m in items if m.url is not None)
             changes["media_refs"] = tuple(m.ref() for m in items if m.media_id is not None)
+        if "variants" in self.model_fields_set:
+            changes["variants"] = variants_of(self.variants)
         if changes.get("text") is None and "text" in changes:
             changes["text"] = ""
         return changes

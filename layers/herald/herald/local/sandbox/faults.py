@@ -9,6 +9,10 @@ or to one bearer token, and can let the first `after` matching calls through. Ki
 - `500`: the platform's server error
 - `401`: the platform's revoked-token answer
 - `duplicate`: the platform's duplicate-content refusal
+A fault with `"call": "comment"` hits only the first-comment endpoints (comments.py: LinkedIn,
+Facebook, Instagram), `"call": "post"` only the others; X and Threads comment with a reply
+through their publishing endpoints, where `after` picks the call to fail.
+
 - `timeout`: the post is recorded (the request reached the platform) and the answer comes after
   `delay` seconds, past the client's timeout
 - `drop`: the post is recorded and the connection is cut before the answer is complete
@@ -70,8 +74,12 @@ class Fault:
     after: int = 0  # matching calls let through first: `after: 1` fails a thread's 2nd tweet
     retry_after: float = 60.0
     delay: float = 11.0  # the default client timeout is 10 s
+    # "comment": only a first comment's call (comments.py); "post": every other publishing call
+    call: str | None = None
 
-    def matches(self, surface: Surface, account: str, token: str) -> bool:
+    def matches(self, surface: Surface, account: str, token: str, call: str = "post") -> bool:
+        if self.call and self.call != call:
+            return False
         if self.platform and self.platform not in (surface, "meta" if surface in _META else ""):
             return False
         if self.account and self.account not in (account, account.rsplit(":", 1)[-1]):
@@ -92,10 +100,10 @@ class Faults:
     def clear(self) -> None:
         self.pending.clear()
 
-    def take(self, surface: Surface, account: str, token: str) -> Fault | None:
+    def take(self, surface: Surface, account: str, token: str, call: str = "post") -> Fault | None:
         """The first fault for this call, used up by it."""
         for fault in self.pending:
-            if fault.matches(surface, account, token):
+            if fault.matches(surface, account, token, call):
                 if fault.after > 0:
                     fault.after -= 1
                     return None
@@ -264,6 +272,9 @@ def parse_fault(payload: MutableMapping[str, Any]) -> Fault:
         names = ", ".join(sorted(PLATFORM_KINDS[kind]))
         raise ValueError(f"a {kind} fault is for {names}: name it as the platform")
     count = payload.get("count", 1)
+    call = payload.get("call")
+    if call not in (None, "post", "comment"):
+        raise ValueError(f"call is post or comment, not {call!r}")
     return Fault(
         kind=kind,  # type: ignore[arg-type]
         platform=payload.get("platform"),
@@ -273,4 +284,5 @@ def parse_fault(payload: MutableMapping[str, Any]) -> Fault:
         after=int(payload.get("after", 0)),
         retry_after=float(payload.get("retry_after", 60)),
         delay=float(payload.get("delay", 11)),
+        call=call,
     )

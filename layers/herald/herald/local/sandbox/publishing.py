@@ -22,7 +22,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from herald.local.sandbox import graph, x_media
+from herald.local.sandbox import comments, graph, x_media
 from herald.local.sandbox.faults import parse_fault, reply_refused
 from herald.local.sandbox.images import image_for
 from herald.local.sandbox.records import (
@@ -39,6 +39,7 @@ from herald.local.sandbox.state import Token
 from herald.platforms.versions import linkedin_version_active
 
 router = APIRouter()
+router.include_router(comments.router)
 router.include_router(graph.router)
 router.include_router(x_media.router)
 
@@ -339,6 +340,11 @@ async def x_user_tweets(user_id: str, request: Request) -> Response:
             "id": p["id"],
             "text": as_read_back(p["text"], bool(p["image"])),
             "created_at": p["created_iso"],
+            **(
+                {"referenced_tweets": [{"type": "replied_to", "id": p["reply_to"]}]}
+                if p.get("reply_to")
+                else {}
+            ),
         }
         for p in mine[offset : offset + limit]
     ]

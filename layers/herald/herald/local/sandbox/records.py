@@ -24,6 +24,9 @@ class Publishing:
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     uploads: dict[str, dict[str, Any]] = field(default_factory=dict)  # LinkedIn images, X media
     containers: dict[str, dict[str, Any]] = field(default_factory=dict)  # Instagram
+    comments: dict[str, dict[str, Any]] = field(
+        default_factory=dict
+    )  # LinkedIn, Meta (comments.py)
     detect_duplicates: bool = True
     ig_processing_polls: int = 0  # status polls a container answers IN_PROGRESS before FINISHED
     ig_quota_total: int = 100
@@ -83,14 +86,14 @@ def posts_of(state: SandboxState, platform: PlatformName, account: str) -> list[
 
 
 async def faulted(
-    request: Request, surface: PlatformName, account: str, token: str
+    request: Request, surface: PlatformName, account: str, token: str, *, call: str = "post"
 ) -> tuple[Fault | None, Response | None]:
     """The fault for this call, and the refusal to answer with when it refuses outright. Every
     publishing call passes here first, so it also takes the configured latency."""
     latency = publishing(request).latency_seconds
     if latency > 0:
         await sleep(latency)
-    fault = publishing(request).faults.take(surface, account, token)
+    fault = publishing(request).faults.take(surface, account, token, call)
     if fault is not None and fault.kind not in ("timeout", "drop"):
         return fault, refusal(surface, fault)
     return fault, None
