@@ -86,6 +86,7 @@ def _requests(tenant: Tenant, post_id: str, confirmation: str) -> list[Planned]:
                 .replace("{post_id}", post_id)
                 .replace("{account_id}", tenant.accounts["linkedin"])
                 .replace("{business_id}", tenant.business_id)
+                .replace("{media_id}", "media_" + "0" * 26)
             )
             platform = ROUTE_PLATFORM.get(concrete.rsplit("/", 1)[-1], "linkedin")
             body = _body(spec, operation, tenant, platform, confirmation)
