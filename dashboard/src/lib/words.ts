@@ -110,7 +110,7 @@ export const FIELD_CODE_WORDS: Record<string, string> = {
   out_of_range: 'pick a date between the years 1 and 9999',
   private_host: 'use an address on the public web',
   required: 'add one',
-  story_needs_media: 'attach the photo or video the Story shows',
+  story_needs_media: 'attach one uploaded image or video for the Story',
   string_pattern_mismatch: 'check its format',
   string_too_long: 'shorten it',
   string_too_short: 'make it longer',
