@@ -119,8 +119,8 @@ describe('problems from the API', () => {
     )
 
     expect(plain.fields).toEqual([
-      'X version, text: 300 weighted characters; X allows 280',
-      'Bakery on X, first comment: the first comment is empty',
+      'X version, text: 300 weighted characters; X allows 280 — shorten it',
+      'Bakery on X, first comment: the first comment is empty — write something',
     ])
     for (const f of plain.fields) expect(f).not.toMatch(RAW)
   })

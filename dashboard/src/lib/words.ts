@@ -125,6 +125,7 @@ export const FIELD_CODE_WORDS: Record<string, string> = {
   too_many_mentions: 'remove some mentions',
   too_short: 'add more',
   unknown_account: 'pick another account, or connect this one again',
+  unknown_target: "remove this version, or add an account it is for",
   unknown_timezone: 'pick a time zone from the list',
   unreachable: 'check that the address opens in a browser',
   unsupported: 'remove it: this platform does not take it',
@@ -167,4 +168,6 @@ export const EVENT_WORDS: Record<string, string> = {
   'post.partially_published': 'A post was published to some accounts and not others.',
   'post.published': 'A post was published.',
   'post.target_unconfirmed': 'A platform may have published a post without confirming it: look before retrying.',
+  'post.comment_failed': 'A first comment was not posted under its published post: retry the post to try it again.',
+  'post.comment_unconfirmed': 'A platform may have posted a first comment without confirming it: look under the post before retrying.',
 }
