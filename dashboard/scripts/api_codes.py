@@ -49,6 +49,10 @@ OPAQUE: dict[str, tuple[str, str | None]] = {
         "Threads' refusal of the limit read, by its ErrorKind",
         "error_kind",
     ),
+    "target_rules.py:_per_target:problem.code": (
+        "a content rule's own code (content_rules.py), named after the variant it came from",
+        None,
+    ),
     "publishing.py:_announce_pending:owed.event_type": (
         "read back from the post's pending_event, which is written from event_type_for",
         None,
