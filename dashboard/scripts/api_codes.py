@@ -57,10 +57,6 @@ OPAQUE: dict[str, tuple[str, str | None]] = {
         "read back from the post's pending_event, which is written from event_type_for",
         None,
     ),
-    "target_rules.py:_per_target:problem.code": (
-        "a per-target problem of content_rules.target_problems, passed on under its variant's name",
-        None,
-    ),
 }
 
 # A sink: a call whose argument is a code. (callee name, category, position, keyword, default)

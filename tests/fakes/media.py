@@ -66,6 +66,21 @@ class ProcessingPlatform:
                 return Published(post_id, f"https://{self.platform}.example/{post_id}")
         return None
 
+    # First comments are not what this platform is for; it takes them as any platform would.
+    comments: list[tuple[str, str, str]] = field(default_factory=list)
+
+    async def comment(self, creds: Credentials, parent_id: str, text: str) -> str:
+        self.comments.append((creds.account_id, parent_id, text))
+        return f"{parent_id}-comment-{len(self.comments)}"
+
+    async def find_comment(
+        self, creds: Credentials, parent_id: str, text: str, since: datetime
+    ) -> str | None:
+        for index, said in enumerate(self.comments):
+            if said == (creds.account_id, parent_id, text):
+                return f"{parent_id}-comment-{index + 1}"
+        return None
+
 
 class SentMessages:
     """Every SendMessage the code under test makes (body and DelaySeconds), read from botocore's

@@ -14,7 +14,7 @@ from herald.variants import Variant
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(HERALD_ENV="test")  # type: ignore[call-arg]
+    return Settings(HERALD_ENV="test")
 
 
 def test_a_reply_on_x_takes_a_tweets_280_weighted_characters(settings: Settings) -> None:

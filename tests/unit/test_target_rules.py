@@ -16,7 +16,7 @@ IMAGE = "https://cdn.test/p.jpg"
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(HERALD_ENV="test")  # type: ignore[call-arg]
+    return Settings(HERALD_ENV="test")
 
 
 def named(problems: list[FieldError]) -> list[tuple[str, str, str | None]]:
