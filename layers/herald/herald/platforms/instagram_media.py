@@ -181,21 +181,8 @@ class InstagramMedia:
         body: dict[str, Any] = await self._graph.call(
             "instagram", creds, "GET", container, params={"fields": "status_code,status"}
         )
-        status = body.get("status_code")
-        if status in ("FINISHED", "PUBLISHED"):
+        from herald.platforms.meta import container_finished
+
+        if container_finished(body):
             return
-        if status == "ERROR":
-            raise PlatformError(
-                "instagram",
-                ErrorKind.INVALID_CONTENT,
-                f"the media could not be processed: {body.get('status') or 'ERROR'}",
-                platform_code="ERROR",
-            )
-        if status == "EXPIRED":
-            raise PlatformError(
-                "instagram",
-                ErrorKind.PLATFORM_ERROR,
-                "the container expired before it was published",
-                platform_code="EXPIRED",
-            )
         raise StillProcessing(after, "media")

@@ -144,6 +144,29 @@ def _not_ready(exc: PlatformError) -> bool:
     return code == str(_NOT_READY_CODE) or subcode == str(_IG_NOT_READY_SUBCODE)
 
 
+def container_finished(body: dict[str, Any]) -> bool:
+    """An Instagram container's `status_code`: True when it can be published, False while it is
+    still processing; a container in ERROR or EXPIRED is the post's failure."""
+    status = body.get("status_code")
+    if status in ("FINISHED", "PUBLISHED"):
+        return True
+    if status == "ERROR":
+        raise PlatformError(
+            "instagram",
+            ErrorKind.INVALID_CONTENT,
+            f"the media could not be processed: {body.get('status') or 'ERROR'}",
+            platform_code="ERROR",
+        )
+    if status == "EXPIRED":
+        raise PlatformError(
+            "instagram",
+            ErrorKind.PLATFORM_ERROR,
+            "the container expired before it was published",
+            platform_code="EXPIRED",
+        )
+    return False
+
+
 class _Graph:
     def __init__(self, http: httpx.AsyncClient, graph_base: str, version: str) -> None:
         self.http = http
@@ -407,23 +430,8 @@ class InstagramPublisher:
             body = await self._graph.call(
                 "instagram", creds, "GET", container, params={"fields": "status_code,status"}
             )
-            status = body.get("status_code")
-            if status in ("FINISHED", "PUBLISHED"):
+            if container_finished(body):
                 return
-            if status == "ERROR":
-                raise PlatformError(
-                    "instagram",
-                    ErrorKind.INVALID_CONTENT,
-                    f"the media could not be processed: {body.get('status') or 'ERROR'}",
-                    platform_code="ERROR",
-                )
-            if status == "EXPIRED":
-                raise PlatformError(
-                    "instagram",
-                    ErrorKind.PLATFORM_ERROR,
-                    "the container expired before it was published",
-                    platform_code="EXPIRED",
-                )
             if attempt < self._max_polls - 1:
                 await self._sleep(self._interval)
         # An unpublished container simply expires after 24 hours, so starting over is safe.
