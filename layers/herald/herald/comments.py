@@ -28,8 +28,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-import stamina
-
 from herald.clock import isoformat, parse_iso
 from herald.errors import NotFound
 from herald.observability import logger
@@ -200,14 +198,7 @@ async def _one(run: CommentRun, target: Target) -> CommentResult | None:
         )
     attempts = 0
     try:
-        async for attempt in stamina.retry_context(
-            on=run.policy.backoff_hook(time.monotonic),
-            attempts=run.policy.attempts,
-            timeout=max(0.0, run.policy.deadline - time.monotonic()),
-            wait_initial=run.policy.initial,
-            wait_max=run.policy.max_wait,
-            wait_jitter=run.policy.initial,
-        ):
+        async for attempt in run.policy.attempts_of(time.monotonic):
             with attempt:
                 attempts += 1
                 comment_id = await publisher.comment(creds, parent, text)

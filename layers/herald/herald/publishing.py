@@ -45,8 +45,6 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-import stamina
-
 from herald.accounts import AccountStatus, Credentials
 from herald.clock import isoformat, parse_iso
 from herald.errors import Conflict, NotFound
@@ -555,14 +553,7 @@ async def _publish_target(run: _Run, target: Target, claim: Claim | None) -> Tar
     try:
         while True:
             try:
-                async for attempt in stamina.retry_context(
-                    on=run.policy.backoff_hook(time.monotonic),
-                    attempts=run.policy.attempts,
-                    timeout=max(0.0, run.policy.deadline - time.monotonic()),
-                    wait_initial=run.policy.initial,
-                    wait_max=run.policy.max_wait,
-                    wait_jitter=run.policy.initial,
-                ):
+                async for attempt in run.policy.attempts_of(time.monotonic):
                     with attempt:
                         attempts += 1
                         published = await publisher.publish(creds, content, progress)

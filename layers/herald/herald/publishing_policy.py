@@ -5,9 +5,11 @@ which HTTP status the API answers with.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+import stamina
 
 from herald.accounts import PlatformName
 from herald.platforms.base import ErrorKind, PlatformError
@@ -36,6 +38,18 @@ class RetryPolicy:
             return retry_decision(exc, remaining=self.deadline - monotonic(), policy=self)
 
         return hook
+
+    def attempts_of(self, monotonic: Callable[[], float]) -> AsyncIterator[stamina.Attempt]:
+        """stamina's attempts under this policy: the one way a platform call is retried, for a
+        target and for its first comment alike."""
+        return stamina.retry_context(
+            on=self.backoff_hook(monotonic),
+            attempts=self.attempts,
+            timeout=max(0.0, self.deadline - monotonic()),
+            wait_initial=self.initial,
+            wait_max=self.max_wait,
+            wait_jitter=self.initial,
+        )
 
 
 def retry_decision(exc: BaseException, *, remaining: float, policy: RetryPolicy) -> bool | float:
