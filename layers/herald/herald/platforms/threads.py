@@ -312,25 +312,8 @@ class ThreadsPublisher:
         body = await self._call(
             creds, "GET", container, params={"fields": "id,status,error_message"}
         )
-        status = body.get("status")
-        if status in ("FINISHED", "PUBLISHED"):
-            return
-        if status == "ERROR":
-            reason = body.get("error_message") or "ERROR"
-            raise PlatformError(
-                "threads",
-                ErrorKind.INVALID_CONTENT,
-                f"the media could not be processed: {reason}",
-                platform_code=str(reason),
-            )
-        if status == "EXPIRED":
-            raise PlatformError(
-                "threads",
-                ErrorKind.PLATFORM_ERROR,
-                "the container expired before it was published",
-                platform_code="EXPIRED",
-            )
-        raise StillProcessing(after, "media")
+        if not _container_finished(body):
+            raise StillProcessing(after, "media")
 
     async def _root_container(self, creds: Credentials, content: Content, text: str) -> str:
         media = list(content.media)
@@ -367,24 +350,8 @@ class ThreadsPublisher:
             body = await self._call(
                 creds, "GET", container, params={"fields": "id,status,error_message"}
             )
-            status = body.get("status")
-            if status in ("FINISHED", "PUBLISHED"):
+            if _container_finished(body):
                 return
-            if status == "ERROR":
-                reason = body.get("error_message") or "ERROR"
-                raise PlatformError(
-                    "threads",
-                    ErrorKind.INVALID_CONTENT,
-                    f"the media could not be processed: {reason}",
-                    platform_code=str(reason),
-                )
-            if status == "EXPIRED":
-                raise PlatformError(
-                    "threads",
-                    ErrorKind.PLATFORM_ERROR,
-                    "the container expired before it was published",
-                    platform_code="EXPIRED",
-                )
             if attempt < self._max_polls - 1:
                 await self._sleep(self._interval)
         raise PlatformError(
@@ -554,3 +521,28 @@ def _when(item: dict[str, Any]) -> datetime | None:
         return parse_iso(str(item.get("timestamp") or ""))  # Graph: 2026-12-03T10:00:00+0000
     except ValueError:
         return None
+
+
+def _container_finished(body: dict[str, Any]) -> bool:
+    """A Threads container's `status`: True when it can be published, False while it is still
+    processing; ERROR and EXPIRED are the post's failure.
+    https://developers.facebook.com/docs/threads/troubleshooting"""
+    status = body.get("status")
+    if status in ("FINISHED", "PUBLISHED"):
+        return True
+    if status == "ERROR":
+        reason = body.get("error_message") or "ERROR"
+        raise PlatformError(
+            "threads",
+            ErrorKind.INVALID_CONTENT,
+            f"the media could not be processed: {reason}",
+            platform_code=str(reason),
+        )
+    if status == "EXPIRED":
+        raise PlatformError(
+            "threads",
+            ErrorKind.PLATFORM_ERROR,
+            "the container expired before it was published",
+            platform_code="EXPIRED",
+        )
+    return False
