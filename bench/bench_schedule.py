@@ -355,7 +355,7 @@ def bench_cost(posts: int = 20) -> dict[str, Any]:
     from herald.local import sqs_poller
     from herald.local.lambda_runtime import Invoker
     from herald.local.template import load_template
-    from herald.scheduling import dispatch_due
+    from herald.tick import dispatch_due
 
     clock = FrozenClock(datetime.now(UTC).replace(microsecond=0))
     results: dict[str, Any] = {"benchmark": "schedule_cost"}
@@ -453,9 +453,9 @@ def bench_scale(posts: int = 10_000) -> dict[str, Any]:
     from herald.local.template import create_resources
     from herald.platforms.base import Content
     from herald.posts import Post, PostStatus, Target
-    from herald.scheduling import dispatch_due
     from herald.settings import Settings
     from herald.store.schedule import scheduled_item
+    from herald.tick import dispatch_due
 
     # moto in its own process: this process's CPU time is then the tick's own (Herald, botocore).
     with moto_server(own_process=True):

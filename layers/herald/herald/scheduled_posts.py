@@ -168,7 +168,7 @@ def _dispatch_if_soon(container: Container, post: Post) -> None:
     ).total_seconds()
     if seconds > container.settings.dispatch_on_create_seconds:
         return
-    from herald.scheduling import dispatch_now
+    from herald.tick import dispatch_now
 
     entry = DueEntry(
         business_id=post.business_id,

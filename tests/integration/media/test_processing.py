@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from herald import scheduling
+from herald import tick
 from herald.admin.commands import create_business
 from herald.clock import FrozenClock
 from herald.container import Container
@@ -92,7 +92,7 @@ def queued(c: Container, business_id: str, *platforms: str) -> Post:
         UpdateExpression="SET targets = :t",
         ExpressionAttributeValues={":t": {a: t.to_item() for a, t in targets.items()}},
     )
-    assert scheduling.dispatch_due(c).sent == 1
+    assert tick.dispatch_due(c).sent == 1
     return c.posts.get(business_id, post.post_id)
 
 
@@ -105,7 +105,7 @@ def body_of(post: Post) -> str:
         due_sk(post.scheduled_for, post.post_id),
         tuple(post.targets),
     )
-    return scheduling.message_body(entry)
+    return tick.message_body(entry)
 
 
 def deliver(handler: Any, body: str, message_id: str = "m-1") -> Any:
