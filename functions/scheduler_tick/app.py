@@ -38,7 +38,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return {"task": "sync_metrics", **synced.as_dict()}
     part = tick.Part.of(event)
     report = tick.dispatch_due(
-        container,
+        container.tick_ports,
         container.clock.now(),
         time_left_ms=context.get_remaining_time_in_millis,
         part=part,

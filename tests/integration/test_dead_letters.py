@@ -111,7 +111,7 @@ def test_a_post_whose_every_delivery_failed_is_dead_lettered_then_redriven_and_p
     business_id = create_business(dc, "Acme")["business_id"]
     account = connect_account(dc, business_id)
     post = pending_post(dc, business_id, [account], at(dc, -5))
-    tick.dispatch_due(dc)  # overdue: no delay, so it can be received at once
+    tick.dispatch_due(dc.tick_ports)  # overdue: no delay, so it can be received at once
 
     real_posts = dc.posts
     dc.__dict__["posts"] = _DynamoDown()

@@ -43,7 +43,7 @@ def post(wc: Container) -> Post:
     business_id = create_business(wc, "Acme Bakery")["business_id"]
     account = connect_account(wc, business_id, "linkedin")
     queued = pending_post(wc, business_id, [account], at(wc, 5), first_comment=COMMENT)
-    assert tick.dispatch_due(wc).sent == 1
+    assert tick.dispatch_due(wc.tick_ports).sent == 1
     return queued
 
 

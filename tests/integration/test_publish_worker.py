@@ -85,7 +85,7 @@ def handler() -> Any:
 def queued_post(c: Container, business_id: str, platform: str = "linkedin") -> Post:
     account = connect_account(c, business_id, platform)  # type: ignore[arg-type]
     post = pending_post(c, business_id, [account], at(c, 5), platform=platform)  # type: ignore[arg-type]
-    assert tick.dispatch_due(c).sent == 1
+    assert tick.dispatch_due(c.tick_ports).sent == 1
     return post
 
 
@@ -600,7 +600,7 @@ def _queued_batch(c: Container, biz: str, posts: int) -> list[dict[str, Any]]:
     account = connect_account(c, biz)
     for i in range(posts):
         pending_post(c, biz, [account], at(c, -1), text=f"Batch post {i}")
-    assert tick.dispatch_due(c).sent == posts
+    assert tick.dispatch_due(c.tick_ports).sent == posts
     return [received_to_record(m, "arn:aws:sqs:us-east-1:123456789012:q") for m in drain(c)]
 
 

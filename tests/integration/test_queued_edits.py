@@ -96,7 +96,7 @@ def queued(
         {"account_ids": [owner["linkedin"]], "text": "Fresh bread at nine", "scheduled_for": DUE},
     )
     assert status == 201, body
-    assert tick.dispatch_due(c).sent == 1
+    assert tick.dispatch_due(c.tick_ports).sent == 1
     [(message, _)] = sent.messages
     assert c.schedule.get(owner["business_id"], body["post_id"]).status == PostStatus.QUEUED
     return body["post_id"], message
@@ -234,7 +234,7 @@ def test_a_queued_post_moved_later_goes_back_to_pending_and_its_old_message_publ
     early = deliver(message)
     after_old_message = status_of(c, owner, post_id)
     clock.set(datetime(2026, 6, 1, 14, 59, tzinfo=UTC))
-    tick.dispatch_due(c)
+    tick.dispatch_due(c.tick_ports)
     clock.set(datetime(2026, 6, 1, 15, 0, tzinfo=UTC))
     on_time = deliver(sent.messages[-1][0])
 
@@ -325,7 +325,7 @@ def test_a_queued_posts_edited_variant_is_what_the_worker_publishes(
         },
     )
     assert status == 201, body
-    assert tick.dispatch_due(c).sent == 1
+    assert tick.dispatch_due(c.tick_ports).sent == 1
     [(message, _)] = sent.messages
 
     status, edited = call(

@@ -27,12 +27,14 @@ if TYPE_CHECKING:
     from herald.oauth.confirmations import ConfirmationStore
     from herald.oauth.state import StateStore
     from herald.platforms.base import Publisher
+    from herald.ports import EventPublisher, PublishQueue
     from herald.ratelimit import RateLimiter
     from herald.store.accounts import AccountRepository
     from herald.store.businesses import BusinessRepository
     from herald.store.metrics import MetricsRepository
     from herald.store.posts import PostRepository
     from herald.store.schedule import ScheduleRepository
+    from herald.tick import TickPorts
     from herald.vault import Vault
 
 
@@ -264,6 +266,36 @@ class Container:
         from herald.oauth.confirmations import ConfirmationStore
 
         return ConfirmationStore(self.redis, self.settings.oauth_state_ttl_seconds)
+
+    # --- ports (herald.ports) and the use cases' bundles of them ------------------------------
+    # Properties, not cached: each is made from the attributes as they are now (tests and the
+    # local stack swap a container's clock after building it), and costs an object or two.
+    @property
+    def events(self) -> EventPublisher:
+        from herald.events import TopicEvents
+
+        return TopicEvents(lambda: self.sns, self.settings.topic_arn, self.clock)
+
+    @property
+    def publish_queue(self) -> PublishQueue:
+        from herald.queue import SqsPublishQueue
+
+        return SqsPublishQueue(lambda: self.sqs, self.settings.queue_url)
+
+    @property
+    def tick_ports(self) -> TickPorts:
+        from herald.store.journal import DispatchJournal
+        from herald.tick import TickPorts
+
+        return TickPorts(
+            settings=self.settings,
+            due=self.schedule,
+            journal=DispatchJournal(self.table),
+            queue=self.publish_queue,
+            businesses=self.businesses,
+            events=self.events,
+            clock=self.clock,
+        )
 
     async def aclose(self) -> None:
         """Close the async clients this container made (the local stack and tests call it)."""

@@ -176,7 +176,7 @@ def _dispatch_if_soon(container: Container, post: Post) -> None:
         scheduled_for=post.scheduled_for,
         due_sk=due_sk(post.scheduled_for, post.post_id),
     )
-    dispatch_now(container, entry)
+    dispatch_now(container.tick_ports, entry)
 
 
 def edit(

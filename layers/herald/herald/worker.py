@@ -332,7 +332,7 @@ async def _check_again(
     try:
         await asyncio.to_thread(
             send_again,
-            container,
+            container.publish_queue,
             message.business_id,
             message.post_id,
             delay=delay,

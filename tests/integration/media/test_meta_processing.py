@@ -128,7 +128,7 @@ def queued_with(c: Container, business_id: str, platform: str, content: Content)
         scheduled_for=isoformat(at(c, 5)),
     )
     c.schedule.create(post)
-    assert tick.dispatch_due(c).sent == 1
+    assert tick.dispatch_due(c.tick_ports).sent == 1
     return c.posts.get(business_id, post.post_id)
 
 

@@ -92,7 +92,7 @@ def queued(c: Container, business_id: str, *platforms: str) -> Post:
         UpdateExpression="SET targets = :t",
         ExpressionAttributeValues={":t": {a: t.to_item() for a, t in targets.items()}},
     )
-    assert tick.dispatch_due(c).sent == 1
+    assert tick.dispatch_due(c.tick_ports).sent == 1
     return c.posts.get(business_id, post.post_id)
 
 

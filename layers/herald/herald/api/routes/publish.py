@@ -527,7 +527,7 @@ async def _check_again(container: Container, post: Post, after: float) -> None:
     await run_in_threadpool(
         partial(
             send_again,
-            container,
+            container.publish_queue,
             post.business_id,
             post.post_id,
             delay=delay_seconds(after),
