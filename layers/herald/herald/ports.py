@@ -72,7 +72,7 @@ class PostStore(Protocol):
         self,
         business_id: str,
         post_id: str,
-        account_ids: Sequence[str],
+        account_ids: list[str],
         *,
         now: str,
         stale_before: str,
