@@ -7,28 +7,34 @@ MockTransport, a frozen clock) as keyword arguments.
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 from herald.clock import Clock, SystemClock
 from herald.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import httpx
     import redis.asyncio as aioredis
 
     from herald.accounts import PlatformName
     from herald.auth import VerifiedKeys
+    from herald.errors import FieldError
     from herald.idempotency import IdempotencyStore
     from herald.media.library import MediaLibrary
+    from herald.media.model import Attachment, MediaRef
     from herald.media.streams import S3Files
     from herald.media_checks import ImageProbe
     from herald.metrics.readers import MetricsReader
     from herald.oauth.confirmations import ConfirmationStore
     from herald.oauth.state import StateStore
     from herald.platforms.base import Publisher
-    from herald.ports import EventPublisher, PublishQueue
+    from herald.ports import EventPublisher, PostPublisher, PublishQueue
+    from herald.publish_now import PublishNowPorts
     from herald.ratelimit import RateLimiter
+    from herald.retry_post import RetryPorts
     from herald.store.accounts import AccountRepository
     from herald.store.businesses import BusinessRepository
     from herald.store.metrics import MetricsRepository
@@ -297,12 +303,57 @@ class Container:
             clock=self.clock,
         )
 
+    @property
+    def engine(self) -> PostPublisher:
+        from herald.publishing import publish_post
+
+        return partial(publish_post, self)
+
+    @property
+    def publish_now_ports(self) -> PublishNowPorts:
+        from herald.publish_now import PublishNowPorts
+
+        return PublishNowPorts(
+            settings=self.settings,
+            posts=self.posts,
+            accounts=self.accounts,
+            media=_MediaOnFirstUse(self),
+            image_probe=self.image_probe,
+            queue=self.publish_queue,
+            clock=self.clock,
+            publish=self.engine,
+        )
+
+    @property
+    def retry_ports(self) -> RetryPorts:
+        from herald.retry_post import RetryPorts
+
+        return RetryPorts(
+            settings=self.settings, posts=self.posts, clock=self.clock, publish=self.engine
+        )
+
     async def aclose(self) -> None:
         """Close the async clients this container made (the local stack and tests call it)."""
         if "redis" in self.__dict__:
             await self.__dict__.pop("redis").aclose()
         if "http" in self.__dict__:
             await self.__dict__.pop("http").aclose()
+
+
+class _MediaOnFirstUse:
+    """The media library (herald.ports.MediaAttacher), built with its S3 client only when a
+    post attaches a file, as when the use cases read `container.media` themselves."""
+
+    def __init__(self, container: Container) -> None:
+        self._container = container
+
+    def resolve(
+        self, business_id: str, refs: Sequence[MediaRef]
+    ) -> tuple[tuple[Attachment, ...], list[FieldError]]:
+        return self._container.media.resolve(business_id, refs)
+
+    def mark_used(self, attachments: Sequence[Attachment]) -> None:
+        self._container.media.mark_used(attachments)
 
 
 _container: Container | None = None

@@ -9,6 +9,7 @@
     AccountReader   accounts by key, many at once (store/accounts.py)
     Businesses      a business's own settings (store/businesses.py)
     MediaAttacher   the media library's files a post attaches (media/library.py)
+    PostPublisher   the engine, herald.publishing.publish_post, bound to its container
     Clock           herald.clock.Clock, re-used as it is
 
 Each lists only the methods its callers use, with the arguments they pass, so a fake implements
@@ -19,7 +20,7 @@ imports a use case pays for no adapter.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from herald.media.model import Attachment, MediaRef
     from herald.platforms.base import Published
     from herald.posts import Post, Target, TargetStatus
+    from herald.publishing import CredentialsFor
+    from herald.publishing_policy import PublishOutcome
     from herald.store.businesses import Business
     from herald.store.comments import CommentClaim
     from herald.store.posts import Claim, OwedEvent, Started
@@ -44,6 +47,7 @@ __all__ = [
     "DueIndex",
     "EventPublisher",
     "MediaAttacher",
+    "PostPublisher",
     "PostStore",
     "PublishQueue",
     "ScheduleStore",
@@ -268,3 +272,18 @@ class MediaAttacher(Protocol):
     ) -> tuple[tuple[Attachment, ...], list[FieldError]]: ...
 
     def mark_used(self, attachments: Sequence[Attachment]) -> None: ...
+
+
+class PostPublisher(Protocol):
+    """Publish a stored post's unpublished targets, then its first comments (the engine)."""
+
+    def __call__(
+        self,
+        business_id: str,
+        post_id: str,
+        *,
+        retry_in_process: bool,
+        retry_failed: bool = False,
+        credentials: CredentialsFor | None = None,
+        account_ids: Sequence[str] = (),
+    ) -> Awaitable[PublishOutcome]: ...
