@@ -144,7 +144,7 @@ def test_a_cancel_that_comes_after_the_worker_claimed_the_post_is_a_409_and_it_p
 
     def cancel() -> None:
         try:
-            scheduled_posts.cancel(c, owner["business_id"], post_id)
+            scheduled_posts.cancel(c.scheduling_ports, owner["business_id"], post_id)
         except Conflict as exc:
             refused.append(exc)
 
@@ -208,7 +208,9 @@ def test_an_edit_whose_write_comes_after_the_worker_claimed_the_post_is_a_409(
 
     c.schedule.get = read_then_worker_claims  # type: ignore[method-assign]
     with pytest.raises(Conflict) as refused:
-        scheduled_posts.edit(c, owner["business_id"], post_id, content_changes={"text": "Too late"})
+        scheduled_posts.edit(
+            c.scheduling_ports, owner["business_id"], post_id, content_changes={"text": "Too late"}
+        )
     del c.schedule.get
 
     assert worker_ran == ["published"]

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from herald.media.library import MediaLibrary
     from herald.media.model import Attachment, MediaRef
     from herald.media.streams import S3Files
-    from herald.media_checks import ImageProbe
+    from herald.media_checks import ImageProbe, ProbedImage
     from herald.metrics.readers import MetricsReader
     from herald.oauth.confirmations import ConfirmationStore
     from herald.oauth.state import StateStore
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from herald.publish_now import PublishNowPorts
     from herald.ratelimit import RateLimiter
     from herald.retry_post import RetryPorts
+    from herald.scheduled_posts import SchedulingPorts
     from herald.store.accounts import AccountRepository
     from herald.store.businesses import BusinessRepository
     from herald.store.metrics import MetricsRepository
@@ -332,6 +333,20 @@ class Container:
             settings=self.settings, posts=self.posts, clock=self.clock, publish=self.engine
         )
 
+    @property
+    def scheduling_ports(self) -> SchedulingPorts:
+        from herald.scheduled_posts import SchedulingPorts
+
+        return SchedulingPorts(
+            settings=self.settings,
+            schedule=self.schedule,
+            accounts=self.accounts,
+            media=_MediaOnFirstUse(self),
+            image_probe=_ProbeOnFirstUse(self),
+            clock=self.clock,
+            tick=self.tick_ports,
+        )
+
     async def aclose(self) -> None:
         """Close the async clients this container made (the local stack and tests call it)."""
         if "redis" in self.__dict__:
@@ -354,6 +369,17 @@ class _MediaOnFirstUse:
 
     def mark_used(self, attachments: Sequence[Attachment]) -> None:
         self._container.media.mark_used(attachments)
+
+
+class _ProbeOnFirstUse:
+    """The image probe (and its HTTP client), built only when an Instagram image is read:
+    editing a post's text reads none."""
+
+    def __init__(self, container: Container) -> None:
+        self._container = container
+
+    async def probe(self, url: str) -> ProbedImage:
+        return await self._container.image_probe.probe(url)
 
 
 _container: Container | None = None
