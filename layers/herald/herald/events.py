@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from herald.clock import isoformat
@@ -74,16 +75,6 @@ class TopicEvents:
         return str(event["event_id"])
 
 
-def publish_event_sync(
-    container: Container,
-    event_type: str,
-    payload: dict[str, Any],
-    *,
-    dedupe_key: str | None = None,
-) -> str:
-    return container.events.publish(event_type, payload, dedupe_key=dedupe_key)
-
-
 async def publish_event(
     container: Container,
     event_type: str,
@@ -95,7 +86,7 @@ async def publish_event(
     from starlette.concurrency import run_in_threadpool  # not for the tick, which has no loop
 
     return await run_in_threadpool(
-        publish_event_sync, container, event_type, payload, dedupe_key=dedupe_key
+        partial(container.events.publish, event_type, payload, dedupe_key=dedupe_key)
     )
 
 
