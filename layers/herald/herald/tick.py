@@ -41,6 +41,9 @@ minute, each with `{"part": k, "parts": n}`: part k dispatches the due shards s 
 s % n == k, so n invocations side by side cover the index once, and n = 8 dispatches 100,000 in
 about 30 s each. Part 0 also recovers dead ticks' journals. `{"task": "dispatch"}` alone is
 the whole index (one part).
+
+The tick reads and writes through its ports (TickPorts, from `Container.tick_ports`): the due
+index, the journal, the publish queue, the businesses' lateness, events and the clock.
 """
 
 from __future__ import annotations
