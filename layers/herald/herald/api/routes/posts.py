@@ -18,8 +18,9 @@ from herald.clock import parse_iso
 from herald.container import Container
 from herald.errors import Conflict
 from herald.idempotency import Taken
-from herald.posts import Comment, Post, Target, TargetStatus, variant_to_item
+from herald.posts import Comment, Post, Target, TargetStatus
 from herald.publishing_policy import http_status
+from herald.store.post_items import variant_to_item
 
 router = APIRouter(tags=["posts"])
 
