@@ -79,8 +79,8 @@ def metrics_sk(due: str, business_id: str, post_id: str) -> str:
 
 def condition_failed(exc: BaseException) -> bool:
     """Whether a write was refused by its ConditionExpression: botocore's ClientError carries
-    the error code in `response`, read here without importing botocore.
-    https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html#API_UpdateItem_Errors
+    the error code in `response` (`Error.Code`), read here without importing botocore.
+    https://docs.aws.amazon.com/botocore/latest/reference/services/dynamodb/client/exceptions/ConditionalCheckFailedException.html
     """
     response = getattr(exc, "response", None)
     if not isinstance(response, dict):
