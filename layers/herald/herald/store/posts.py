@@ -15,8 +15,8 @@ mid-publish; it may be taken over, and the caller learns it did (`Claim.took_ove
 dead run may have posted before dying: the taker must reconcile before it publishes.
 
 Every condition is built from the lifecycle's moves and claim rule (herald.store.conditions), and
-written without boto3's condition builders: herald.store.schedule, on the tick's import path,
-imports this module.
+written without boto3's condition builders: the tick's ScheduleRepository is built on this
+repository, and its cold start should not pay for them.
 """
 
 from __future__ import annotations

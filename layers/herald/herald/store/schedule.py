@@ -29,7 +29,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from herald.clock import Clock, isoformat
 from herald.errors import Conflict, FieldError, InvalidInput
@@ -38,7 +38,6 @@ from herald.posts.model import Post, PostStatus
 from herald.settings import Settings
 from herald.store.conditions import Condition, may_move
 from herald.store.post_items import calendar_sk, post_from_item, post_to_item
-from herald.store.posts import PostRepository
 from herald.store.table import (
     CALENDAR_INDEX,
     DUE_INDEX,
@@ -48,6 +47,9 @@ from herald.store.table import (
     due_pk,
     post_sk,
 )
+
+if TYPE_CHECKING:
+    from herald.store.posts import PostRepository
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,11 @@ class ScheduleRepository:
         self._table = table
         self._clock = clock
         self._settings = settings
-        self._posts = PostRepository(table)
+        # The engine's repository and its writes, imported when the container first builds this
+        # one rather than when the tick's handler module is imported.
+        from herald.store.posts import PostRepository
+
+        self._posts: PostRepository = PostRepository(table)
 
     @property
     def _client(self) -> Any:
