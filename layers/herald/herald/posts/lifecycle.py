@@ -44,7 +44,7 @@ def _move(name: str, sources: set[PostStatus], ends: set[PostStatus]) -> Move:
 
 
 _P = PostStatus
-# A post is created at one of these (scheduled, or published now): no move leads into them first.
+# Where a post is created: pending when scheduled, publishing when published now.
 INITIAL_STATES = frozenset({_P.PENDING, _P.PUBLISHING})
 
 QUEUE = _move("queue", {_P.PENDING}, {_P.QUEUED})  # the tick sent its message
