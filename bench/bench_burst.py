@@ -224,7 +224,7 @@ def stored_posts(stack: Stack, business_id: str) -> dict[str, Any]:
     try:
         import boto3
 
-        from herald.store.posts import post_from_item
+        from herald.store.post_items import post_from_item
         from herald.store.table import business_pk
 
         table = (

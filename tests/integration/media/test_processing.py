@@ -15,6 +15,7 @@ from herald.admin.commands import create_business
 from herald.clock import FrozenClock
 from herald.container import Container
 from herald.posts import Post, PostStatus, TargetStatus
+from herald.store.post_items import target_to_item
 from herald.store.schedule import DueEntry, due_sk
 from tests.conftest import LambdaContext
 from tests.fakes.media import ProcessingPlatform, SentMessages
@@ -90,7 +91,7 @@ def queued(c: Container, business_id: str, *platforms: str) -> Post:
     c.posts._table.update_item(
         Key={"pk": f"BUSINESS#{business_id}", "sk": f"POST#{post.post_id}"},
         UpdateExpression="SET targets = :t",
-        ExpressionAttributeValues={":t": {a: t.to_item() for a, t in targets.items()}},
+        ExpressionAttributeValues={":t": {a: target_to_item(t) for a, t in targets.items()}},
     )
     assert tick.dispatch_due(c.tick_ports).sent == 1
     return c.posts.get(business_id, post.post_id)

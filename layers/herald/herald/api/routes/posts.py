@@ -15,9 +15,10 @@ from herald.api.deps import ContainerDep, PrincipalDep
 from herald.api.idempotent import idempotent
 from herald.api.ratelimit import RateLimit
 from herald.idempotency import Taken
-from herald.posts import Comment, Post, variant_to_item
+from herald.posts import Comment, Post
 from herald.publishing_policy import http_status
 from herald.retry_post import retry_post as retry
+from herald.store.post_items import variant_to_item
 
 router = APIRouter(tags=["posts"])
 
