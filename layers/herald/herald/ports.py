@@ -14,7 +14,7 @@
 
 Each lists only the methods its callers use, with the arguments they pass, so a fake implements
 what is asked and no more; mypy holds the real adapters and the fakes of tests/fakes/ to them
-(tests/unit/test_ports.py). At run time this module imports only `typing` and herald.clock;
+(tests/unit/test_ports.py). At run time this module imports the standard library and herald.clock;
 the types the ports name are imported for type checking alone, so a handler that imports a use
 case pays for no adapter.
 """
