@@ -33,6 +33,11 @@ The window no conditional write can close: the platform accepted a post and this
 before recording it. The target stays `publishing`; once the claim is stale the next run takes it
 over and reconciles against the account's recent posts before it would post again, and marks it
 `unconfirmed` when it cannot prove either way.
+
+The engine, its first comments (herald.comments) and the worker read and write through their
+ports (EnginePorts, from `Container.engine_ports`, built once per container): the post and
+comment stores, the accounts, the publishers, the media bucket, tokens, events, the queue and
+the clock.
 """
 
 from __future__ import annotations

@@ -42,6 +42,9 @@ request before the first record, and the final events go out in PublishBatch cal
 last. A final event is not marked sent in DynamoDB: the message is the record that it is owed.
 If the Lambda dies before the events go out, or SNS refuses one, the message comes back, the
 engine finds the post finished and announces its event again under the same id.
+
+The worker takes the engine's ports (herald.publishing.EnginePorts): the batch's accounts, its
+outbox, the queue it sends a message again on and the visibility of the ones it received.
 """
 
 from __future__ import annotations
