@@ -23,7 +23,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         from herald import aio
         from herald.tokens import refresh_sweep  # httpx and Redis: only on the hourly input
 
-        swept: dict[str, Any] = aio.run(refresh_sweep(container))
+        swept: dict[str, Any] = aio.run(refresh_sweep(container.token_ports))
         return {"task": "refresh_tokens", **swept}
     if isinstance(event, dict) and event.get("task") == "sync_metrics":
         from herald import aio

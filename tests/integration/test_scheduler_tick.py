@@ -524,16 +524,16 @@ def test_the_handler_runs_the_token_refresh_sweep_on_the_hourly_input(
     from herald import tokens
 
     pending_post(tick_container, biz, ["acc_1"], at(tick_container, 12))
-    swept: list[Container] = []
+    swept: list[tokens.TokenPorts] = []
 
-    async def fake_sweep(container: Container) -> dict[str, Any]:
-        swept.append(container)
+    async def fake_sweep(ports: tokens.TokenPorts) -> dict[str, Any]:
+        swept.append(ports)
         return {"refreshed": 0, "failed": 0}
 
     monkeypatch.setattr(tokens, "refresh_sweep", fake_sweep)
     result = app.handler({"task": "refresh_tokens"}, lambda_context)
     assert result == {"task": "refresh_tokens", "refreshed": 0, "failed": 0}
-    assert swept == [tick_container]
+    assert [ports.accounts for ports in swept] == [tick_container.accounts]
     assert sent.post_ids == []  # the hourly input does not dispatch
 
 

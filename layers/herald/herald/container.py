@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from herald.media_checks import ImageProbe, ProbedImage
     from herald.metrics.readers import MetricsReader
     from herald.oauth.confirmations import ConfirmationStore
+    from herald.oauth.flows import FlowPorts
     from herald.oauth.state import StateStore
     from herald.platforms.base import Publisher
     from herald.ports import PostPublisher
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from herald.store.posts import PostRepository
     from herald.store.schedule import ScheduleRepository
     from herald.tick import TickPorts
+    from herald.tokens import TokenPorts
     from herald.vault import Vault
 
 
@@ -314,6 +316,31 @@ class Container:
             clock=self.clock,
         )
 
+    @property
+    def flow_ports(self) -> FlowPorts:
+        from herald.oauth.flows import FlowPorts
+
+        return FlowPorts(
+            settings=self.settings,
+            clock=self.clock,
+            http=lambda: self.http,
+            secrets=lambda: self.secrets_provider,
+        )
+
+    @property
+    def token_ports(self) -> TokenPorts:
+        from herald.tokens import TokenPorts
+
+        return TokenPorts(
+            settings=self.settings,
+            accounts=self.accounts,
+            vault=self.vault,
+            redis=self.redis,
+            flows=self.flow_ports,
+            events=self.events,
+            clock=self.clock,
+        )
+
     @cached_property
     def engine_ports(self) -> EnginePorts:
         """Once per container, unlike the bundles above: the worker reads it for every record
@@ -435,8 +462,8 @@ class _MediaFilesOnFirstUse:
 
 
 class _Tokens:
-    """herald.ports.Tokens over herald.tokens, which reads the accounts, the vault, the refresh
-    lock in Redis and the OAuth flows of this container."""
+    """herald.ports.Tokens over herald.tokens, its ports (the accounts, the vault, the refresh
+    lock in Redis, the OAuth flows) built from this container when credentials are asked for."""
 
     def __init__(self, container: Container) -> None:
         self._container = container
@@ -444,12 +471,12 @@ class _Tokens:
     def credentials(self, business_id: str, account_id: str) -> Awaitable[Credentials]:
         from herald.tokens import credentials_for
 
-        return credentials_for(self._container, business_id, account_id)
+        return credentials_for(self._container.token_ports, business_id, account_id)
 
     def credentials_from(self, accounts: Mapping[tuple[str, str], Account]) -> CredentialsFor:
         from herald.tokens import credentials_from
 
-        return credentials_from(self._container, accounts)
+        return credentials_from(self._container.token_ports, accounts)
 
 
 class _ProbeOnFirstUse:

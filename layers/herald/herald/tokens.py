@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -30,15 +31,20 @@ from herald.accounts import Account, AccountStatus, Credentials
 from herald.clock import isoformat, parse_iso
 from herald.errors import Conflict, NotFound
 from herald.events import publish_event
-from herald.oauth.flows import PLATFORM_PROVIDER, flow_for
+from herald.oauth.flows import PLATFORM_PROVIDER, FlowPorts, flow_for
 from herald.oauth.state import redis_errors
 from herald.observability import logger
 from herald.platforms.base import ErrorKind, PlatformError
 from herald.vault import TokenUndecryptable
 
 if TYPE_CHECKING:
-    from herald.container import Container
+    import redis.asyncio as aioredis
+
+    from herald.clock import Clock
     from herald.ports import EventPublisher
+    from herald.settings import Settings
+    from herald.store.accounts import AccountRepository
+    from herald.vault import Vault
 
 REFRESH_MARGIN = timedelta(minutes=5)
 SWEEP_WINDOW = timedelta(hours=24)
@@ -53,23 +59,36 @@ LOCK_WAIT_SECONDS = 15.0
 LOCK_POLL_SECONDS = 0.02
 
 
+@dataclass(frozen=True)
+class TokenPorts:
+    """What reading and refreshing tokens use, from `Container.token_ports`."""
+
+    settings: Settings
+    accounts: AccountRepository
+    vault: Vault
+    redis: aioredis.Redis  # the refresh lock; the client connects on its first command
+    flows: FlowPorts  # the platform's OAuth flow, which refreshes
+    events: EventPublisher
+    clock: Clock
+
+
 def lock_key(account_id: str) -> str:
     return f"lock:refresh:{account_id}"
 
 
-async def credentials_for(container: Container, business_id: str, account_id: str) -> Credentials:
+async def credentials_for(ports: TokenPorts, business_id: str, account_id: str) -> Credentials:
     """The account's decrypted credentials, refreshed first if they end within 5 minutes.
 
     NotFound if the account is absent or another business's; PlatformError(AUTH_REVOKED) if it
     needs a person to reconnect it (revoked, expired without a refresh token, undecryptable).
     """
-    account = await run_in_threadpool(container.accounts.get, business_id, account_id)
-    account = await ensure_fresh(container, account)
-    return await decrypt_credentials(container, account)
+    account = await run_in_threadpool(ports.accounts.get, business_id, account_id)
+    account = await ensure_fresh(ports, account)
+    return await decrypt_credentials(ports, account)
 
 
 def credentials_from(
-    container: Container, accounts: Mapping[tuple[str, str], Account]
+    ports: TokenPorts, accounts: Mapping[tuple[str, str], Account]
 ) -> Callable[[str, str], Awaitable[Credentials]]:
     """`credentials_for` over accounts already read (the worker reads a batch's in one request);
     an account not among them, or one that needed reconnecting when it was read, is read as
@@ -79,18 +98,18 @@ def credentials_from(
         account = accounts.get((business_id, account_id))
         if account is None or account.status is AccountStatus.NEEDS_REAUTH:
             # Read again rather than fail on a copy that may be older than a reconnection.
-            return await credentials_for(container, business_id, account_id)
-        return await decrypt_credentials(container, await ensure_fresh(container, account))
+            return await credentials_for(ports, business_id, account_id)
+        return await decrypt_credentials(ports, await ensure_fresh(ports, account))
 
     return credentials
 
 
-async def decrypt_credentials(container: Container, account: Account) -> Credentials:
+async def decrypt_credentials(ports: TokenPorts, account: Account) -> Credentials:
     try:
-        access_token = container.vault.decrypt(account.access_token_enc)
+        access_token = ports.vault.decrypt(account.access_token_enc)
     except TokenUndecryptable as exc:
         raise await _needs_reauth(
-            container, account, "the stored token cannot be decrypted; reconnect the account"
+            ports, account, "the stored token cannot be decrypted; reconnect the account"
         ) from exc
     return Credentials(
         account_id=account.account_id,
@@ -113,24 +132,24 @@ def _remaining(account: Account, now: datetime) -> timedelta | None:
 
 
 async def ensure_fresh(
-    container: Container, account: Account, margin: timedelta = REFRESH_MARGIN
+    ports: TokenPorts, account: Account, margin: timedelta = REFRESH_MARGIN
 ) -> Account:
     if account.status is AccountStatus.NEEDS_REAUTH:
         raise _revoked(account)
-    remaining = _remaining(account, container.clock.now())
+    remaining = _remaining(account, ports.clock.now())
     if remaining is None or remaining > margin:
         return account
     if not account.refresh_token_enc:
         if remaining <= timedelta(0):
             raise await _needs_reauth(
-                container, account, "the access token expired and cannot be refreshed"
+                ports, account, "the access token expired and cannot be refreshed"
             )
         return account  # still valid for a few minutes, and nothing can extend it
-    return await refresh_locked(container, account, margin)
+    return await refresh_locked(ports, account, margin)
 
 
-async def refresh_locked(container: Container, account: Account, margin: timedelta) -> Account:
-    lock = container.redis.lock(
+async def refresh_locked(ports: TokenPorts, account: Account, margin: timedelta) -> Account:
+    lock = ports.redis.lock(
         lock_key(account.account_id),
         timeout=LOCK_SECONDS,
         sleep=LOCK_POLL_SECONDS,
@@ -144,14 +163,14 @@ async def refresh_locked(container: Container, account: Account, margin: timedel
         )
     try:
         current = await run_in_threadpool(
-            container.accounts.get, account.business_id, account.account_id, consistent=True
+            ports.accounts.get, account.business_id, account.account_id, consistent=True
         )
         if current.status is AccountStatus.NEEDS_REAUTH:
             raise _revoked(current)
-        remaining = _remaining(current, container.clock.now())
+        remaining = _remaining(current, ports.clock.now())
         if current.version != account.version or remaining is None or remaining > margin:
             return current  # someone refreshed (or reconnected) while we waited: use theirs
-        return await _refresh(container, current)
+        return await _refresh(ports, current)
     finally:
         try:
             await lock.release()
@@ -159,34 +178,34 @@ async def refresh_locked(container: Container, account: Account, margin: timedel
             logger.warning("refresh lock release failed", extra={"error_type": type(exc).__name__})
 
 
-async def _refresh(container: Container, account: Account) -> Account:
+async def _refresh(ports: TokenPorts, account: Account) -> Account:
     assert account.refresh_token_enc is not None
     try:
-        refresh_token = container.vault.decrypt(account.refresh_token_enc)
+        refresh_token = ports.vault.decrypt(account.refresh_token_enc)
     except TokenUndecryptable as exc:
         raise await _needs_reauth(
-            container, account, "the stored refresh token cannot be decrypted; reconnect"
+            ports, account, "the stored refresh token cannot be decrypted; reconnect"
         ) from exc
-    flow = await flow_for(container, PLATFORM_PROVIDER[account.platform])
+    flow = await flow_for(ports.flows, PLATFORM_PROVIDER[account.platform])
     try:
         tokens = await flow.refresh(refresh_token)
     except PlatformError as exc:
         if exc.kind is not ErrorKind.AUTH_REVOKED:
             raise
         try:
-            error = await _needs_reauth(container, account, exc.reason(), if_unchanged=True)
+            error = await _needs_reauth(ports, account, exc.reason(), if_unchanged=True)
         except Conflict:
             # Newer tokens were written while this refresh ran (a reconnect, or a refresh whose
             # lock this one outlived): the refusal was of a token already replaced. Use them.
             return await run_in_threadpool(
-                container.accounts.get, account.business_id, account.account_id, consistent=True
+                ports.accounts.get, account.business_id, account.account_id, consistent=True
             )
         raise error from exc
 
     def write() -> Account:
-        vault = container.vault
+        vault = ports.vault
         try:
-            return container.accounts.update_tokens(
+            return ports.accounts.update_tokens(
                 account,
                 access_token_enc=vault.encrypt(tokens.access_token),
                 # X hands a new refresh token each time; LinkedIn may hand none back.
@@ -200,7 +219,7 @@ async def _refresh(container: Container, account: Account) -> Account:
             )
         except Conflict:
             # A reconnect landed while we refreshed: its tokens are the newer ones.
-            return container.accounts.get(account.business_id, account.account_id, consistent=True)
+            return ports.accounts.get(account.business_id, account.account_id, consistent=True)
 
     refreshed = await run_in_threadpool(write)
     logger.info(
@@ -215,14 +234,14 @@ async def _refresh(container: Container, account: Account) -> Account:
 
 
 async def _needs_reauth(
-    container: Container, account: Account, reason: str, *, if_unchanged: bool = False
+    ports: TokenPorts, account: Account, reason: str, *, if_unchanged: bool = False
 ) -> PlatformError:
     """Flag the account for a person and announce it; returns the error for the caller. With
     `if_unchanged`, Conflict if the account's tokens changed since `account` was read."""
     try:
         await run_in_threadpool(
             partial(
-                container.accounts.mark_status, if_version=account.version if if_unchanged else None
+                ports.accounts.mark_status, if_version=account.version if if_unchanged else None
             ),
             account.business_id,
             account.account_id,
@@ -231,7 +250,7 @@ async def _needs_reauth(
         )
     except NotFound:
         return PlatformError(account.platform, ErrorKind.AUTH_REVOKED, reason)
-    await announce_needs_reauth(container.events, account, reason)
+    await announce_needs_reauth(ports.events, account, reason)
     return PlatformError(account.platform, ErrorKind.AUTH_REVOKED, reason)
 
 
@@ -263,21 +282,21 @@ def _payload(account: Account, reason: str) -> dict[str, Any]:
 
 
 # --- the hourly sweep -----------------------------------------------------------------------
-async def refresh_sweep(container: Container, concurrency: int = 8) -> dict[str, Any]:
+async def refresh_sweep(ports: TokenPorts, concurrency: int = 8) -> dict[str, Any]:
     """The tick's `refresh_tokens` task: refresh what ends within 24 hours, and warn about
     (then flag) what ends soon and cannot be refreshed."""
-    now = container.clock.now()
-    notice = timedelta(days=container.settings.linkedin_expiry_notice_days)
+    now = ports.clock.now()
+    notice = timedelta(days=ports.settings.linkedin_expiry_notice_days)
     horizon = now + max(SWEEP_WINDOW, notice)
-    found = await run_in_threadpool(container.accounts.expiring_before, isoformat(horizon))
+    found = await run_in_threadpool(ports.accounts.expiring_before, isoformat(horizon))
     outcomes: Counter[str] = Counter()
     gate = asyncio.Semaphore(concurrency)
 
     async def one(business_id: str, account_id: str) -> None:
         async with gate:
             try:
-                account = await run_in_threadpool(container.accounts.get, business_id, account_id)
-                outcomes[await _sweep_one(container, account, now, notice)] += 1
+                account = await run_in_threadpool(ports.accounts.get, business_id, account_id)
+                outcomes[await _sweep_one(ports, account, now, notice)] += 1
             except NotFound:
                 outcomes["gone"] += 1
             except Exception as exc:  # noqa: BLE001 - one account must not stop the sweep
@@ -291,9 +310,7 @@ async def refresh_sweep(container: Container, concurrency: int = 8) -> dict[str,
     return {"checked": len(found), **dict(sorted(outcomes.items()))}
 
 
-async def _sweep_one(
-    container: Container, account: Account, now: datetime, notice: timedelta
-) -> str:
+async def _sweep_one(ports: TokenPorts, account: Account, now: datetime, notice: timedelta) -> str:
     if account.status is AccountStatus.NEEDS_REAUTH:
         return "skipped"
     remaining = _remaining(account, now)
@@ -303,26 +320,26 @@ async def _sweep_one(
         if remaining > SWEEP_WINDOW:
             return "not_due"
         try:
-            refreshed = await refresh_locked(container, account, SWEEP_WINDOW)
+            refreshed = await refresh_locked(ports, account, SWEEP_WINDOW)
         except PlatformError as exc:
             return "needs_reauth" if exc.kind is ErrorKind.AUTH_REVOKED else "failed"
         return "refreshed" if refreshed.version != account.version else "fresh"
     if remaining <= REAUTH_NOTICE:
         await _needs_reauth(
-            container, account, "the access token ends soon and cannot be refreshed; reconnect"
+            ports, account, "the access token ends soon and cannot be refreshed; reconnect"
         )
         return "needs_reauth"
     if remaining <= notice and account.status is AccountStatus.CONNECTED:
         reason = f"the access token ends at {account.token_expires_at}; reconnect before then"
         await run_in_threadpool(
-            container.accounts.mark_status,
+            ports.accounts.mark_status,
             account.business_id,
             account.account_id,
             AccountStatus.EXPIRING,
             reason,
         )
         await publish_event(
-            container.events,
+            ports.events,
             "account.expiring",
             _payload(account, reason),
             dedupe_key=f"{account.account_id}:expiring:{account.token_expires_at}",

@@ -67,7 +67,7 @@ def test_platform_app_credentials_come_from_the_platform_secret(
     )
     container = _container(resources, aws, PLATFORM_SECRET_PREFIX="acme/platform/")
 
-    creds = aio.run(client_credentials(container, "x"))
+    creds = aio.run(client_credentials(container.flow_ports, "x"))
 
     assert (creds.client_id, creds.client_secret) == ("real-id", "real-secret")
     assert "real-secret" not in repr(creds)
@@ -82,4 +82,4 @@ def test_an_unfilled_platform_secret_is_a_clear_configuration_error(
     )
     container = _container(resources, aws, PLATFORM_SECRET_PREFIX="acme/platform/")
     with pytest.raises(DependencyUnavailable, match="not configured"):
-        aio.run(client_credentials(container, "linkedin"))
+        aio.run(client_credentials(container.flow_ports, "linkedin"))

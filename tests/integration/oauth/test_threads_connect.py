@@ -86,13 +86,13 @@ def test_the_hourly_sweep_refreshes_a_threads_token_in_its_last_day(
     oauth_clock: FrozenClock,
 ) -> None:
     account = connect(oauth_container, sandbox_app, business["business_id"], "threads")[0]
-    assert aio.run(refresh_sweep(oauth_container)) == {"checked": 0}  # 60 days left
+    assert aio.run(refresh_sweep(oauth_container.token_ports)) == {"checked": 0}  # 60 days left
 
     # 59 and a half days later at Threads and here alike.
     started = sandbox.now()
     sandbox.clock = lambda: started + 59.5 * DAY
     until_expiry(oauth_clock, account, DAY / 2)
-    result = aio.run(refresh_sweep(oauth_container))
+    result = aio.run(refresh_sweep(oauth_container.token_ports))
 
     assert result == {"checked": 1, "refreshed": 1}
     assert sandbox.calls["threads.refresh"] == 1
@@ -119,7 +119,11 @@ def test_a_threads_token_left_to_expire_needs_a_person(
     until_expiry(oauth_clock, account, 60)
 
     with pytest.raises(PlatformError) as raised:
-        aio.run(credentials_for(oauth_container, business["business_id"], account.account_id))
+        aio.run(
+            credentials_for(
+                oauth_container.token_ports, business["business_id"], account.account_id
+            )
+        )
 
     assert raised.value.kind is ErrorKind.AUTH_REVOKED
     stored = oauth_container.accounts.get(business["business_id"], account.account_id)

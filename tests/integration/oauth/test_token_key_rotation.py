@@ -44,7 +44,11 @@ def test_tokens_under_the_old_key_still_decrypt_once_the_new_key_is_primary(
 ) -> None:
     oauth_container.__dict__["vault"] = Vault(lambda: [KEY_B, KEY_A])
     for account in connected:
-        aio.run(credentials_for(oauth_container, business["business_id"], account.account_id))
+        aio.run(
+            credentials_for(
+                oauth_container.token_ports, business["business_id"], account.account_id
+            )
+        )
 
 
 def test_rotation_leaves_no_token_under_the_old_key(
@@ -55,7 +59,9 @@ def test_rotation_leaves_no_token_under_the_old_key(
     before = [
         (
             a.account_id,
-            aio.run(credentials_for(oauth_container, a.business_id, a.account_id)).access_token,
+            aio.run(
+                credentials_for(oauth_container.token_ports, a.business_id, a.account_id)
+            ).access_token,
         )
         for a in connected
     ]
@@ -74,7 +80,9 @@ def test_rotation_leaves_no_token_under_the_old_key(
     after = [
         (
             a.account_id,
-            aio.run(credentials_for(oauth_container, a.business_id, a.account_id)).access_token,
+            aio.run(
+                credentials_for(oauth_container.token_ports, a.business_id, a.account_id)
+            ).access_token,
         )
         for a in connected
     ]

@@ -33,7 +33,9 @@ def test_credentials_are_decrypted_for_a_fresh_token_without_a_refresh(
 ) -> None:
     account = connect(oauth_container, sandbox_app, business["business_id"], "x")[0]
 
-    creds = aio.run(credentials_for(oauth_container, business["business_id"], account.account_id))
+    creds = aio.run(
+        credentials_for(oauth_container.token_ports, business["business_id"], account.account_id)
+    )
 
     assert sandbox.token_owner("x", creds.access_token) is not None
     assert creds.details["username"] == "herald_sandbox"
@@ -49,7 +51,11 @@ def test_another_business_gets_not_found(
 ) -> None:
     account = connect(oauth_container, sandbox_app, business["business_id"], "x")[0]
     with pytest.raises(NotFound):
-        aio.run(credentials_for(oauth_container, other_business["business_id"], account.account_id))
+        aio.run(
+            credentials_for(
+                oauth_container.token_ports, other_business["business_id"], account.account_id
+            )
+        )
 
 
 def test_ten_concurrent_publishers_share_one_refresh_of_an_x_token(
@@ -65,7 +71,9 @@ def test_ten_concurrent_publishers_share_one_refresh_of_an_x_token(
     async def ten() -> list[Any]:
         return await asyncio.gather(
             *(
-                credentials_for(oauth_container, business["business_id"], account.account_id)
+                credentials_for(
+                    oauth_container.token_ports, business["business_id"], account.account_id
+                )
                 for _ in range(10)
             )
         )
@@ -92,7 +100,9 @@ def test_the_refresh_lock_is_released_after_a_refresh(
 ) -> None:
     account = connect(oauth_container, sandbox_app, business["business_id"], "x")[0]
     until_expiry(oauth_clock, account, 60)
-    aio.run(credentials_for(oauth_container, business["business_id"], account.account_id))
+    aio.run(
+        credentials_for(oauth_container.token_ports, business["business_id"], account.account_id)
+    )
     assert redis_sync.exists(lock_key(account.account_id)) == 0
 
 
@@ -110,7 +120,11 @@ def test_a_refused_refresh_marks_the_account_needs_reauth_and_announces_it(
     until_expiry(oauth_clock, account, 60)
 
     with pytest.raises(PlatformError) as raised:
-        aio.run(credentials_for(oauth_container, business["business_id"], account.account_id))
+        aio.run(
+            credentials_for(
+                oauth_container.token_ports, business["business_id"], account.account_id
+            )
+        )
 
     assert raised.value.kind is ErrorKind.AUTH_REVOKED
     stored = oauth_container.accounts.get(business["business_id"], account.account_id)
@@ -122,7 +136,11 @@ def test_a_refused_refresh_marks_the_account_needs_reauth_and_announces_it(
     assert published[0]["data"]["account_id"] == account.account_id
     # and the next publisher is told at once, without another call to X
     with pytest.raises(PlatformError):
-        aio.run(credentials_for(oauth_container, business["business_id"], account.account_id))
+        aio.run(
+            credentials_for(
+                oauth_container.token_ports, business["business_id"], account.account_id
+            )
+        )
     assert sandbox.calls["x.token"] == 2  # the exchange and the one refused refresh
 
 
@@ -140,7 +158,11 @@ def test_a_token_no_key_can_open_marks_the_account_needs_reauth(
     oauth_container.__dict__["vault"] = Vault(lambda: [KEY_B])  # key A lost
 
     with pytest.raises(PlatformError) as raised:
-        aio.run(credentials_for(oauth_container, business["business_id"], account.account_id))
+        aio.run(
+            credentials_for(
+                oauth_container.token_ports, business["business_id"], account.account_id
+            )
+        )
 
     assert raised.value.kind is ErrorKind.AUTH_REVOKED
     stored = oauth_container.accounts.get(business["business_id"], account.account_id)
@@ -160,7 +182,11 @@ def test_an_expired_linkedin_token_without_refresh_token_needs_reauth(
     until_expiry(oauth_clock, account, -1)
 
     with pytest.raises(PlatformError):
-        aio.run(credentials_for(oauth_container, business["business_id"], account.account_id))
+        aio.run(
+            credentials_for(
+                oauth_container.token_ports, business["business_id"], account.account_id
+            )
+        )
 
     stored = oauth_container.accounts.get(business["business_id"], account.account_id)
     assert stored.status is AccountStatus.NEEDS_REAUTH
@@ -177,7 +203,9 @@ def test_a_linkedin_token_with_a_refresh_token_is_refreshed(
     account = connect(oauth_container, sandbox_app, business["business_id"], "linkedin")[0]
     until_expiry(oauth_clock, account, 60)
 
-    creds = aio.run(credentials_for(oauth_container, business["business_id"], account.account_id))
+    creds = aio.run(
+        credentials_for(oauth_container.token_ports, business["business_id"], account.account_id)
+    )
 
     assert sandbox.token_owner("linkedin", creds.access_token) is not None
     assert sandbox.calls["linkedin.token"] == 2
@@ -194,10 +222,10 @@ def test_the_sweep_warns_then_flags_a_linkedin_account_it_cannot_refresh(
     account = connect(oauth_container, sandbox_app, business["business_id"], "linkedin")[0]
 
     until_expiry(oauth_clock, account, 6 * 86_400)
-    first = aio.run(refresh_sweep(oauth_container))
+    first = aio.run(refresh_sweep(oauth_container.token_ports))
     until_expiry(oauth_clock, account, 3600)
-    second = aio.run(refresh_sweep(oauth_container))
-    third = aio.run(refresh_sweep(oauth_container))
+    second = aio.run(refresh_sweep(oauth_container.token_ports))
+    third = aio.run(refresh_sweep(oauth_container.token_ports))
 
     assert first == {"checked": 1, "expiring": 1}
     assert second == {"checked": 1, "needs_reauth": 1}
@@ -218,7 +246,7 @@ def test_the_sweep_refreshes_tokens_ending_within_a_day_and_leaves_the_rest(
     connect(oauth_container, sandbox_app, business["business_id"], "linkedin")
     connect(oauth_container, sandbox_app, business["business_id"], "meta")
 
-    result = aio.run(refresh_sweep(oauth_container))
+    result = aio.run(refresh_sweep(oauth_container.token_ports))
 
     # X (2 h) is refreshed; LinkedIn (60 days) is outside every window; Meta never expires.
     assert result == {"checked": 1, "refreshed": 1}
@@ -257,7 +285,9 @@ def test_a_refusal_of_a_token_already_replaced_uses_the_new_one_and_flags_nothin
 
     monkeypatch.setattr("herald.tokens.flow_for", overtaken)
 
-    creds = aio.run(credentials_for(oauth_container, business["business_id"], account.account_id))
+    creds = aio.run(
+        credentials_for(oauth_container.token_ports, business["business_id"], account.account_id)
+    )
 
     assert creds.access_token == "the-newer-token"
     stored = oauth_container.accounts.get(business["business_id"], account.account_id)

@@ -97,8 +97,8 @@ def _kind(outcome: Outcome) -> str:
 async def _credentials(container: Container, account: Account) -> MetricsAccount:
     from herald.tokens import decrypt_credentials, ensure_fresh  # httpx, Redis: only when reading
 
-    fresh = await ensure_fresh(container, account)
-    creds = await decrypt_credentials(container, fresh)
+    fresh = await ensure_fresh(container.token_ports, account)
+    creds = await decrypt_credentials(container.token_ports, fresh)
     return MetricsAccount(creds, frozenset(fresh.scopes))
 
 

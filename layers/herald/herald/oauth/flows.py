@@ -1,13 +1,15 @@
 """What every platform's OAuth flow offers, the shared pieces, and which flow serves a provider.
 
-A flow is built with the container's `httpx.AsyncClient`, the base URLs from settings and the
-app's client credentials, so tests hand in a MockTransport and the local stack points it at the
-sandbox: the code is the same for all of them. Platform failures become `PlatformError`s here,
-at the boundary, classified by status and error code (never by message text).
+A flow is built (`FlowPorts`) with the container's `httpx.AsyncClient`, the base URLs from
+settings and the app's client credentials, so tests hand in a MockTransport and the local stack
+points it at the sandbox: the code is the same for all of them. Platform failures become
+`PlatformError`s here, at the boundary, classified by status and error code (never by message
+text).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -21,7 +23,8 @@ from herald.platforms.base import ErrorKind, PlatformError
 from herald.redaction import redact_text
 
 if TYPE_CHECKING:
-    from herald.container import Container
+    from herald.clock import Clock
+    from herald.settings import Settings
 
 Provider = Literal["linkedin", "x", "meta", "threads"]
 PROVIDERS: tuple[Provider, ...] = ("linkedin", "x", "meta", "threads")
@@ -212,15 +215,27 @@ async def send_json(
 
 
 # --- wiring -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FlowPorts:
+    """What a flow is built with, from `Container.flow_ports`. The HTTP client and the secrets
+    provider are made on first use: a token that needs no refresh builds neither, and the app's
+    credentials are read from Secrets Manager only when settings hold none."""
+
+    settings: Settings
+    clock: Clock
+    http: Callable[[], httpx.AsyncClient]
+    secrets: Callable[[], Any]  # Powertools' SecretsProvider, which caches for max_age
+
+
 def provider_of(name: str) -> Provider:
     if name not in PROVIDERS:
         raise NotFound(f"unknown platform {name!r}; expected one of {', '.join(PROVIDERS)}")
     return name
 
 
-async def client_credentials(container: Container, provider: Provider) -> ClientCredentials:
+async def client_credentials(ports: FlowPorts, provider: Provider) -> ClientCredentials:
     """The app's client id and secret: from settings, else from Secrets Manager."""
-    s = container.settings
+    s = ports.settings
     client_id: str = getattr(s, f"{provider}_client_id")
     secret = getattr(s, f"{provider}_client_secret")
     if client_id and secret is not None and secret.get_secret_value():
@@ -229,7 +244,7 @@ async def client_credentials(container: Container, provider: Provider) -> Client
         name = f"{s.platform_secret_prefix}{provider}"
         try:
             value = await run_in_threadpool(
-                container.secrets_provider.get,
+                ports.secrets().get,
                 name,
                 max_age=s.secrets_max_age_seconds,
                 transform="json",
@@ -245,18 +260,18 @@ async def client_credentials(container: Container, provider: Provider) -> Client
     )
 
 
-async def flow_for(container: Container, provider: Provider) -> Flow:
+async def flow_for(ports: FlowPorts, provider: Provider) -> Flow:
     from herald.oauth.linkedin import LinkedInFlow
     from herald.oauth.meta import MetaFlow
     from herald.oauth.threads import ThreadsFlow
     from herald.oauth.x import XFlow
 
-    client = await client_credentials(container, provider)
+    client = await client_credentials(ports, provider)
     classes: dict[str, type[LinkedInFlow | XFlow | MetaFlow | ThreadsFlow]] = {
         "linkedin": LinkedInFlow,
         "x": XFlow,
         "meta": MetaFlow,
         "threads": ThreadsFlow,
     }
-    flow: Flow = classes[provider](container.http, container.settings, client, container.clock)
+    flow: Flow = classes[provider](ports.http(), ports.settings, client, ports.clock)
     return flow

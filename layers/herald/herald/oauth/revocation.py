@@ -59,5 +59,5 @@ async def _revoke(container: Container, account: Account) -> bool:
     vault = container.vault
     access = vault.decrypt(account.access_token_enc)
     refresh = vault.decrypt(account.refresh_token_enc) if account.refresh_token_enc else None
-    flow = await flow_for(container, PLATFORM_PROVIDER[account.platform])
+    flow = await flow_for(container.flow_ports, PLATFORM_PROVIDER[account.platform])
     return await flow.revoke(access, refresh, account.details)

@@ -49,7 +49,7 @@ async def authorize(
     container: Container, business_id: str, provider_name: str
 ) -> AuthorizationStart:
     provider = provider_of(provider_name)
-    flow = await flow_for(container, provider)
+    flow = await flow_for(container.flow_ports, provider)
     verifier = new_verifier() if flow.uses_pkce else None
     redirect_uri = container.settings.oauth_redirect_uri(provider)
     pending = PendingAuthorization(
@@ -135,7 +135,7 @@ async def _exchange(
         raise AuthorizationDenied(f"{provider} reported {error!r}: the connection was not approved")
     if not code:
         raise AuthorizationDenied(f"{provider} sent no authorization code")
-    flow = await flow_for(container, provider)
+    flow = await flow_for(container.flow_ports, provider)
     try:
         identities = await flow.exchange(
             code=code, redirect_uri=pending.redirect_uri, code_verifier=pending.code_verifier

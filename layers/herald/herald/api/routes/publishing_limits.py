@@ -53,7 +53,7 @@ async def publishing_limit(
     if not isinstance(publisher, ThreadsPublisher):
         raise NotFound(f"{account.platform} accounts have no publishing limit to read")
     try:
-        creds = await credentials_for(container, principal.business_id, account_id)
+        creds = await credentials_for(container.token_ports, principal.business_id, account_id)
         return await _read(account_id, publisher, creds)
     except PlatformError as exc:
         return problem(502, "Bad Gateway", exc.reason(), code=exc.kind.value)
