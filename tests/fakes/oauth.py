@@ -232,9 +232,11 @@ def topic_reader(container: Container, aws: Any) -> Callable[[], list[dict[str, 
 def connect(
     container: Container, sandbox_app: Any, business_id: str, provider: str
 ) -> list[Account]:
-    started = aio.run(service.authorize(container, business_id, provider))
+    started = aio.run(service.authorize(container.oauth_ports, business_id, provider))
     query = follow_platform(sandbox_app, started.authorization_url)
-    return aio.run(service.complete(container, provider, state=query["state"], code=query["code"]))
+    return aio.run(
+        service.complete(container.oauth_ports, provider, state=query["state"], code=query["code"])
+    )
 
 
 def until_expiry(clock: FrozenClock, account: Account, seconds_left: float) -> None:

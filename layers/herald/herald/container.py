@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from herald.metrics.readers import MetricsReader
     from herald.oauth.confirmations import ConfirmationStore
     from herald.oauth.flows import FlowPorts
+    from herald.oauth.revocation import RevocationPorts
+    from herald.oauth.service import OAuthPorts
     from herald.oauth.state import StateStore
     from herald.platforms.base import Publisher
     from herald.ports import PostPublisher
@@ -326,6 +328,26 @@ class Container:
             http=lambda: self.http,
             secrets=lambda: self.secrets_provider,
         )
+
+    @property
+    def oauth_ports(self) -> OAuthPorts:
+        from herald.oauth.service import OAuthPorts
+
+        return OAuthPorts(
+            settings=self.settings,
+            accounts=self.accounts,
+            vault=self.vault,
+            states=self.oauth_states,
+            confirmations=self.oauth_confirmations,
+            flows=self.flow_ports,
+            clock=self.clock,
+        )
+
+    @property
+    def revocation_ports(self) -> RevocationPorts:
+        from herald.oauth.revocation import RevocationPorts
+
+        return RevocationPorts(accounts=self.accounts, vault=self.vault, flows=self.flow_ports)
 
     @property
     def token_ports(self) -> TokenPorts:

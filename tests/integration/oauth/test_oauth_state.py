@@ -336,7 +336,7 @@ def test_two_callbacks_racing_with_one_state_exactly_one_wins(
     business: dict[str, Any],
     oauth_container: Container,
 ) -> None:
-    started = aio.run(service.authorize(oauth_container, business["business_id"], "x"))
+    started = aio.run(service.authorize(oauth_container.oauth_ports, business["business_id"], "x"))
     query = follow_platform(sandbox_app, started.authorization_url)
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
@@ -348,7 +348,9 @@ def test_two_callbacks_racing_with_one_state_exactly_one_wins(
         async def run() -> None:
             barrier.wait()
             try:
-                await service.complete(container, "x", state=query["state"], code=query["code"])
+                await service.complete(
+                    container.oauth_ports, "x", state=query["state"], code=query["code"]
+                )
                 outcomes.append("won")
             except InvalidState:
                 outcomes.append("invalid_state")
@@ -457,7 +459,7 @@ def test_a_callback_whose_accounts_cannot_be_held_is_a_503_and_stores_nothing(
 def test_the_state_store_never_falls_back_to_memory(oauth_container: Container) -> None:
     _dead_redis(oauth_container)
     with pytest.raises(DependencyUnavailable):
-        aio.run(service.authorize(oauth_container, "biz_1", "linkedin"))
+        aio.run(service.authorize(oauth_container.oauth_ports, "biz_1", "linkedin"))
 
 
 def test_authorize_callback_and_confirm_make_one_two_and_one_redis_round_trips(

@@ -7,17 +7,28 @@ the answer reports whether the platform confirmed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from starlette.concurrency import run_in_threadpool
 
 from herald.accounts import Account
 from herald.errors import HeraldError
-from herald.oauth.flows import PLATFORM_PROVIDER, flow_for
+from herald.oauth.flows import PLATFORM_PROVIDER, FlowPorts, flow_for
 from herald.observability import logger
 
 if TYPE_CHECKING:
-    from herald.container import Container
+    from herald.store.accounts import AccountRepository
+    from herald.vault import Vault
+
+
+@dataclass(frozen=True)
+class RevocationPorts:
+    """What disconnecting uses, from `Container.revocation_ports`."""
+
+    accounts: AccountRepository
+    vault: Vault
+    flows: FlowPorts
 
 
 def _shares_meta_grant(account: Account, others: list[Account]) -> bool:
@@ -32,11 +43,11 @@ def _shares_meta_grant(account: Account, others: list[Account]) -> bool:
     )
 
 
-async def disconnect(container: Container, business_id: str, account_id: str) -> bool:
-    account = await run_in_threadpool(container.accounts.get, business_id, account_id)
+async def disconnect(ports: RevocationPorts, business_id: str, account_id: str) -> bool:
+    account = await run_in_threadpool(ports.accounts.get, business_id, account_id)
     revoked = False
     try:
-        revoked = await _revoke(container, account)
+        revoked = await _revoke(ports, account)
     except HeraldError as exc:
         logger.warning(
             "revocation at the platform failed; deleting anyway",
@@ -46,18 +57,18 @@ async def disconnect(container: Container, business_id: str, account_id: str) ->
                 "error_type": type(exc).__name__,
             },
         )
-    await run_in_threadpool(container.accounts.delete, business_id, account_id)
+    await run_in_threadpool(ports.accounts.delete, business_id, account_id)
     logger.info("account disconnected", extra={"account_id": account_id, "revoked": revoked})
     return revoked
 
 
-async def _revoke(container: Container, account: Account) -> bool:
+async def _revoke(ports: RevocationPorts, account: Account) -> bool:
     if account.platform in ("facebook", "instagram"):
-        others = await run_in_threadpool(container.accounts.list_for_business, account.business_id)
+        others = await run_in_threadpool(ports.accounts.list_for_business, account.business_id)
         if _shares_meta_grant(account, others):
             return False
-    vault = container.vault
+    vault = ports.vault
     access = vault.decrypt(account.access_token_enc)
     refresh = vault.decrypt(account.refresh_token_enc) if account.refresh_token_enc else None
-    flow = await flow_for(container.flow_ports, PLATFORM_PROVIDER[account.platform])
+    flow = await flow_for(ports.flows, PLATFORM_PROVIDER[account.platform])
     return await flow.revoke(access, refresh, account.details)

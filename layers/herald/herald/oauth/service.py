@@ -18,14 +18,38 @@ from herald.accounts import Account, AccountStatus
 from herald.clock import isoformat
 from herald.errors import DependencyUnavailable, HeraldError
 from herald.ids import stable_id
-from herald.oauth.flows import PROVIDER_PLATFORM, ConnectedIdentity, flow_for, provider_of
+from herald.oauth.flows import (
+    PROVIDER_PLATFORM,
+    ConnectedIdentity,
+    FlowPorts,
+    flow_for,
+    provider_of,
+)
 from herald.oauth.pkce import new_verifier, s256_challenge
 from herald.oauth.state import PendingAuthorization
 from herald.observability import logger
 from herald.platforms.base import ErrorKind, PlatformError
 
 if TYPE_CHECKING:
-    from herald.container import Container
+    from herald.clock import Clock
+    from herald.oauth.confirmations import ConfirmationStore
+    from herald.oauth.state import StateStore
+    from herald.settings import Settings
+    from herald.store.accounts import AccountRepository
+    from herald.vault import Vault
+
+
+@dataclass(frozen=True)
+class OAuthPorts:
+    """What connecting an account uses, from `Container.oauth_ports`."""
+
+    settings: Settings
+    accounts: AccountRepository
+    vault: Vault  # the tokens are encrypted before anything holds or stores them
+    states: StateStore
+    confirmations: ConfirmationStore
+    flows: FlowPorts
+    clock: Clock
 
 
 class AuthorizationDenied(HeraldError):
@@ -45,27 +69,25 @@ def account_id_for(business_id: str, platform: str, external_id: str) -> str:
     return stable_id("acc", business_id, platform, external_id)
 
 
-async def authorize(
-    container: Container, business_id: str, provider_name: str
-) -> AuthorizationStart:
+async def authorize(ports: OAuthPorts, business_id: str, provider_name: str) -> AuthorizationStart:
     provider = provider_of(provider_name)
-    flow = await flow_for(container.flow_ports, provider)
+    flow = await flow_for(ports.flows, provider)
     verifier = new_verifier() if flow.uses_pkce else None
-    redirect_uri = container.settings.oauth_redirect_uri(provider)
+    redirect_uri = ports.settings.oauth_redirect_uri(provider)
     pending = PendingAuthorization(
         business_id=business_id,
         provider=provider,
         redirect_uri=redirect_uri,
-        created_at=isoformat(container.clock.now()),
+        created_at=isoformat(ports.clock.now()),
         code_verifier=verifier,
     )
-    state = await container.oauth_states.create(pending)
+    state = await ports.states.create(pending)
     url = flow.authorization_url(
         state=state,
         redirect_uri=redirect_uri,
         code_challenge=s256_challenge(verifier) if verifier else None,
     )
-    return AuthorizationStart(url, container.oauth_states.ttl_seconds)
+    return AuthorizationStart(url, ports.states.ttl_seconds)
 
 
 @dataclass(frozen=True)
@@ -78,7 +100,7 @@ class Held:
 
 
 async def complete(
-    container: Container,
+    ports: OAuthPorts,
     provider_name: str,
     *,
     state: str,
@@ -88,31 +110,29 @@ async def complete(
 ) -> list[Account]:
     """Finish a connection for a caller that proved its business, or for Herald's own tools
     (tests, the local stack): the accounts are stored at once."""
-    pending, accounts = await _exchange(
-        container, provider_name, state, code, error, expected_business
-    )
-    return await run_in_threadpool(_store, container, pending.business_id, accounts)
+    pending, accounts = await _exchange(ports, provider_name, state, code, error, expected_business)
+    return await run_in_threadpool(_store, ports, pending.business_id, accounts)
 
 
 async def hold(
-    container: Container, provider_name: str, *, state: str, code: str | None, error: str | None
+    ports: OAuthPorts, provider_name: str, *, state: str, code: str | None, error: str | None
 ) -> Held:
     """Finish the platform's side for a browser: nothing is stored until `confirm`."""
-    pending, accounts = await _exchange(container, provider_name, state, code, error, None)
-    store = container.oauth_confirmations
+    pending, accounts = await _exchange(ports, provider_name, state, code, error, None)
+    store = ports.confirmations
     confirmation = await store.hold(pending.business_id, pending.provider, accounts)
     return Held(confirmation, accounts, store.ttl_seconds)
 
 
 async def confirm(
-    container: Container, business_id: str, provider_name: str, confirmation: str
+    ports: OAuthPorts, business_id: str, provider_name: str, confirmation: str
 ) -> list[Account]:
     """Store the accounts a callback held, if `business_id` is the business that started it."""
     provider = provider_of(provider_name)
-    store = container.oauth_confirmations
+    store = ports.confirmations
     accounts = await store.take(business_id, provider, confirmation)
     try:
-        return await run_in_threadpool(_store, container, business_id, accounts)
+        return await run_in_threadpool(_store, ports, business_id, accounts)
     except DependencyUnavailable:
         # The 503 says to try again: the confirmation must still be there when the client does.
         await store.give_back(business_id, provider, confirmation, accounts)
@@ -120,7 +140,7 @@ async def confirm(
 
 
 async def _exchange(
-    container: Container,
+    ports: OAuthPorts,
     provider_name: str,
     state: str,
     code: str | None,
@@ -130,12 +150,12 @@ async def _exchange(
     """Spend the state and exchange the code. A failed exchange is retried by starting again,
     never by replaying a callback."""
     provider = provider_of(provider_name)
-    pending = await container.oauth_states.consume(state, provider, expected_business)
+    pending = await ports.states.consume(state, provider, expected_business)
     if error:
         raise AuthorizationDenied(f"{provider} reported {error!r}: the connection was not approved")
     if not code:
         raise AuthorizationDenied(f"{provider} sent no authorization code")
-    flow = await flow_for(container.flow_ports, provider)
+    flow = await flow_for(ports.flows, provider)
     try:
         identities = await flow.exchange(
             code=code, redirect_uri=pending.redirect_uri, code_verifier=pending.code_verifier
@@ -149,11 +169,11 @@ async def _exchange(
             f"{provider} answered the exchange without what its documentation promises "
             f"({type(exc).__name__}: {exc})",
         ) from exc
-    return pending, [_account(container, pending.business_id, i) for i in identities]
+    return pending, [_account(ports, pending.business_id, i) for i in identities]
 
 
-def _account(container: Container, business_id: str, identity: ConnectedIdentity) -> Account:
-    vault = container.vault
+def _account(ports: OAuthPorts, business_id: str, identity: ConnectedIdentity) -> Account:
+    vault = ports.vault
     tokens = identity.tokens
     return Account(
         account_id=account_id_for(business_id, identity.platform, identity.external_id),
@@ -173,8 +193,8 @@ def _account(container: Container, business_id: str, identity: ConnectedIdentity
     )
 
 
-def _store(container: Container, business_id: str, accounts: list[Account]) -> list[Account]:
-    stored = [container.accounts.upsert(account) for account in accounts]
+def _store(ports: OAuthPorts, business_id: str, accounts: list[Account]) -> list[Account]:
+    stored = [ports.accounts.upsert(account) for account in accounts]
     logger.info(
         "accounts connected",
         extra={"business_id": business_id, "account_ids": [a.account_id for a in stored]},

@@ -84,5 +84,5 @@ async def delete_account(
 ) -> AccountDeleted:
     from herald.oauth.revocation import disconnect
 
-    revoked = await disconnect(container, principal.business_id, account_id)
+    revoked = await disconnect(container.revocation_ports, principal.business_id, account_id)
     return AccountDeleted(account_id=account_id, deleted=True, revoked_at_platform=revoked)

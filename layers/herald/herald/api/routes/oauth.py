@@ -109,7 +109,7 @@ async def authorize(
 ) -> Response:
     from herald.oauth.service import authorize as start
 
-    started = await start(container, principal.business_id, platform)
+    started = await start(container.oauth_ports, principal.business_id, platform)
     if redirect or _wants_html(accept):
         return RedirectResponse(started.authorization_url, status_code=302)
     return JSONResponse(
@@ -166,7 +166,7 @@ async def callback(
             # proved it, so the accounts are stored now.
             principal = await authenticate_limited(request, container, authorization)
             accounts = await complete(
-                container,
+                container.oauth_ports,
                 platform,
                 state=state,
                 code=code,
@@ -179,7 +179,7 @@ async def callback(
                 )
             ids = ",".join(a.account_id for a in accounts)
             return _to_frontend(container, {"connected": ids, "platform": platform})
-        held = await hold(container, platform, state=state, code=code, error=error)
+        held = await hold(container.oauth_ports, platform, state=state, code=code, error=error)
     except InvalidState as exc:
         return problems.problem(400, "Invalid OAuth state", exc.detail, code=exc.code)
     except DependencyUnavailable:
@@ -220,7 +220,9 @@ async def confirm(
     from herald.oauth.service import confirm as redeem
 
     try:
-        accounts = await redeem(container, principal.business_id, platform, body.confirmation)
+        accounts = await redeem(
+            container.oauth_ports, principal.business_id, platform, body.confirmation
+        )
     except InvalidConfirmation as exc:
         return problems.problem(400, "Invalid confirmation", exc.detail, code=exc.code)
     return JSONResponse(CallbackOut(platform=platform, connected=_shown(accounts)).model_dump())
