@@ -262,6 +262,15 @@ def test_raw_writes_with_every_return_value_and_a_failed_condition_answer_as_mot
             if not names:
                 del request["ExpressionAttributeNames"]
             seen.append(outcome(partial(client.update_item, **request)))
+        for expression in ["SET flag = :t SET n = :t", "SET flag = :t, flag = :t", "SET pk = :t"]:
+            refused = partial(
+                client.update_item,
+                TableName=TABLE,
+                Key=key,
+                UpdateExpression=expression,
+                ExpressionAttributeValues={":t": {"BOOL": True}},
+            )
+            seen += [outcome(refused), outcome(refused)]  # parsed, then from the cache
         seen.append(client.get_item(TableName=TABLE, Key=key, ConsistentRead=True))
         for item in seen:
             if isinstance(item, dict):
@@ -271,6 +280,7 @@ def test_raw_writes_with_every_return_value_and_a_failed_condition_answer_as_mot
     stock, patched = both(scenario)
     assert patched == stock
     assert patched[0][5][0] == "ClientError"
+    assert {o[1] for o in patched[0][9:15]} == {"ValidationException"}
 
 
 def test_the_patch_is_undone_and_tests_elsewhere_see_moto_as_it_ships() -> None:

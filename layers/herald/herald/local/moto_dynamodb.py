@@ -43,6 +43,7 @@ log = logging.getLogger("herald.local")
 CACHE_SIZE = 512  # distinct expression texts kept; Herald's repositories use a few dozen
 
 _applied: list[tuple[Any, str, Any]] = []  # (owner, attribute, moto's original), for `undo`
+_INHERITED = object()  # the attribute was the base class's: `undo` removes the override
 _update_trees: dict[str, Any] = {}
 _condition_trees: dict[str, tuple[Any, list[str], list[str], frozenset[str], frozenset[str]]] = {}
 
@@ -53,15 +54,66 @@ def _remember(cache: dict[str, Any], key: str, value: Any) -> None:
     cache[key] = value
 
 
-def _cached_make(original: Callable[[str], Any]) -> Callable[[Any, str], Any]:
+COUNTED = "_herald_clauses_counted"  # set on a cached tree that moto's ActionCountValidator passed
+
+
+def _cached_make(
+    original: Callable[[str], Any], count: Callable[[Any], Any]
+) -> Callable[[Any, str], Any]:
     def make(cls: Any, expression_str: str) -> Any:
         tree = _update_trees.get(expression_str)
         if tree is None:
             tree = original(expression_str)  # raises for a bad expression: nothing is cached
+            try:
+                count(tree)
+            except Exception:  # noqa: BLE001 - the validator raises it again, as moto does
+                counted = False
+            else:
+                counted = True
+            setattr(tree, COUNTED, counted)  # copied with the tree: see _counted_traverse
             _remember(_update_trees, expression_str, tree)
         return tree
 
     return make
+
+
+def _counted_traverse(original: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """ActionCountValidator: how many SET, ADD and REMOVE clauses a tree has is its text's, and
+    the check changes nothing (each node is returned as it is); a tree already counted when it
+    was parsed (and its copies) is not counted again. Every other tree is counted by moto."""
+
+    def traverse(self: Any, node: Any) -> Any:
+        if getattr(node, COUNTED, False):
+            return node
+        return original(self, node)
+
+    return traverse
+
+
+def _processing_map(self: Any) -> dict[type, Any]:
+    """DepthFirstTraverser: every processor's map is constant (classes to its own bound
+    methods), but moto builds it again, with the tuple of its keys, for every node it visits."""
+    cached: dict[type, Any] | None = self.__dict__.get("_herald_map")
+    if cached is None:
+        cached = self._processing_map()
+        self.__dict__["_herald_map"] = cached
+        self.__dict__["_herald_kinds"] = tuple(cached)
+    return cached
+
+
+def _nodes_to_be_processed(self: Any) -> tuple[type, ...]:
+    kinds: tuple[type, ...] | None = self.__dict__.get("_herald_kinds")
+    if kinds is None:
+        _processing_map(self)
+        kinds = self.__dict__["_herald_kinds"]
+    return kinds
+
+
+def _process(self: Any, node: Any) -> Any:
+    for class_key, processor in _processing_map(self).items():
+        if isinstance(node, class_key):
+            return processor(node)
+    return None
 
 
 def _parse(self: Any) -> Any:
@@ -215,10 +267,13 @@ def _targets() -> list[tuple[Any, str, Any]] | None:
     try:
         from moto.core.serialize import BaseJSONSerializer
         from moto.dynamodb.comparisons import ConditionExpressionParser
+        from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
+            DepthFirstTraverser,
+        )
         from moto.dynamodb.parsing.expressions import (  # type: ignore[attr-defined]
             UpdateExpressionParser,
         )
-        from moto.dynamodb.parsing.validators import Validator
+        from moto.dynamodb.parsing.validators import ActionCountValidator, Validator
     except ImportError:
         return None
     steps = [
@@ -241,6 +296,11 @@ def _targets() -> list[tuple[Any, str, Any]] | None:
         isinstance(UpdateExpressionParser.__dict__.get("make"), classmethod),
         callable(getattr(Validator, "get_ast_processors", None)),
         callable(BaseJSONSerializer.__dict__.get("_serialize_type_structure")),
+        all(
+            callable(DepthFirstTraverser.__dict__.get(name))
+            for name in ("nodes_to_be_processed", "process", "traverse", "_processing_map")
+        ),
+        "traverse" not in ActionCountValidator.__dict__,
     ]
     if not all(needed):
         return None
@@ -250,7 +310,19 @@ def _targets() -> list[tuple[Any, str, Any]] | None:
         (
             UpdateExpressionParser,
             "make",
-            classmethod(_cached_make(lambda text: make(UpdateExpressionParser, text))),
+            classmethod(
+                _cached_make(
+                    lambda text: make(UpdateExpressionParser, text),
+                    lambda tree: ActionCountValidator().traverse(tree),
+                )
+            ),
+        ),
+        (DepthFirstTraverser, "nodes_to_be_processed", _nodes_to_be_processed),
+        (DepthFirstTraverser, "process", _process),
+        (
+            ActionCountValidator,
+            "traverse",
+            _counted_traverse(DepthFirstTraverser.__dict__["traverse"]),
         ),
         (ConditionExpressionParser, "parse", _parse),
         (Validator, "__init__", _validator_init),
@@ -271,7 +343,7 @@ def apply() -> bool:
         log.warning("moto's DynamoDB internals are not the expected ones: left as they are")
         return False
     for owner, name, replacement in targets:
-        _applied.append((owner, name, owner.__dict__[name]))
+        _applied.append((owner, name, owner.__dict__.get(name, _INHERITED)))
         setattr(owner, name, replacement)
     return True
 
@@ -280,7 +352,10 @@ def undo() -> None:
     """moto as it was (for tests that compare the two)."""
     while _applied:
         owner, name, original = _applied.pop()
-        setattr(owner, name, original)
+        if original is _INHERITED:
+            delattr(owner, name)
+        else:
+            setattr(owner, name, original)
     _update_trees.clear()
     _condition_trees.clear()
 
