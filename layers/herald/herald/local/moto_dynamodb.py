@@ -201,7 +201,7 @@ def _validator_init(
         # Bytes made on the line itself from moto's own tree: nothing untrusted is unpickled.
         copied = pickle.dumps(expression, pickle.HIGHEST_PROTOCOL)
         self.node_to_validate = pickle.loads(copied)  # noqa: S301
-    except (pickle.PicklingError, TypeError, AttributeError):
+    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
         self.node_to_validate = copy.deepcopy(expression)
 
 
