@@ -224,7 +224,7 @@ def stored_posts(stack: Stack, business_id: str) -> dict[str, Any]:
     try:
         import boto3
 
-        from herald.store.posts import post_from_item
+        from herald.store.post_items import post_from_item
         from herald.store.table import business_pk
 
         table = (
@@ -306,8 +306,8 @@ def burst(stack: Stack, count: int, args: argparse.Namespace) -> dict[str, Any]:
     # stand-in fires them), within its 180 s look-ahead: as in AWS, where a post is queued by a
     # tick minutes before it is due, the tick has all that time less the burst's lead to queue
     # them (tens of ms a post on moto, the stand-in running the eight parts one after another).
-    from herald.scheduling import lead_seconds
     from herald.settings import Settings
+    from herald.tick import lead_seconds
 
     lead = lead_seconds(Settings(), count)
     period = args.tick_seconds

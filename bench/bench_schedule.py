@@ -355,7 +355,7 @@ def bench_cost(posts: int = 20) -> dict[str, Any]:
     from herald.local import sqs_poller
     from herald.local.lambda_runtime import Invoker
     from herald.local.template import load_template
-    from herald.scheduling import dispatch_due
+    from herald.tick import dispatch_due
 
     clock = FrozenClock(datetime.now(UTC).replace(microsecond=0))
     results: dict[str, Any] = {"benchmark": "schedule_cost"}
@@ -387,7 +387,7 @@ def bench_cost(posts: int = 20) -> dict[str, Any]:
             # As a tick finds a post: ahead of its time (DelaySeconds 1 here, a real second).
             clock.set(due - timedelta(seconds=1))
             w.counter.phase = "tick"
-            dispatch_due(w.container)
+            dispatch_due(w.container.tick_ports)
             w.counter.phase = "event_source_mapping"
             biz = w.business["business_id"]
 
@@ -453,9 +453,9 @@ def bench_scale(posts: int = 10_000) -> dict[str, Any]:
     from herald.local.template import create_resources
     from herald.platforms.base import Content
     from herald.posts import Post, PostStatus, Target
-    from herald.scheduling import dispatch_due
     from herald.settings import Settings
     from herald.store.schedule import scheduled_item
+    from herald.tick import dispatch_due
 
     # moto in its own process: this process's CPU time is then the tick's own (Herald, botocore).
     with moto_server(own_process=True):
@@ -498,7 +498,7 @@ def bench_scale(posts: int = 10_000) -> dict[str, Any]:
         load = os.getloadavg()[0]
         began, cpu_began = time.perf_counter(), time.process_time()
         moto_began = _cpu_seconds(moto_pid)
-        report = dispatch_due(container)
+        report = dispatch_due(container.tick_ports)
         wall, cpu = time.perf_counter() - began, time.process_time() - cpu_began
         moto_cpu = _cpu_seconds(moto_pid) - moto_began
         ops = counter.by_operation("tick")

@@ -65,7 +65,6 @@ SINKS: tuple[tuple[str, str, int | None, str, str | None], ...] = (
     ("PydanticCustomError", "field", 0, "error_type", None),
     ("problem", "problem", None, "code", None),
     ("publish_event", "event", 1, "event_type", None),
-    ("publish_event_sync", "event", 1, "event_type", None),
     ("build_event", "event", 0, "event_type", None),
 )
 # The worker's outbox takes (owner, event_type, payload): `self.outbox.add(...)`.

@@ -1,5 +1,5 @@
 """EventBridge -> the tick. The dispatch rules' Input is {"task": "dispatch", "part": k,
-"parts": n} (one part of the due index each, herald.scheduling.Part), the hourly rules'
+"parts": n} (one part of the due index each, herald.tick.Part), the hourly rules'
 {"task": "refresh_tokens"} and {"task": "sync_metrics"}; {"task": "dispatch"} or a bare Scheduled
 Event envelope (no Input) dispatches the whole index."""
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from herald import scheduling
+from herald import tick
 from herald.container import get_container
 from herald.observability import logger, metrics, tracer
 
@@ -36,9 +36,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         )
         metrics.add_metric(name="MetricsPostsRead", unit="Count", value=synced.posts)
         return {"task": "sync_metrics", **synced.as_dict()}
-    part = scheduling.Part.of(event)
-    report = scheduling.dispatch_due(
-        container,
+    part = tick.Part.of(event)
+    report = tick.dispatch_due(
+        container.tick_ports,
         container.clock.now(),
         time_left_ms=context.get_remaining_time_in_millis,
         part=part,

@@ -1,6 +1,7 @@
 """Stateful fakes for the publishing engine: an in-memory post repository with the same
-conditional semantics as the DynamoDB one, publishers that remember what went live and can be
-told to fail, accounts, credentials and an SNS topic that records what it was sent."""
+conditional semantics as the DynamoDB one (deciding with herald.posts.lifecycle's moves and claim
+rules, from which the real one builds its conditions), publishers that remember what went live
+and can be told to fail, accounts, credentials and an SNS topic that records what it was sent."""
 
 from __future__ import annotations
 
@@ -15,13 +16,18 @@ from typing import Any
 from herald.accounts import Account, AccountStatus, Credentials, PlatformName
 from herald.errors import Conflict, NotFound
 from herald.platforms.base import Content, ErrorKind, PlatformError, Progress, Published
-from herald.posts import Post, PostStatus, Rescheduled, Target, TargetStatus
-from herald.publishing_policy import event_type_for
+from herald.posts import Post, PostStatus, Rescheduled, Target, TargetStatus, event_type_for
+from herald.posts.lifecycle import (
+    CLOSE,
+    REOPEN,
+    START,
+    UNFINISHED_TARGET_STATES,
+    holds_claim,
+    may_claim,
+    may_claim_comment,
+)
 from herald.store.comments import CommentClaim
 from herald.store.posts import Claim, OwedEvent, Started
-
-_RETRYABLE = {k.value for k in ErrorKind if k.retryable}
-_UNFINISHED = (TargetStatus.PUBLISHING, TargetStatus.PROCESSING)
 
 
 class InMemoryPostRepository:
@@ -66,14 +72,11 @@ class InMemoryPostRepository:
         reopen: bool = False,
         scheduled_for: str | None = None,
     ) -> Post:
-        allowed = {PostStatus.QUEUED, PostStatus.PUBLISHING}
-        if reopen:
-            allowed |= {PostStatus.FAILED, PostStatus.PARTIALLY_PUBLISHED}
         post = self.get(business_id, post_id)
         with self._lock:
             if scheduled_for is not None and post.scheduled_for != scheduled_for:
                 raise Rescheduled(f"post {post_id} was rescheduled")
-            if post.status not in allowed:
+            if not (START.allows(post.status) or (reopen and REOPEN.allows(post.status))):
                 raise Conflict(f"post {post_id} is {post.status.value}")
             self._bump((business_id, post_id), replace(post, status=PostStatus.PUBLISHING), now)
             return self._posts[(business_id, post_id)]
@@ -96,11 +99,11 @@ class InMemoryPostRepository:
                 raise NotFound(f"post {post_id} not found")
             if scheduled_for is not None and post.scheduled_for != scheduled_for:
                 raise Rescheduled(f"post {post_id} was rescheduled")
-            if post.status not in (PostStatus.QUEUED, PostStatus.PUBLISHING):
+            if not START.allows(post.status):
                 raise Conflict(f"post {post_id} is {post.status.value}")
             olds = [post.targets.get(a) for a in account_ids]
             if not all(
-                old is not None and self._claimable(old, stale_before, any_failure) for old in olds
+                old is not None and may_claim(old, stale_before, any_failure) for old in olds
             ):
                 return None
             claims: dict[str, Claim] = {}
@@ -122,14 +125,6 @@ class InMemoryPostRepository:
             self._posts[key] = started
             return Started(post=started, claims=claims)
 
-    @staticmethod
-    def _claimable(old: Target, stale_before: str, any_failure: bool) -> bool:
-        return (
-            old.status in (TargetStatus.PENDING, TargetStatus.PROCESSING)
-            or (old.status == TargetStatus.FAILED and (any_failure or old.error_kind in _RETRYABLE))
-            or (old.status == TargetStatus.PUBLISHING and (old.claimed_at or "") < stale_before)
-        )
-
     def claim_target(
         self,
         business_id: str,
@@ -144,7 +139,7 @@ class InMemoryPostRepository:
             key = (business_id, post_id)
             post = self._posts[key]
             old = post.targets[account_id]
-            if not self._claimable(old, stale_before, any_failure):
+            if not may_claim(old, stale_before, any_failure):
                 return None
             new = replace(
                 old, status=TargetStatus.PUBLISHING, attempts=old.attempts + 1, claimed_at=now
@@ -210,7 +205,7 @@ class InMemoryPostRepository:
     ) -> bool:
         with self._lock:
             target = self._posts[(business_id, post_id)].targets[account_id]
-            if target.status != TargetStatus.PUBLISHING or target.claimed_at != claimed_at:
+            if not holds_claim(target.status, target.claimed_at, claimed_at):
                 return False
             changes: dict[str, Any] = {"status": status, "last_error": reason, "error_kind": kind}
             if attempts is not None:
@@ -232,7 +227,7 @@ class InMemoryPostRepository:
     ) -> None:
         with self._lock:
             target = self._posts[(business_id, post_id)].targets[account_id]
-            if target.status != TargetStatus.PUBLISHING or target.claimed_at != claimed_at:
+            if not holds_claim(target.status, target.claimed_at, claimed_at):
                 raise Conflict(f"target {account_id} of post {post_id} changed")
             self._update(business_id, post_id, account_id, now, media_state=dict(state))
 
@@ -249,7 +244,7 @@ class InMemoryPostRepository:
     ) -> bool:
         with self._lock:
             target = self._posts[(business_id, post_id)].targets[account_id]
-            if target.status != TargetStatus.PUBLISHING or target.claimed_at != claimed_at:
+            if not holds_claim(target.status, target.claimed_at, claimed_at):
                 return False
             self._update(
                 business_id,
@@ -285,17 +280,8 @@ class InMemoryPostRepository:
         with self._lock:
             target = self._posts[(business_id, post_id)].targets[account_id]
             old = target.comment
-            claimable = old is not None and (
-                old.status == TargetStatus.PENDING
-                or (
-                    old.status == TargetStatus.FAILED
-                    and (any_failure or old.error_kind in _RETRYABLE)
-                )
-                or (old.status == TargetStatus.PUBLISHING and (old.claimed_at or "") < stale_before)
-            )
-            if target.status != TargetStatus.PUBLISHED or not claimable:
+            if old is None or not may_claim_comment(target, stale_before, any_failure):
                 return None
-            assert old is not None
             claimed = replace(
                 old, status=TargetStatus.PUBLISHING, attempts=old.attempts + 1, claimed_at=now
             )
@@ -337,9 +323,7 @@ class InMemoryPostRepository:
     ) -> bool:
         with self._lock:
             comment = self._posts[(business_id, post_id)].targets[account_id].comment
-            if comment is None or comment.status != TargetStatus.PUBLISHING:
-                return False
-            if comment.claimed_at != claimed_at:
+            if comment is None or not holds_claim(comment.status, comment.claimed_at, claimed_at):
                 return False
             self._set_comment(
                 business_id, post_id, account_id, now,
@@ -351,9 +335,9 @@ class InMemoryPostRepository:
         with self._lock:
             key = (business_id, post_id)
             post = self._posts[key]
-            if post.status != PostStatus.PUBLISHING:
+            if not CLOSE.allows(post.status):
                 return None
-            if any(t.status in _UNFINISHED for t in post.targets.values()):
+            if any(t.status in UNFINISHED_TARGET_STATES for t in post.targets.values()):
                 return None
             return self._close(key, post, now)
 
@@ -361,10 +345,13 @@ class InMemoryPostRepository:
         key = (expected.business_id, expected.post_id)
         with self._lock:
             current = self._posts[key]
-            if current.version != expected.version or current.status != PostStatus.PUBLISHING:
+            if current.version != expected.version or not CLOSE.allows(current.status):
                 return None
             post = expected.with_target(target)
-            if any(t.status in (TargetStatus.PENDING, *_UNFINISHED) for t in post.targets.values()):
+            if any(
+                t.status == TargetStatus.PENDING or t.status in UNFINISHED_TARGET_STATES
+                for t in post.targets.values()
+            ):
                 return None
             return self._close(key, post, now)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from herald import scheduling
+from herald import tick
 from herald.__main__ import main
 from herald.admin.commands import create_business
 from herald.admin.dlq import redrive
@@ -111,7 +111,7 @@ def test_a_post_whose_every_delivery_failed_is_dead_lettered_then_redriven_and_p
     business_id = create_business(dc, "Acme")["business_id"]
     account = connect_account(dc, business_id)
     post = pending_post(dc, business_id, [account], at(dc, -5))
-    scheduling.dispatch_due(dc)  # overdue: no delay, so it can be received at once
+    tick.dispatch_due(dc.tick_ports)  # overdue: no delay, so it can be received at once
 
     real_posts = dc.posts
     dc.__dict__["posts"] = _DynamoDown()
@@ -129,7 +129,7 @@ def test_a_post_whose_every_delivery_failed_is_dead_lettered_then_redriven_and_p
     # A second redrive of the same message (say, an operator ran it twice) posts nothing more.
     dc.sqs.send_message(
         QueueUrl=dc.settings.queue_url,
-        MessageBody=scheduling.message_body(
+        MessageBody=tick.message_body(
             DueEntry(business_id, post.post_id, post.scheduled_for or "", "")
         ),
     )

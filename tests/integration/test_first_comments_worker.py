@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from herald import comments, scheduling, worker
+from herald import comments, tick, worker
 from herald.admin.commands import create_business
 from herald.clock import FrozenClock
 from herald.container import Container
@@ -43,7 +43,7 @@ def post(wc: Container) -> Post:
     business_id = create_business(wc, "Acme Bakery")["business_id"]
     account = connect_account(wc, business_id, "linkedin")
     queued = pending_post(wc, business_id, [account], at(wc, 5), first_comment=COMMENT)
-    assert scheduling.dispatch_due(wc).sent == 1
+    assert tick.dispatch_due(wc.tick_ports).sent == 1
     return queued
 
 

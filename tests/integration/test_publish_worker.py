@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from herald import aio, scheduling, worker
+from herald import aio, tick, worker
 from herald.accounts import AccountStatus
 from herald.admin.commands import create_business
 from herald.clock import FrozenClock, isoformat, parse_iso
@@ -85,13 +85,13 @@ def handler() -> Any:
 def queued_post(c: Container, business_id: str, platform: str = "linkedin") -> Post:
     account = connect_account(c, business_id, platform)  # type: ignore[arg-type]
     post = pending_post(c, business_id, [account], at(c, 5), platform=platform)  # type: ignore[arg-type]
-    assert scheduling.dispatch_due(c).sent == 1
+    assert tick.dispatch_due(c.tick_ports).sent == 1
     return post
 
 
 def body_of(post: Post) -> str:
     assert post.scheduled_for is not None
-    return scheduling.message_body(
+    return tick.message_body(
         DueEntry(
             post.business_id,
             post.post_id,
@@ -600,7 +600,7 @@ def _queued_batch(c: Container, biz: str, posts: int) -> list[dict[str, Any]]:
     account = connect_account(c, biz)
     for i in range(posts):
         pending_post(c, biz, [account], at(c, -1), text=f"Batch post {i}")
-    assert scheduling.dispatch_due(c).sent == posts
+    assert tick.dispatch_due(c.tick_ports).sent == posts
     return [received_to_record(m, "arn:aws:sqs:us-east-1:123456789012:q") for m in drain(c)]
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from herald import scheduled_posts, scheduling, worker
+from herald import scheduled_posts, tick, worker
 from herald.admin.commands import create_business
 from herald.clock import FrozenClock
 from herald.container import Container
@@ -96,7 +96,7 @@ def queued(
         {"account_ids": [owner["linkedin"]], "text": "Fresh bread at nine", "scheduled_for": DUE},
     )
     assert status == 201, body
-    assert scheduling.dispatch_due(c).sent == 1
+    assert tick.dispatch_due(c.tick_ports).sent == 1
     [(message, _)] = sent.messages
     assert c.schedule.get(owner["business_id"], body["post_id"]).status == PostStatus.QUEUED
     return body["post_id"], message
@@ -144,7 +144,7 @@ def test_a_cancel_that_comes_after_the_worker_claimed_the_post_is_a_409_and_it_p
 
     def cancel() -> None:
         try:
-            scheduled_posts.cancel(c, owner["business_id"], post_id)
+            scheduled_posts.cancel(c.scheduling_ports, owner["business_id"], post_id)
         except Conflict as exc:
             refused.append(exc)
 
@@ -208,7 +208,9 @@ def test_an_edit_whose_write_comes_after_the_worker_claimed_the_post_is_a_409(
 
     c.schedule.get = read_then_worker_claims  # type: ignore[method-assign]
     with pytest.raises(Conflict) as refused:
-        scheduled_posts.edit(c, owner["business_id"], post_id, content_changes={"text": "Too late"})
+        scheduled_posts.edit(
+            c.scheduling_ports, owner["business_id"], post_id, content_changes={"text": "Too late"}
+        )
     del c.schedule.get
 
     assert worker_ran == ["published"]
@@ -234,7 +236,7 @@ def test_a_queued_post_moved_later_goes_back_to_pending_and_its_old_message_publ
     early = deliver(message)
     after_old_message = status_of(c, owner, post_id)
     clock.set(datetime(2026, 6, 1, 14, 59, tzinfo=UTC))
-    scheduling.dispatch_due(c)
+    tick.dispatch_due(c.tick_ports)
     clock.set(datetime(2026, 6, 1, 15, 0, tzinfo=UTC))
     on_time = deliver(sent.messages[-1][0])
 
@@ -325,7 +327,7 @@ def test_a_queued_posts_edited_variant_is_what_the_worker_publishes(
         },
     )
     assert status == 201, body
-    assert scheduling.dispatch_due(c).sent == 1
+    assert tick.dispatch_due(c.tick_ports).sent == 1
     [(message, _)] = sent.messages
 
     status, edited = call(

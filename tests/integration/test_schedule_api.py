@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from herald import scheduling
+from herald import tick
 from herald.admin.commands import create_business
 from herald.auth import hash_key, key_business
 from herald.clock import FrozenClock
@@ -349,9 +349,9 @@ def test_a_pending_post_can_be_rescheduled_and_the_tick_sends_it_at_its_new_time
     assert status == 200
     assert body["scheduled_for"] == "2026-06-01T13:00:00.000000Z"
     sent = SentLog(api_container)
-    assert scheduling.dispatch_due(api_container).sent == 0
+    assert tick.dispatch_due(api_container.tick_ports).sent == 0
     api_container.clock.advance(3600 - 60)  # type: ignore[attr-defined]
-    scheduling.dispatch_due(api_container)
+    tick.dispatch_due(api_container.tick_ports)
     assert sent.delay_of(post_id) == 59  # a batching window early
 
 
@@ -382,7 +382,7 @@ def test_editing_or_cancelling_a_post_the_worker_is_publishing_is_a_409_and_chan
     call: Any, owner: dict[str, Any], api_container: Container
 ) -> None:
     post_id = _make(call, owner, "2026-06-01T12:02:00Z")
-    scheduling.dispatch_due(api_container)
+    tick.dispatch_due(api_container.tick_ports)
     api_container.posts.start(owner["business_id"], post_id, "2026-06-01T12:02:00.000000Z")
     before = api_container.posts.get(owner["business_id"], post_id)
     edit = call("PUT", f"/api/v1/schedule/{post_id}", {"text": "too late"})
@@ -399,7 +399,7 @@ def test_a_cancelled_post_leaves_the_due_index_and_a_second_cancel_is_a_409(
     post_id = _make(call, owner, "2026-06-01T12:02:00Z")
     status, body, _ = call("DELETE", f"/api/v1/schedule/{post_id}")
     assert (status, body["status"]) == (200, "cancelled")
-    assert scheduling.dispatch_due(api_container).due == 0
+    assert tick.dispatch_due(api_container.tick_ports).due == 0
     assert call("DELETE", f"/api/v1/schedule/{post_id}")[0] == 409
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from herald import scheduling
+from herald import tick
 from herald.admin.commands import create_business
 from herald.clock import FrozenClock
 from herald.container import Container
@@ -58,7 +58,7 @@ def test_posts_due_within_the_window_are_sent_with_a_delay_that_ends_a_batching_
     edge = pending_post(c, biz, ["acc_1"], at(c, 180))
     later = pending_post(c, biz, ["acc_1"], at(c, 181))
 
-    report = scheduling.dispatch_due(c)
+    report = tick.dispatch_due(c.tick_ports)
 
     assert report.sent == 3
     assert sent.delay_of(soon.post_id) == 29
@@ -72,12 +72,12 @@ def test_a_burst_due_in_one_second_arrives_earlier_by_two_seconds_a_hundred_a_lo
     tick_container: Container, biz: str, sent: SentLog
 ) -> None:
     """Claim ahead, fire on time: the workers get a burst's messages in time to claim them all
-    before its second (herald.scheduling.lead_seconds)."""
+    before its second (herald.tick.lead_seconds)."""
     c = tick_container
     crowd = [pending_post(c, biz, ["acc_1"], at(c, 120), text=f"Sale {n}") for n in range(150)]
     lone = pending_post(c, biz, ["acc_1"], at(c, 121))
 
-    assert scheduling.dispatch_due(c).sent == 151
+    assert tick.dispatch_due(c.tick_ports).sent == 151
 
     assert {sent.delay_of(p.post_id) for p in crowd} == {120 - 3}  # 1 s, and 2 s per hundred
     assert sent.delay_of(lone.post_id) == 121 - 1
@@ -87,7 +87,7 @@ def test_the_lead_grows_by_whole_hundreds_from_the_batching_window_to_its_ceilin
     tick_container: Container,
 ) -> None:
     s = tick_container.settings
-    leads = [scheduling.lead_seconds(s, n) for n in (1, 99, 100, 200, 1_000, 10_000)]
+    leads = [tick.lead_seconds(s, n) for n in (1, 99, 100, 200, 1_000, 10_000)]
     assert leads == [1, 1, 3, 5, 21, s.dispatch_early_max_seconds]
 
 
@@ -95,7 +95,7 @@ def test_the_message_names_the_business_the_post_its_time_and_its_accounts(
     tick_container: Container, biz: str, sent: SentLog
 ) -> None:
     post = pending_post(tick_container, biz, ["acc_1", "acc_2"], at(tick_container, 10))
-    scheduling.dispatch_due(tick_container)
+    tick.dispatch_due(tick_container.tick_ports)
     [(body, delay)] = sent.messages
     assert delay == 9
     assert sorted(body.pop("account_ids")) == ["acc_1", "acc_2"]  # a map: no order
@@ -111,7 +111,7 @@ def test_a_queued_post_leaves_the_due_index_and_records_when_it_was_queued(
 ) -> None:
     post = pending_post(tick_container, biz, ["acc_1"], at(tick_container, 5))
     assert "due_pk" in _raw(tick_container, biz, post.post_id)
-    scheduling.dispatch_due(tick_container)
+    tick.dispatch_due(tick_container.tick_ports)
     item = _raw(tick_container, biz, post.post_id)
     assert item["status"] == "queued"
     assert "due_pk" not in item
@@ -127,7 +127,7 @@ def test_a_tick_sends_in_batches_of_ten(tick_container: Container, biz: str) -> 
         "before-parameter-build.sqs.SendMessageBatch",
         lambda params, **_: calls.append(len(params["Entries"])),
     )
-    assert scheduling.dispatch_due(tick_container).sent == 23
+    assert tick.dispatch_due(tick_container.tick_ports).sent == 23
     assert sorted(calls) == [3, 10, 10]
 
 
@@ -146,7 +146,7 @@ def test_five_ticks_that_never_came_then_one_sends_overdue_oldest_first_and_miss
         lambda params, **_: events.append((params["Message"], params)),
     )
 
-    report = scheduling.dispatch_due(c)
+    report = tick.dispatch_due(c.tick_ports)
 
     assert sent.post_ids == [oldest.post_id, newer.post_id, newest.post_id, upcoming.post_id]
     assert [sent.delay_of(p.post_id) for p in (oldest, newer, newest)] == [0, 0, 0]
@@ -171,7 +171,7 @@ def test_a_business_can_set_a_shorter_maximum_lateness(
     )
     ten_minutes_late = pending_post(c, biz, ["acc_1"], at(c, -600))
     four_minutes_late = pending_post(c, biz, ["acc_1"], at(c, -240))
-    scheduling.dispatch_due(c)
+    tick.dispatch_due(c.tick_ports)
     assert _status(c, biz, ten_minutes_late.post_id) == PostStatus.MISSED
     assert sent.post_ids == [four_minutes_late.post_id]
 
@@ -189,9 +189,11 @@ def test_two_ticks_at_once_send_each_post_once(
         return found
 
     tick_container.schedule.due = due_then_wait  # type: ignore[method-assign]
-    reports: list[scheduling.TickReport] = []
+    reports: list[tick.TickReport] = []
     threads = [
-        threading.Thread(target=lambda: reports.append(scheduling.dispatch_due(tick_container)))
+        threading.Thread(
+            target=lambda: reports.append(tick.dispatch_due(tick_container.tick_ports))
+        )
         for _ in range(2)
     ]
     for t in threads:
@@ -209,17 +211,17 @@ def test_a_tick_that_runs_while_another_is_between_its_query_and_its_writes_wins
 ) -> None:
     post = pending_post(tick_container, biz, ["acc_1"], at(tick_container, 60))
     real_due = tick_container.schedule.due
-    second: list[scheduling.TickReport] = []
+    second: list[tick.TickReport] = []
 
     def due_then_other_tick(*args: Any, **kwargs: Any) -> Any:
         found = real_due(*args, **kwargs)
         if not second:
             tick_container.schedule.due = real_due  # type: ignore[method-assign]
-            second.append(scheduling.dispatch_due(tick_container))
+            second.append(tick.dispatch_due(tick_container.tick_ports))
         return found
 
     tick_container.schedule.due = due_then_other_tick  # type: ignore[method-assign]
-    first = scheduling.dispatch_due(tick_container)
+    first = tick.dispatch_due(tick_container.tick_ports)
     assert (first.sent, first.lost_race) == (0, 1)
     assert second[0].sent == 1
     assert sent.post_ids == [post.post_id]
@@ -237,7 +239,7 @@ def test_a_cancel_between_the_ticks_query_and_its_write_wins_and_nothing_is_sent
         return found
 
     tick_container.schedule.due = due_then_cancel  # type: ignore[method-assign]
-    report = scheduling.dispatch_due(tick_container)
+    report = tick.dispatch_due(tick_container.tick_ports)
     assert report.sent == 0
     assert sent.post_ids == []
     assert _status(tick_container, biz, post.post_id) == PostStatus.CANCELLED
@@ -247,7 +249,7 @@ def test_a_cancel_after_the_tick_queued_the_post_still_cancels_it(
     tick_container: Container, biz: str, sent: SentLog
 ) -> None:
     post = pending_post(tick_container, biz, ["acc_1"], at(tick_container, 60))
-    scheduling.dispatch_due(tick_container)
+    tick.dispatch_due(tick_container.tick_ports)
     tick_container.schedule.cancel(biz, post.post_id)
     assert _status(tick_container, biz, post.post_id) == PostStatus.CANCELLED
     assert sent.post_ids == [post.post_id]  # its message finds it cancelled and skips it
@@ -257,7 +259,7 @@ def test_a_cancel_after_the_worker_started_the_post_is_a_conflict_and_changes_no
     tick_container: Container, biz: str
 ) -> None:
     post = pending_post(tick_container, biz, ["acc_1"], at(tick_container, 60))
-    scheduling.dispatch_due(tick_container)
+    tick.dispatch_due(tick_container.tick_ports)
     tick_container.posts.start(biz, post.post_id, "2026-01-01T00:01:00.000000Z")
     with pytest.raises(Conflict, match="is publishing; only a post that is not publishing yet"):
         tick_container.schedule.cancel(biz, post.post_id)
@@ -283,7 +285,7 @@ def test_a_post_rescheduled_after_the_ticks_query_is_not_sent_at_its_old_time(
         return found
 
     tick_container.schedule.due = due_then_reschedule  # type: ignore[method-assign]
-    scheduling.dispatch_due(tick_container)
+    tick.dispatch_due(tick_container.tick_ports)
     assert sent.post_ids == []
     assert _status(tick_container, biz, post.post_id) == PostStatus.PENDING
 
@@ -322,14 +324,14 @@ def test_a_tick_killed_between_queueing_and_sending_leaves_a_journal_the_next_ti
     real_sqs = c.sqs
     c.__dict__["sqs"] = _DiesOnSend(real_sqs)
     with pytest.raises(LambdaKilled):
-        scheduling.dispatch_due(c)
+        tick.dispatch_due(c.tick_ports)
     assert _status(c, biz, post.post_id) == PostStatus.QUEUED  # out of the due index, unsent
     assert len(_journal(c)) == 1
 
     clock.advance(60)  # the next tick: the journal may still belong to a live tick
-    assert scheduling.dispatch_due(c).recovered == 0
+    assert tick.dispatch_due(c.tick_ports).recovered == 0
     clock.advance(70)  # older than the stale age: its tick is dead
-    report = scheduling.dispatch_due(c)
+    report = tick.dispatch_due(c.tick_ports)
 
     assert report.recovered == 1
     assert sent.post_ids == [post.post_id]
@@ -345,12 +347,12 @@ def test_a_send_sqs_refuses_is_left_in_the_journal_and_resent_by_a_later_tick(
     good_url = c.settings.queue_url
     c.settings.queue_url = good_url + "-missing"
     try:
-        report = scheduling.dispatch_due(c)
+        report = tick.dispatch_due(c.tick_ports)
     finally:
         c.settings.queue_url = good_url
     assert (report.sent, report.send_failures) == (0, 1)
     clock.advance(c.settings.dispatch_journal_stale_seconds + 1)
-    assert scheduling.dispatch_due(c).recovered == 1
+    assert tick.dispatch_due(c.tick_ports).recovered == 1
     assert [m["Body"] for m in drain(c)] == [
         f'{{"business_id":"{biz}","post_id":"{post.post_id}","scheduled_for":"{post.scheduled_for}"}}'
     ]
@@ -363,10 +365,10 @@ def test_journal_recovery_leaves_a_post_a_worker_already_started(
     post = pending_post(c, biz, ["acc_1"], at(c, 10))
     c.__dict__["sqs"] = _DiesOnSend(c.sqs)
     with pytest.raises(LambdaKilled):
-        scheduling.dispatch_due(c)
+        tick.dispatch_due(c.tick_ports)
     c.posts.start(biz, post.post_id, "2026-01-01T00:00:05.000000Z")  # a worker got it anyway
     clock.advance(c.settings.dispatch_journal_stale_seconds + 1)
-    report = scheduling.dispatch_due(c)
+    report = tick.dispatch_due(c.tick_ports)
     assert report.recovered == 0
     assert sent.post_ids == []
     assert _journal(c) == []
@@ -378,11 +380,11 @@ def test_the_tick_stops_before_its_timeout_and_the_next_tick_sends_the_rest(
     c = tick_container
     posts = [pending_post(c, biz, ["acc_1"], at(c, -30 + i)) for i in range(25)]
     budget = iter([60_000, 60_000] + [1_000] * 100)  # two chunks, then the clock runs out
-    report = scheduling.dispatch_due(c, time_left_ms=lambda: next(budget))
+    report = tick.dispatch_due(c.tick_ports, time_left_ms=lambda: next(budget))
     assert (report.sent, report.left_for_next_tick) == (20, 5)
     assert sent.post_ids == [p.post_id for p in posts[:20]]  # the oldest went first
     clock.advance(60)
-    assert scheduling.dispatch_due(c).sent == 5
+    assert tick.dispatch_due(c.tick_ports).sent == 5
     assert sent.post_ids == [p.post_id for p in posts]
 
 
@@ -413,7 +415,7 @@ def test_the_parts_of_a_minute_send_every_due_post_once_each_from_its_own_shards
     by_part = {}
     for k in range(4):
         before = len(sent.post_ids)
-        scheduling.dispatch_due(c, part=scheduling.Part(k, 4))
+        tick.dispatch_due(c.tick_ports, part=tick.Part(k, 4))
         by_part[k] = sent.post_ids[before:]
 
     assert sorted(sent.post_ids) == sorted(p.post_id for p in posts)  # every post, once
@@ -429,12 +431,12 @@ def test_only_the_first_part_recovers_a_dead_ticks_journal(
     real_sqs = c.sqs
     c.__dict__["sqs"] = _DiesOnSend(real_sqs)
     with pytest.raises(LambdaKilled):
-        scheduling.dispatch_due(c)
+        tick.dispatch_due(c.tick_ports)
     c.__dict__["sqs"] = real_sqs
     clock.advance(c.settings.dispatch_journal_stale_seconds + 1)
 
-    others = [scheduling.dispatch_due(c, part=scheduling.Part(k, 8)) for k in range(1, 8)]
-    first = scheduling.dispatch_due(c, part=scheduling.Part(0, 8))
+    others = [tick.dispatch_due(c.tick_ports, part=tick.Part(k, 8)) for k in range(1, 8)]
+    first = tick.dispatch_due(c.tick_ports, part=tick.Part(0, 8))
 
     assert [r.recovered for r in others] == [0] * 7
     assert first.recovered == 1
@@ -444,15 +446,15 @@ def test_only_the_first_part_recovers_a_dead_ticks_journal(
 @pytest.mark.parametrize(
     ("event", "part"),
     [
-        ({"task": "dispatch"}, scheduling.Part(0, 1)),
-        ({"task": "dispatch", "part": 3, "parts": 8}, scheduling.Part(3, 8)),
-        (load_event("scheduled_event.json"), scheduling.Part(0, 1)),
+        ({"task": "dispatch"}, tick.Part(0, 1)),
+        ({"task": "dispatch", "part": 3, "parts": 8}, tick.Part(3, 8)),
+        (load_event("scheduled_event.json"), tick.Part(0, 1)),
     ],
 )
 def test_a_dispatch_event_names_its_part_or_the_whole_index(
-    event: dict[str, Any], part: scheduling.Part
+    event: dict[str, Any], part: tick.Part
 ) -> None:
-    assert scheduling.Part.of(event) == part
+    assert tick.Part.of(event) == part
 
 
 @pytest.mark.parametrize(
@@ -467,7 +469,7 @@ def test_a_dispatch_event_names_its_part_or_the_whole_index(
 )
 def test_a_part_that_does_not_exist_is_refused(event: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="part"):
-        scheduling.Part.of(event)
+        tick.Part.of(event)
 
 
 # --- the handler ------------------------------------------------------------------------
@@ -553,5 +555,5 @@ def test_a_window_edge_uses_the_lookahead_setting(
     tick_container.settings.lookahead_seconds = 60
     inside = pending_post(tick_container, biz, ["acc_1"], at(tick_container, 59))
     pending_post(tick_container, biz, ["acc_1"], tick_container.clock.now() + timedelta(seconds=61))
-    scheduling.dispatch_due(tick_container)
+    tick.dispatch_due(tick_container.tick_ports)
     assert sent.post_ids == [inside.post_id]

@@ -133,8 +133,8 @@ def test_tick_runs_dispatch_every_minute_and_the_token_sweep_and_metrics_sync_ev
 
 
 def test_the_minute_rules_dispatch_every_shard_of_the_due_index_once() -> None:
-    from herald.scheduling import Part
     from herald.settings import Settings
+    from herald.tick import Part
 
     inputs = [
         json.loads(e["Properties"]["Input"])

@@ -8,6 +8,7 @@ from herald.comments import comment_problems, owed
 from herald.platforms.base import Content
 from herald.posts import Comment, Post, PostStatus, Target, TargetStatus
 from herald.settings import Settings
+from herald.store.post_items import target_from_item, target_to_item
 from herald.target_rules import validate_post
 from herald.variants import Variant
 
@@ -61,7 +62,7 @@ def test_a_post_gives_a_pending_comment_to_the_targets_whose_content_has_one() -
 def test_a_comment_survives_the_round_trip_through_its_targets_item() -> None:
     comment = Comment(TargetStatus.FAILED, 2, None, "refused", "platform_error", "t1")
     target = Target("acc_li", "linkedin", TargetStatus.PUBLISHED, comment=comment)
-    assert Target.from_item(target.to_item()) == target
+    assert target_from_item(target_to_item(target)) == target
 
 
 def test_only_published_targets_owe_their_comment() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import fields
 
 from herald.platforms.base import Content, MediaItem
-from herald.posts import content_from_item, content_to_item
+from herald.store.post_items import content_from_item, content_to_item
 from herald.variants import OVERRIDABLE, Variant, resolve, source, unknown_keys
 
 IMAGE = "https://cdn.test/loaf.jpg"

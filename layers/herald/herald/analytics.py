@@ -121,7 +121,7 @@ async def summary(
     timezone: str = "UTC",
 ) -> dict[str, Any]:
     from herald.metrics.report import engagement_summary
-    from herald.store.posts import post_from_item
+    from herald.store.post_items import post_from_item
     from herald.timezones import zone
 
     span = parse_window(window)

@@ -37,6 +37,7 @@ from herald.posts import Post, Target, TargetStatus
 if TYPE_CHECKING:
     from herald.accounts import Credentials, PlatformName
     from herald.container import Container
+    from herald.ports import CommentStore
     from herald.publishing_policy import RetryPolicy
     from herald.settings import Settings
     from herald.store.comments import CommentClaim
@@ -132,6 +133,10 @@ class CommentRun:
     last_attempt: bool
     any_failure: bool = False
 
+    @property
+    def store(self) -> CommentStore:
+        return self.container.posts
+
     def now(self) -> str:
         return isoformat(self.container.clock.now())
 
@@ -154,7 +159,7 @@ async def publish_comments(run: CommentRun) -> list[CommentResult]:
 async def _one(run: CommentRun, target: Target) -> CommentResult | None:
     import asyncio
 
-    post, repo = run.post, run.container.posts
+    post, repo = run.post, run.store
     claim: CommentClaim | None = await asyncio.to_thread(
         repo.claim_comment,
         post.business_id,
@@ -278,7 +283,7 @@ async def _record_published(
     post = run.post
     total = claim.comment.attempts + max(0, attempts - 1)
     await asyncio.to_thread(
-        run.container.posts.record_comment_published,
+        run.store.record_comment_published,
         post.business_id,
         post.post_id,
         target.account_id,
@@ -308,7 +313,7 @@ async def _record_failure(
     total = max(0, claim.comment.attempts + attempts - 1)
     status = TargetStatus.UNCONFIRMED if unconfirmed else TargetStatus.FAILED
     await asyncio.to_thread(
-        run.container.posts.record_comment_failure,
+        run.store.record_comment_failure,
         post.business_id,
         post.post_id,
         target.account_id,

@@ -7,32 +7,41 @@ MockTransport, a frozen clock) as keyword arguments.
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 from herald.clock import Clock, SystemClock
 from herald.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import httpx
     import redis.asyncio as aioredis
 
     from herald.accounts import PlatformName
     from herald.auth import VerifiedKeys
+    from herald.errors import FieldError
     from herald.idempotency import IdempotencyStore
     from herald.media.library import MediaLibrary
+    from herald.media.model import Attachment, MediaRef
     from herald.media.streams import S3Files
-    from herald.media_checks import ImageProbe
+    from herald.media_checks import ImageProbe, ProbedImage
     from herald.metrics.readers import MetricsReader
     from herald.oauth.confirmations import ConfirmationStore
     from herald.oauth.state import StateStore
     from herald.platforms.base import Publisher
+    from herald.ports import EventPublisher, PostPublisher, PublishQueue
+    from herald.publish_now import PublishNowPorts
     from herald.ratelimit import RateLimiter
+    from herald.retry_post import RetryPorts
+    from herald.scheduled_posts import SchedulingPorts
     from herald.store.accounts import AccountRepository
     from herald.store.businesses import BusinessRepository
     from herald.store.metrics import MetricsRepository
     from herald.store.posts import PostRepository
     from herald.store.schedule import ScheduleRepository
+    from herald.tick import TickPorts
     from herald.vault import Vault
 
 
@@ -265,12 +274,112 @@ class Container:
 
         return ConfirmationStore(self.redis, self.settings.oauth_state_ttl_seconds)
 
+    # --- ports (herald.ports) and the use cases' bundles of them ------------------------------
+    # Properties, not cached: each is made from the attributes as they are now (tests and the
+    # local stack swap a container's clock after building it), and costs an object or two.
+    @property
+    def events(self) -> EventPublisher:
+        from herald.events import TopicEvents
+
+        return TopicEvents(lambda: self.sns, self.settings.topic_arn, self.clock)
+
+    @property
+    def publish_queue(self) -> PublishQueue:
+        from herald.queue import SqsPublishQueue
+
+        return SqsPublishQueue(lambda: self.sqs, self.settings.queue_url)
+
+    @property
+    def tick_ports(self) -> TickPorts:
+        from herald.store.journal import DispatchJournal
+        from herald.tick import TickPorts
+
+        return TickPorts(
+            settings=self.settings,
+            due=self.schedule,
+            journal=DispatchJournal(self.table),
+            queue=self.publish_queue,
+            businesses=self.businesses,
+            events=self.events,
+            clock=self.clock,
+        )
+
+    @property
+    def engine(self) -> PostPublisher:
+        from herald.publishing import publish_post
+
+        return partial(publish_post, self)
+
+    @property
+    def publish_now_ports(self) -> PublishNowPorts:
+        from herald.publish_now import PublishNowPorts
+
+        return PublishNowPorts(
+            settings=self.settings,
+            posts=self.posts,
+            accounts=self.accounts,
+            media=_MediaOnFirstUse(self),
+            image_probe=self.image_probe,
+            queue=self.publish_queue,
+            clock=self.clock,
+            publish=self.engine,
+        )
+
+    @property
+    def retry_ports(self) -> RetryPorts:
+        from herald.retry_post import RetryPorts
+
+        return RetryPorts(
+            settings=self.settings, posts=self.posts, clock=self.clock, publish=self.engine
+        )
+
+    @property
+    def scheduling_ports(self) -> SchedulingPorts:
+        from herald.scheduled_posts import SchedulingPorts
+
+        return SchedulingPorts(
+            settings=self.settings,
+            schedule=self.schedule,
+            accounts=self.accounts,
+            media=_MediaOnFirstUse(self),
+            image_probe=_ProbeOnFirstUse(self),
+            clock=self.clock,
+            tick=self.tick_ports,
+        )
+
     async def aclose(self) -> None:
         """Close the async clients this container made (the local stack and tests call it)."""
         if "redis" in self.__dict__:
             await self.__dict__.pop("redis").aclose()
         if "http" in self.__dict__:
             await self.__dict__.pop("http").aclose()
+
+
+class _MediaOnFirstUse:
+    """The media library (herald.ports.MediaAttacher), built with its S3 client only when a
+    post attaches a file, as when the use cases read `container.media` themselves."""
+
+    def __init__(self, container: Container) -> None:
+        self._container = container
+
+    def resolve(
+        self, business_id: str, refs: Sequence[MediaRef]
+    ) -> tuple[tuple[Attachment, ...], list[FieldError]]:
+        return self._container.media.resolve(business_id, refs)
+
+    def mark_used(self, attachments: Sequence[Attachment]) -> None:
+        self._container.media.mark_used(attachments)
+
+
+class _ProbeOnFirstUse:
+    """The image probe (and its HTTP client), built only when an Instagram image is read:
+    editing a post's text reads none."""
+
+    def __init__(self, container: Container) -> None:
+        self._container = container
+
+    async def probe(self, url: str) -> ProbedImage:
+        return await self._container.image_probe.probe(url)
 
 
 _container: Container | None = None

@@ -12,15 +12,16 @@ the duplicate. The `event_type` message attribute lets a subscription filter by 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
-
-from starlette.concurrency import run_in_threadpool
 
 from herald.clock import isoformat
 from herald.ids import new_id, stable_id
 from herald.observability import logger
 
 if TYPE_CHECKING:
+    from herald.clock import Clock
     from herald.container import Container
 
 
@@ -41,31 +42,37 @@ def build_event(
     }
 
 
-def publish_event_sync(
-    container: Container,
-    event_type: str,
-    payload: dict[str, Any],
-    *,
-    dedupe_key: str | None = None,
-) -> str:
-    event = build_event(
-        event_type,
-        payload,
-        occurred_at=isoformat(container.clock.now()),
-        dedupe_key=dedupe_key,
-    )
-    topic = container.settings.topic_arn
-    if not topic:
-        # A local run without a topic still records what would have been announced.
-        logger.info("event (no topic configured)", extra={"event": event})
+class TopicEvents:
+    """herald.ports.EventPublisher on the SNS topic. The client is asked for only when an event
+    goes out (`client` is a getter): the tick builds none in a minute that misses no post."""
+
+    def __init__(self, client: Callable[[], Any], topic_arn: str | None, clock: Clock) -> None:
+        self._client = client
+        self._topic = topic_arn
+        self._clock = clock
+
+    def publish(
+        self, event_type: str, payload: dict[str, Any], *, dedupe_key: str | None = None
+    ) -> str:
+        event = build_event(
+            event_type,
+            payload,
+            occurred_at=isoformat(self._clock.now()),
+            dedupe_key=dedupe_key,
+        )
+        if not self._topic:
+            # A local run without a topic still records what would have been announced.
+            logger.info("event (no topic configured)", extra={"event": event})
+            return str(event["event_id"])
+        self._client().publish(
+            TopicArn=self._topic,
+            Message=json.dumps(event, separators=(",", ":"), default=str),
+            MessageAttributes={"event_type": {"DataType": "String", "StringValue": event_type}},
+        )
+        logger.info(
+            "event published", extra={"event_type": event_type, "event_id": event["event_id"]}
+        )
         return str(event["event_id"])
-    container.sns.publish(
-        TopicArn=topic,
-        Message=json.dumps(event, separators=(",", ":"), default=str),
-        MessageAttributes={"event_type": {"DataType": "String", "StringValue": event_type}},
-    )
-    logger.info("event published", extra={"event_type": event_type, "event_id": event["event_id"]})
-    return str(event["event_id"])
 
 
 async def publish_event(
@@ -76,8 +83,10 @@ async def publish_event(
     dedupe_key: str | None = None,
 ) -> str:
     """Publish one event and return its id. boto3 is synchronous: it runs in a worker thread."""
+    from starlette.concurrency import run_in_threadpool  # not for the tick, which has no loop
+
     return await run_in_threadpool(
-        publish_event_sync, container, event_type, payload, dedupe_key=dedupe_key
+        partial(container.events.publish, event_type, payload, dedupe_key=dedupe_key)
     )
 
 

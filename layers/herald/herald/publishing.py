@@ -72,6 +72,7 @@ from herald.publishing_policy import (
 
 if TYPE_CHECKING:
     from herald.container import Container
+    from herald.ports import PostStore
     from herald.store.posts import Claim, Started
 
 CredentialsFor = Callable[[Any, str, str], Awaitable[Credentials]]
@@ -110,7 +111,7 @@ class _Run:
     fire_at: datetime | None = None  # no platform call before this (the post's second)
 
     @property
-    def repo(self) -> Any:
+    def repo(self) -> PostStore:
         return self.container.posts
 
     def content_for(self, target: Target) -> Content:
@@ -263,7 +264,7 @@ async def _publish_targets(
     the message for its new time publishes it). `fire_at`: claim and prepare now, call the
     platform no earlier than this (by `container.clock`).
     """
-    repo = container.posts
+    repo: PostStore = container.posts
     started: Started | None = None
     try:
         if account_ids and not retry_failed:

@@ -15,6 +15,9 @@ from herald.accounts import PlatformName
 from herald.platforms.base import ErrorKind, PlatformError
 from herald.posts import Post, PostStatus, TargetStatus
 
+# Which event an outcome owes is the post's own rule; the engine has read it from here.
+from herald.posts.events import event_type_for as event_type_for
+
 if TYPE_CHECKING:
     from herald.comments import CommentResult
 
@@ -160,11 +163,3 @@ def event_payload(post: Post) -> dict[str, Any]:
             if t.status != TargetStatus.PUBLISHED and t.last_error
         ],
     }
-
-
-def event_type_for(outcome: PostStatus) -> str:
-    """The event a finished post is announced with."""
-    return {
-        PostStatus.PUBLISHED: "post.published",
-        PostStatus.PARTIALLY_PUBLISHED: "post.partially_published",
-    }.get(outcome, "post.failed")

@@ -2,7 +2,8 @@
 
 The same content rules as an immediate publish run here, at schedule time, so a post that could
 never go out is refused now (422) rather than failing at its hour. Everything is synchronous
-(boto3): the API runs these functions in its thread pool.
+(boto3): the API runs these functions in its thread pool. Each takes the ports it uses
+(SchedulingPorts, from `Container.scheduling_ports`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,24 @@ from herald.store.schedule import DueEntry, Page, due_sk
 from herald.timezones import check_window, resolve
 
 if TYPE_CHECKING:
-    from herald.container import Container
+    from herald.media_checks import ImageProbe
+    from herald.ports import AccountReader, Clock, MediaAttacher, ScheduleStore
+    from herald.settings import Settings
+    from herald.tick import TickPorts
+
+
+@dataclass(frozen=True)
+class SchedulingPorts:
+    """What the scheduling use cases use (herald.ports); `tick`: for a post due before the next
+    tick could see it, queued at once."""
+
+    settings: Settings
+    schedule: ScheduleStore
+    accounts: AccountReader
+    media: MediaAttacher
+    image_probe: ImageProbe
+    clock: Clock
+    tick: TickPorts
 
 
 @dataclass(frozen=True)
@@ -33,9 +51,9 @@ class When:
     fold: int | None = None
 
 
-def _when(container: Container, when: When) -> tuple[datetime, str | None]:
+def _when(ports: SchedulingPorts, when: When) -> tuple[datetime, str | None]:
     resolved = resolve(when.scheduled_for, when.timezone, when.fold)
-    check_window(resolved.at, container.clock.now(), container.settings.schedule_skew_seconds)
+    check_window(resolved.at, ports.clock.now(), ports.settings.schedule_skew_seconds)
     return resolved.at, resolved.timezone
 
 
@@ -47,7 +65,7 @@ def _naive(when: When) -> bool:
 
 
 def build_targets(
-    container: Container,
+    ports: SchedulingPorts,
     business_id: str,
     account_ids: list[str],
     known: Mapping[str, Account] | None = None,
@@ -56,7 +74,7 @@ def build_targets(
     accounts already read (with the API key); the rest are read in one request."""
     known = known or {}
     missing = [a for a in account_ids if a not in known]
-    found = container.accounts.get_many((business_id, a) for a in missing) if missing else {}
+    found = ports.accounts.get_many((business_id, a) for a in missing) if missing else {}
     targets: dict[str, Target] = {}
     problems: list[FieldError] = []
     for i, account_id in enumerate(account_ids):
@@ -80,7 +98,7 @@ def build_targets(
 
 
 def check_content(
-    container: Container,
+    ports: SchedulingPorts,
     content: Content,
     targets: dict[str, Target],
     *,
@@ -95,22 +113,20 @@ def check_content(
     from herald.variants import resolve
 
     labels = [(t.account_id, t.platform) for t in targets.values()]
-    problems = list(found) + validate_post(content, labels, container.settings)
+    problems = list(found) + validate_post(content, labels, ports.settings)
     for label in labels:  # each target's own files (its variant's, else the shared ones)
         mine = resolve(content, *label)
         problems += limits.check(mine.attachments, [label], len(mine.parts), story=mine.story)
     if image:
         from herald.media_checks import instagram_image_problems_blocking
 
-        problems += instagram_image_problems_blocking(
-            content, labels, container.image_probe, problems
-        )
+        problems += instagram_image_problems_blocking(content, labels, ports.image_probe, problems)
     if problems:
         raise InvalidInput(f"{len(problems)} problem(s) with this post", problems)
 
 
 def schedule(
-    container: Container,
+    ports: SchedulingPorts,
     business_id: str,
     content: Content,
     account_ids: list[str],
@@ -127,21 +143,21 @@ def schedule(
     media library's files it attaches."""
     if resumed and post_id is not None:
         try:
-            earlier = container.schedule.get(business_id, post_id)
+            earlier = ports.schedule.get(business_id, post_id)
         except NotFound:
             pass  # the earlier request ended before storing it
         else:
             if earlier.status == PostStatus.PENDING:
-                _dispatch_if_soon(container, earlier)  # in case that request died before it
+                _dispatch_if_soon(ports, earlier)  # in case that request died before it
             return earlier
-    at, zone = _when(container, when)
-    targets = build_targets(container, business_id, account_ids, known)
+    at, zone = _when(ports, when)
+    targets = build_targets(ports, business_id, account_ids, known)
     found: list[FieldError] = []
     if refs:
-        attachments, found = container.media.resolve(business_id, refs)
+        attachments, found = ports.media.resolve(business_id, refs)
         content = replace(content, attachments=attachments)
-    check_content(container, content, targets, found=found)
-    now = isoformat(container.clock.now())
+    check_content(ports, content, targets, found=found)
+    now = isoformat(ports.clock.now())
     post = Post(
         post_id=post_id or new_id("post"),
         business_id=business_id,
@@ -153,22 +169,22 @@ def schedule(
         scheduled_for=isoformat(at),
         timezone=zone,
     ).with_comments()
-    container.schedule.create(post)
+    ports.schedule.create(post)
     if content.attachments:
-        container.media.mark_used(content.attachments)
-    _dispatch_if_soon(container, post)
+        ports.media.mark_used(content.attachments)
+    _dispatch_if_soon(ports, post)
     return post
 
 
-def _dispatch_if_soon(container: Container, post: Post) -> None:
+def _dispatch_if_soon(ports: SchedulingPorts, post: Post) -> None:
     """A post due before the next tick could see it is queued now, with its delay."""
     assert post.scheduled_for is not None
     seconds = (
-        datetime.fromisoformat(post.scheduled_for.replace("Z", "+00:00")) - container.clock.now()
+        datetime.fromisoformat(post.scheduled_for.replace("Z", "+00:00")) - ports.clock.now()
     ).total_seconds()
-    if seconds > container.settings.dispatch_on_create_seconds:
+    if seconds > ports.settings.dispatch_on_create_seconds:
         return
-    from herald.scheduling import dispatch_now
+    from herald.tick import dispatch_now
 
     entry = DueEntry(
         business_id=post.business_id,
@@ -176,11 +192,11 @@ def _dispatch_if_soon(container: Container, post: Post) -> None:
         scheduled_for=post.scheduled_for,
         due_sk=due_sk(post.scheduled_for, post.post_id),
     )
-    dispatch_now(container, entry)
+    dispatch_now(ports.tick, entry)
 
 
 def edit(
-    container: Container,
+    ports: SchedulingPorts,
     business_id: str,
     post_id: str,
     *,
@@ -192,7 +208,7 @@ def edit(
     (409 otherwise). A queued post keeps its place in the publish queue for a new text or new
     accounts (the worker reads them when it claims the post); a new time sends it back to
     pending, and the tick (or, if it is due soon, this call) queues it again for that time."""
-    current = container.schedule.get(business_id, post_id)
+    current = ports.schedule.get(business_id, post_id)
     if current.status not in EDITABLE_POST_STATES:
         raise Conflict(
             f"post {post_id} is {current.status.value}; only a post that is not publishing yet "
@@ -204,23 +220,23 @@ def edit(
         # "move it to 10:00" means 10:00 where the post was scheduled.
         when = replace(when, timezone=current.timezone)
     if when is not None:
-        at, zone = _when(container, when)
+        at, zone = _when(ports, when)
         updated = replace(updated, scheduled_for=isoformat(at), timezone=zone)
         if updated.scheduled_for != current.scheduled_for:
             # Its message, if the tick sent one, is for the old time: back to the tick.
             updated = replace(updated, status=PostStatus.PENDING)
     if account_ids is not None:
-        updated = replace(updated, targets=build_targets(container, business_id, account_ids))
+        updated = replace(updated, targets=build_targets(ports, business_id, account_ids))
     changes = dict(content_changes or {})
     found: list[FieldError] = []
     refs = changes.pop("media_refs", None)
     if refs is not None:
-        changes["attachments"], found = container.media.resolve(business_id, refs)
+        changes["attachments"], found = ports.media.resolve(business_id, refs)
     if changes:
         updated = replace(updated, content=replace(updated.content, **changes))
     image_changed = "image_url" in changes or "variants" in changes
     check_content(
-        container,
+        ports,
         updated.content,
         updated.targets,
         image=image_changed or account_ids is not None,
@@ -228,23 +244,23 @@ def edit(
     )
     updated = replace(
         updated.with_comments(),
-        updated_at=isoformat(container.clock.now()),
+        updated_at=isoformat(ports.clock.now()),
         version=current.version + 1,
     )
-    container.schedule.update_scheduled(updated, expected_version=current.version)
+    ports.schedule.update_scheduled(updated, expected_version=current.version)
     if refs:
-        container.media.mark_used(updated.content.attachments)
+        ports.media.mark_used(updated.content.attachments)
     if updated.status == PostStatus.PENDING and when is not None:
-        _dispatch_if_soon(container, updated)
+        _dispatch_if_soon(ports, updated)
     return updated
 
 
-def cancel(container: Container, business_id: str, post_id: str) -> Post:
-    return container.schedule.cancel(business_id, post_id)
+def cancel(ports: SchedulingPorts, business_id: str, post_id: str) -> Post:
+    return ports.schedule.cancel(business_id, post_id)
 
 
 def calendar(
-    container: Container,
+    ports: SchedulingPorts,
     business_id: str,
     *,
     statuses: list[str] | None = None,
@@ -257,7 +273,7 @@ def calendar(
 ) -> Page:
     if start and end and start > end:
         raise InvalidInput("from is after to", [FieldError("from", "must not be after to")])
-    return container.schedule.calendar(
+    return ports.schedule.calendar(
         business_id,
         statuses=statuses,
         platform=platform,

@@ -29,7 +29,7 @@ failed rather than killed with the invocation: what it claimed is taken over and
 delivery that follows, as after a crash (herald.publishing).
 
 Claim ahead, fire on time. The tick has a message arrive its lead before the post is due (a
-second, more in a burst: herald.scheduling.lead_seconds). The record claims the post and readies
+second, more in a burst: herald.tick.lead_seconds). The record claims the post and readies
 its credentials at once, then holds it and calls the platform when the clock reaches the post's
 second, never before (`fire_at`, herald.publishing). A record is held only within its invocation:
 one due later than the invocation could wait for it, and still have its budget after, is returned
@@ -332,7 +332,7 @@ async def _check_again(
     try:
         await asyncio.to_thread(
             send_again,
-            container,
+            container.publish_queue,
             message.business_id,
             message.post_id,
             delay=delay,

@@ -113,7 +113,7 @@ def stored_file(c: Container, name: str, data: bytes, kind: str, content_type: s
 
 
 def queued_with(c: Container, business_id: str, platform: str, content: Content) -> Post:
-    from herald import scheduling
+    from herald import tick
 
     account = connect_account(c, business_id, platform)  # type: ignore[arg-type]
     now = isoformat(c.clock.now())
@@ -128,7 +128,7 @@ def queued_with(c: Container, business_id: str, platform: str, content: Content)
         scheduled_for=isoformat(at(c, 5)),
     )
     c.schedule.create(post)
-    assert scheduling.dispatch_due(c).sent == 1
+    assert tick.dispatch_due(c.tick_ports).sent == 1
     return c.posts.get(business_id, post.post_id)
 
 

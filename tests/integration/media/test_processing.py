@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
-from herald import scheduling
+from herald import tick
 from herald.admin.commands import create_business
 from herald.clock import FrozenClock
 from herald.container import Container
 from herald.posts import Post, PostStatus, TargetStatus
+from herald.store.post_items import target_to_item
 from herald.store.schedule import DueEntry, due_sk
 from tests.conftest import LambdaContext
 from tests.fakes.media import ProcessingPlatform, SentMessages
@@ -90,9 +91,9 @@ def queued(c: Container, business_id: str, *platforms: str) -> Post:
     c.posts._table.update_item(
         Key={"pk": f"BUSINESS#{business_id}", "sk": f"POST#{post.post_id}"},
         UpdateExpression="SET targets = :t",
-        ExpressionAttributeValues={":t": {a: t.to_item() for a, t in targets.items()}},
+        ExpressionAttributeValues={":t": {a: target_to_item(t) for a, t in targets.items()}},
     )
-    assert scheduling.dispatch_due(c).sent == 1
+    assert tick.dispatch_due(c.tick_ports).sent == 1
     return c.posts.get(business_id, post.post_id)
 
 
@@ -105,7 +106,7 @@ def body_of(post: Post) -> str:
         due_sk(post.scheduled_for, post.post_id),
         tuple(post.targets),
     )
-    return scheduling.message_body(entry)
+    return tick.message_body(entry)
 
 
 def deliver(handler: Any, body: str, message_id: str = "m-1") -> Any:

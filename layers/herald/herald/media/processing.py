@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from herald.container import Container
+    from herald.ports import PublishQueue
 
 MAX_DELAY_SECONDS = 900  # SQS's DelaySeconds ceiling
 
@@ -31,7 +31,7 @@ def delay_seconds(after: float) -> int:
 
 
 def send_again(
-    container: Container,
+    queue: PublishQueue,
     business_id: str,
     post_id: str,
     *,
@@ -45,8 +45,4 @@ def send_again(
         body["scheduled_for"] = scheduled_for
     if account_ids:
         body["account_ids"] = list(account_ids)
-    container.sqs.send_message(
-        QueueUrl=container.settings.queue_url,
-        MessageBody=json.dumps(body, separators=(",", ":")),
-        DelaySeconds=delay_seconds(delay),
-    )
+    queue.send(json.dumps(body, separators=(",", ":")), delay_seconds(delay))

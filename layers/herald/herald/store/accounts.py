@@ -25,6 +25,7 @@ from herald.store.table import (
     account_sk,
     batch_get,
     business_pk,
+    condition_failed,
     expiry_pk,
 )
 
@@ -43,10 +44,6 @@ _ACCOUNT_FIELDS = (
     "status_reason",
     "details",
 )
-
-
-def _conditional_failed(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 def from_item(item: dict[str, Any]) -> Account:
@@ -165,7 +162,7 @@ class AccountRepository:
                 ConditionExpression=Attr("pk").exists(),
             )
         except ClientError as exc:
-            if _conditional_failed(exc):
+            if condition_failed(exc):
                 raise NotFound(f"account {account_id} not found") from exc
             raise
 
@@ -206,7 +203,7 @@ class AccountRepository:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
-            if _conditional_failed(exc):
+            if condition_failed(exc):
                 if exc.response.get("Item"):
                     raise Conflict(f"account {account_id} has newer tokens") from exc
                 raise NotFound(f"account {account_id} not found") from exc
@@ -279,7 +276,7 @@ class AccountRepository:
                 **kwargs,
             )
         except ClientError as exc:
-            if _conditional_failed(exc):
+            if condition_failed(exc):
                 raise Conflict(f"account {account.account_id} changed since it was read") from exc
             raise
         return from_item(result["Attributes"])

@@ -1,10 +1,10 @@
 """A target's first comment in the post item: `targets.<account>.comment{status, attempts, ...}`.
 
-Claimed like its target, by a conditional write: only a published target's comment, and only
-when it is pending, failed for a retryable reason (any reason when a person asked), or held by
-a claim older than `stale_before` (its run died; the caller learns it took the claim over, and
-must look for the comment before it comments again). Every write bumps the post's `version`,
-as every write to the item does.
+Claimed like its target, by a conditional write (herald.posts.lifecycle.may_claim_comment): only
+a published target's comment, and only when it is pending, failed for a retryable reason (any
+reason when a person asked), or held by a claim older than `stale_before` (its run died; the
+caller learns it took the claim over, and must look for the comment before it comments again).
+Every write bumps the post's `version`, as every write to the item does.
 """
 
 from __future__ import annotations
@@ -14,11 +14,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from herald.platforms.base import ErrorKind
-from herald.posts import Comment, TargetStatus
-from herald.store.table import business_pk, post_sk
+from herald.posts.lifecycle import COMMENT_CLAIM
+from herald.posts.model import Comment, TargetStatus
+from herald.store.conditions import Condition, claim_held, claimable
+from herald.store.post_items import comment_from_item
+from herald.store.table import business_pk, condition_failed, post_sk
 
-_RETRYABLE_KINDS = [k.value for k in ErrorKind if k.retryable]
+_PATH = "#t.#a.#c"
 
 
 @dataclass(frozen=True)
@@ -26,10 +28,6 @@ class CommentClaim:
     comment: Comment  # as it is now: publishing, attempts bumped, claimed_at set
     took_over: bool  # the previous claim was stale: its run may have commented before dying
     previous_claimed_at: str | None = None
-
-
-def _failed_condition(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 class CommentWrites:
@@ -44,28 +42,26 @@ class CommentWrites:
         account_id: str,
         expression: str,
         values: dict[str, Any],
-        condition: str,
+        condition: Condition,
         return_values: str = "NONE",
     ) -> dict[str, Any] | None:
+        names = {"#t": "targets", "#a": account_id, "#c": "comment", "#s": "status"}
         try:
             result: dict[str, Any] = self._table.update_item(
                 Key={"pk": business_pk(business_id), "sk": post_sk(post_id)},
                 UpdateExpression=expression,
-                ConditionExpression=condition,
-                ExpressionAttributeNames={
-                    "#t": "targets",
-                    "#a": account_id,
-                    "#c": "comment",
-                    "#s": "status",
-                },
-                ExpressionAttributeValues=values,
                 ReturnValues=return_values,
+                **condition.request(names, values),
             )
         except ClientError as exc:
-            if _failed_condition(exc):
+            if condition_failed(exc):
                 return None
             raise
         return result
+
+    @staticmethod
+    def _path_names(account_id: str) -> dict[str, str]:
+        return {"#t": "targets", "#a": account_id, "#c": "comment"}
 
     def claim_comment(
         self,
@@ -78,23 +74,21 @@ class CommentWrites:
         any_failure: bool = False,
     ) -> CommentClaim | None:
         """Claim the comment for this run, or None when it is not ours to publish now."""
-        failed = "#t.#a.#c.#s = :failed"
-        values: dict[str, Any] = {
-            ":published": TargetStatus.PUBLISHED.value,
-            ":pending": TargetStatus.PENDING.value,
-            ":failed": TargetStatus.FAILED.value,
-            ":publishing": TargetStatus.PUBLISHING.value,
-            ":stale": stale_before,
-            ":now": now,
-            ":one": 1,
-        }
-        if not any_failure:
-            failed += " AND #t.#a.#c.error_kind IN (:k0, :k1, :k2)"
-            values.update({f":k{i}": k for i, k in enumerate(_RETRYABLE_KINDS)})
-        condition = (
-            "#t.#a.#s = :published AND attribute_exists(#t.#a.#c) AND (#t.#a.#c.#s = :pending "
-            f"OR ({failed}) OR (#t.#a.#c.#s = :publishing AND #t.#a.#c.claimed_at < :stale))"
+        # Only a published target's comment: it answers the target's post.
+        parent_published = Condition(
+            "#t.#a.#s = :cc_parent_published",
+            {"#t": "targets", "#a": account_id, "#s": "status"},
+            {":cc_parent_published": TargetStatus.PUBLISHED.value},
         )
+        condition = parent_published & claimable(
+            _PATH,
+            self._path_names(account_id),
+            COMMENT_CLAIM,
+            stale_before=stale_before,
+            any_failure=any_failure,
+            tag="cc",
+        )
+        values = {":publishing": TargetStatus.PUBLISHING.value, ":now": now, ":one": 1}
         result = self._comment_update(
             business_id,
             post_id,
@@ -107,7 +101,7 @@ class CommentWrites:
         )
         if result is None:
             return None
-        old = Comment.from_item(result["Attributes"]["targets"][account_id]["comment"])
+        old = comment_from_item(result["Attributes"]["targets"][account_id]["comment"])
         claimed = replace(
             old, status=TargetStatus.PUBLISHING, attempts=old.attempts + 1, claimed_at=now
         )
@@ -142,7 +136,7 @@ class CommentWrites:
                 ":attempts": attempts,
                 ":one": 1,
             },
-            "attribute_exists(#t.#a.#c)",
+            Condition(f"attribute_exists({_PATH})", self._path_names(account_id)),
         )
 
     def record_comment_failure(
@@ -174,10 +168,8 @@ class CommentWrites:
                     ":attempts": attempts,
                     ":now": now,
                     ":one": 1,
-                    ":publishing": TargetStatus.PUBLISHING.value,
-                    ":claimed": claimed_at,
                 },
-                "#t.#a.#c.#s = :publishing AND #t.#a.#c.claimed_at = :claimed",
+                claim_held(_PATH, self._path_names(account_id), claimed_at),
             )
             is not None
         )

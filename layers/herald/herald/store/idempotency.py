@@ -19,14 +19,10 @@ from botocore.exceptions import ClientError
 from herald.errors import IdempotencyConflict
 from herald.idempotency import LOCK_SECONDS, StoredResponse, Taken
 from herald.observability import logger
-from herald.store.table import TTL_ATTRIBUTE, business_pk, idempotency_sk
+from herald.store.table import TTL_ATTRIBUTE, business_pk, condition_failed, idempotency_sk
 
 _IN_FLIGHT = "in_flight"
 _DONE = "done"
-
-
-def _conditional_failed(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 def _in_flight() -> IdempotencyConflict:
@@ -70,7 +66,7 @@ class DynamoIdempotencyStore:
                 ExpressionAttributeValues={":now": now},
             )
         except ClientError as exc:
-            if not _conditional_failed(exc):
+            if not condition_failed(exc):
                 raise
         else:
             return Taken(bound_id, resumed=False)
@@ -113,7 +109,7 @@ class DynamoIdempotencyStore:
                 },
             )
         except ClientError as exc:
-            if not _conditional_failed(exc):
+            if not condition_failed(exc):
                 raise
             raise _in_flight() from exc  # another retry took it first
         return Taken(bound, resumed=True)
@@ -152,7 +148,7 @@ class DynamoIdempotencyStore:
                 },
             )
         except ClientError as exc:
-            if not _conditional_failed(exc):
+            if not condition_failed(exc):
                 raise
             # A request that outlived its lock, whose retry already answered: both answers are
             # about the same post; the first one stored is the one replayed.
@@ -172,5 +168,5 @@ class DynamoIdempotencyStore:
                 },
             )
         except ClientError as exc:
-            if not _conditional_failed(exc):
+            if not condition_failed(exc):
                 raise

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from herald.clock import isoformat
+from herald.store.table import condition_failed
 
 JOURNAL_PK = "DISPATCH"
 _KEEP_SECONDS = 7 * 86_400  # TTL: a journal nobody could recover is not kept forever
@@ -36,11 +37,6 @@ class JournalEntry:
     dispatch_id: str
     recover_after: str
     posts: list[tuple[str, str, str]]  # (business_id, post_id, scheduled_for)
-
-
-def _is_condition_failure(exc: Exception) -> bool:
-    response = getattr(exc, "response", None)
-    return bool((response or {}).get("Error", {}).get("Code") == "ConditionalCheckFailedException")
 
 
 class DispatchJournal:
@@ -118,7 +114,7 @@ class DispatchJournal:
                 },
             )
         except Exception as exc:
-            if _is_condition_failure(exc):
+            if condition_failed(exc):
                 return False
             raise
         return True

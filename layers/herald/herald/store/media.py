@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from herald.errors import NotFound
 from herald.media.model import MediaFacts, MediaRecord, MediaStatus
-from herald.store.table import TTL_ATTRIBUTE, business_pk, media_sk
+from herald.store.table import TTL_ATTRIBUTE, business_pk, condition_failed, media_sk
 
 
 def _item(record: MediaRecord, expires_at: int | None) -> dict[str, Any]:
@@ -108,7 +108,7 @@ class MediaRepository:
                 ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if condition_failed(exc):
                 return self.get(record.business_id, record.media_id)
             raise
         return record_from_item(result["Attributes"])
@@ -123,7 +123,7 @@ class MediaRepository:
                 ReturnValues="ALL_OLD",
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if condition_failed(exc):
                 raise NotFound(f"media {media_id} not found") from exc
             raise
         return record_from_item(result["Attributes"])

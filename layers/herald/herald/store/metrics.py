@@ -23,6 +23,7 @@ from herald.store.table import (
     METRICS_INDEX,
     METRICS_SHARDS,
     business_pk,
+    condition_failed,
     metrics_pk,
     metrics_reading_sk,
     metrics_sk,
@@ -85,7 +86,7 @@ class MetricsRepository:
                 ExpressionAttributeValues=values,
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if condition_failed(exc):
                 raise NotFound(f"post {post_id} not found") from exc
             raise
 

@@ -1,7 +1,6 @@
-"""Posts and their targets in DynamoDB: one item per post, its targets in a map by account id.
-
-    pk=BUSINESS#<biz>  sk=POST#<post_id>  cal_pk=BUSINESS#<biz>  cal_sk=<time>#<post_id>
-    status, version, content{...}, targets{<account_id>: {status, attempts, claimed_at, ...}}
+"""Posts and their targets in DynamoDB: one item per post, its targets in a map by account id
+(the item's shape: herald.store.post_items). The one repository of the post item: the schedule's
+writes (herald.store.schedule) read and create posts through it.
 
 Every state change is a conditional update of that one item, and every write bumps `version`, so
 `finish` can refuse to close a post whose targets moved since it read them. Keeping the targets in
@@ -9,11 +8,15 @@ the post item (rather than one item each) makes "read the post and all its targe
 strongly consistent GetItem, which the engine does after every round; a post has at most a
 handful of targets, far below the 400 KB item limit.
 
-A target is claimed before any platform call: `pending` or `failed` -> `publishing`, attempts+1,
-claimed_at=now. Two workers, two ticks or an API retry racing a worker cannot both win. A claim
-that is older than `stale_before` belongs to a Lambda that died mid-publish; it may be taken over,
-and the caller learns it did (`Claim.took_over`), because the dead run may have posted before
-dying: the taker must reconcile before it publishes.
+A target is claimed before any platform call, when herald.posts.lifecycle's claim rule allows:
+-> `publishing`, attempts+1, claimed_at=now. Two workers, two ticks or an API retry racing a
+worker cannot both win. A claim that is older than `stale_before` belongs to a Lambda that died
+mid-publish; it may be taken over, and the caller learns it did (`Claim.took_over`), because the
+dead run may have posted before dying: the taker must reconcile before it publishes.
+
+Every condition is built from the lifecycle's moves and claim rule (herald.store.conditions), and
+written without boto3's condition builders: the tick's ScheduleRepository is built on this
+repository, and its cold start should not pay for them.
 """
 
 from __future__ import annotations
@@ -22,28 +25,38 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from herald.errors import Conflict, NotFound
-from herald.platforms.base import ErrorKind, Published
-from herald.posts import (
-    Post,
-    PostStatus,
+from herald.platforms.base import Published
+from herald.posts.events import event_type_for
+from herald.posts.lifecycle import (
+    CLOSE,
+    REOPEN,
+    START,
+    TARGET_CLAIM,
+    UNFINISHED_TARGET_STATES,
     Rescheduled,
-    Target,
-    TargetStatus,
-    content_from_item,
-    content_to_item,
 )
-from herald.publishing_policy import event_type_for
+from herald.posts.model import Post, PostStatus, Target, TargetStatus
 from herald.store.comments import CommentWrites
-from herald.store.table import CALENDAR_INDEX, business_pk, metrics_pk, metrics_sk, post_sk
-
-_RETRYABLE_KINDS = [k.value for k in ErrorKind if k.retryable]
-# A post is closed only once none of its targets is still on its way: a target whose media the
-# platform is processing is as unfinished as one being published.
-_UNFINISHED = (TargetStatus.PUBLISHING, TargetStatus.PROCESSING)
+from herald.store.conditions import (
+    POST_EXISTS,
+    POST_IS_NEW,
+    Condition,
+    claim_held,
+    claimable,
+    may_move,
+)
+from herald.store.post_items import post_from_item, post_to_item, target_from_item, target_to_item
+from herald.store.table import (
+    CALENDAR_INDEX,
+    business_pk,
+    condition_failed,
+    metrics_pk,
+    metrics_sk,
+    post_sk,
+)
 
 
 @dataclass(frozen=True)
@@ -70,58 +83,15 @@ class Started:
     claims: dict[str, Claim]
 
 
-def _conditional_failed(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+def _scheduled_for(when: str) -> Condition:
+    """The post is still for the time the worker's message is for (not rescheduled since)."""
+    return Condition("scheduled_for = :when", {}, {":when": when})
 
 
 def _rescheduled(post_id: str, message_time: str, post_time: str | None) -> Rescheduled:
     return Rescheduled(
         f"post {post_id} was rescheduled to {post_time} after this message for {message_time} "
         "was sent: the message for its new time publishes it"
-    )
-
-
-def calendar_sk(post: Post) -> str:
-    return f"{post.scheduled_for or post.created_at}#{post.post_id}"
-
-
-def post_to_item(post: Post) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "pk": business_pk(post.business_id),
-        "sk": post_sk(post.post_id),
-        "type": "post",
-        "post_id": post.post_id,
-        "business_id": post.business_id,
-        "status": post.status.value,
-        "content": content_to_item(post.content),
-        "targets": {acc: t.to_item() for acc, t in post.targets.items()},
-        "created_at": post.created_at,
-        "updated_at": post.updated_at or post.created_at,
-        "version": post.version,
-        "cal_pk": business_pk(post.business_id),
-        "cal_sk": calendar_sk(post),
-    }
-    for name in ("scheduled_for", "timezone", "published_at", "status_reason"):
-        value = getattr(post, name)
-        if value is not None:
-            item[name] = value
-    return item
-
-
-def post_from_item(item: Mapping[str, Any]) -> Post:
-    return Post(
-        post_id=item["post_id"],
-        business_id=item["business_id"],
-        status=PostStatus(item["status"]),
-        content=content_from_item(item.get("content", {})),
-        targets={acc: Target.from_item(t) for acc, t in item.get("targets", {}).items()},
-        created_at=item.get("created_at", ""),
-        updated_at=item.get("updated_at", ""),
-        scheduled_for=item.get("scheduled_for"),
-        timezone=item.get("timezone"),
-        published_at=item.get("published_at"),
-        status_reason=item.get("status_reason"),
-        version=int(item.get("version", 0)),
     )
 
 
@@ -187,8 +157,12 @@ class PostRepository(CommentWrites):
         posts: list[Post] = []
         kwargs: dict[str, Any] = {
             "IndexName": CALENDAR_INDEX,
-            "KeyConditionExpression": Key("cal_pk").eq(business_pk(business_id))
-            & Key("cal_sk").between(since, until + "~"),
+            "KeyConditionExpression": "cal_pk = :pk AND cal_sk BETWEEN :since AND :until",
+            "ExpressionAttributeValues": {
+                ":pk": business_pk(business_id),
+                ":since": since,
+                ":until": until + "~",
+            },
         }
         while True:
             page = self._table.query(**kwargs)
@@ -203,9 +177,9 @@ class PostRepository(CommentWrites):
         (the scheduler's due_pk/due_sk), written in the same conditional put."""
         item = {**post_to_item(post), **(extra or {})}
         try:
-            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+            self._table.put_item(Item=item, **POST_IS_NEW.request())
         except ClientError as exc:
-            if _conditional_failed(exc):
+            if condition_failed(exc):
                 raise Conflict(f"post {post.post_id} already exists") from exc
             raise
 
@@ -222,30 +196,20 @@ class PostRepository(CommentWrites):
         `publishing`. Already publishing is fine: a redelivered message continues the run.
         `scheduled_for`: the time the worker's message is for; a post rescheduled since is
         Rescheduled, and nothing is written."""
-        allowed = [PostStatus.QUEUED, PostStatus.PUBLISHING]
-        if reopen:
-            allowed += [PostStatus.FAILED, PostStatus.PARTIALLY_PUBLISHED]
-        values: dict[str, Any] = {f":s{i}": s.value for i, s in enumerate(allowed)}
-        condition = f"attribute_exists(pk) AND #st IN ({', '.join(values)})"
+        condition = POST_EXISTS & (may_move(START, REOPEN) if reopen else may_move(START))
         if scheduled_for is not None:
-            condition += " AND scheduled_for = :when"
-            values[":when"] = scheduled_for
+            condition &= _scheduled_for(scheduled_for)
         try:
             result = self._table.update_item(
                 Key=self._key(business_id, post_id),
                 UpdateExpression="SET #st = :pub, updated_at = :now, version = version + :one",
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#st": "status"},
-                ExpressionAttributeValues={
-                    **values,
-                    ":pub": PostStatus.PUBLISHING.value,
-                    ":now": now,
-                    ":one": 1,
-                },
                 ReturnValues="ALL_NEW",
+                **condition.request(
+                    values={":pub": PostStatus.PUBLISHING.value, ":now": now, ":one": 1}
+                ),
             )
         except ClientError as exc:
-            if _conditional_failed(exc):
+            if condition_failed(exc):
                 current = self.get(business_id, post_id)  # NotFound if it does not exist
                 if scheduled_for is not None and current.scheduled_for != scheduled_for:
                     raise _rescheduled(post_id, scheduled_for, current.scheduled_for) from exc
@@ -277,34 +241,22 @@ class PostRepository(CommentWrites):
         claim, so the post it returns is the latest edit (text, accounts) for the time the
         message is for.
         """
-        allowed = [PostStatus.QUEUED, PostStatus.PUBLISHING]
-        names: dict[str, str] = {"#st": "status", "#t": "targets", "#s": "status"}
-        values: dict[str, Any] = {
-            **{f":a{i}": s.value for i, s in enumerate(allowed)},
-            ":pub": PostStatus.PUBLISHING.value,
-            ":pending": TargetStatus.PENDING.value,
-            ":processing": TargetStatus.PROCESSING.value,
-            ":failed": TargetStatus.FAILED.value,
-            ":stale": stale_before,
-            ":now": now,
-            ":one": 1,
-        }
-        failed_clause = "#t.{a}.#s = :failed"
-        if not any_failure:
-            failed_clause += " AND #t.{a}.error_kind IN (:k0, :k1)"
-            values.update({":k0": _RETRYABLE_KINDS[0], ":k1": _RETRYABLE_KINDS[1]})
-        conditions = ["attribute_exists(pk) AND #st IN (:a0, :a1)"]
+        condition = POST_EXISTS & may_move(START)
         if scheduled_for is not None:
-            conditions.append("scheduled_for = :when")
-            values[":when"] = scheduled_for
+            condition &= _scheduled_for(scheduled_for)
+        names: dict[str, str] = {"#st": "status", "#t": "targets", "#s": "status"}
+        values: dict[str, Any] = {":pub": PostStatus.PUBLISHING.value, ":now": now, ":one": 1}
         sets = ["#st = :pub", "updated_at = :now", "version = version + :one"]
         for i, account_id in enumerate(account_ids):
             a = f"#a{i}"
             names[a] = account_id
-            conditions.append(
-                f"attribute_exists(#t.{a}) AND (#t.{a}.#s IN (:pending, :processing) OR "
-                f"({failed_clause.format(a=a)}) OR "
-                f"(#t.{a}.#s = :pub AND #t.{a}.claimed_at < :stale))"
+            condition &= claimable(
+                f"#t.{a}",
+                {"#t": "targets", a: account_id},
+                TARGET_CLAIM,
+                stale_before=stale_before,
+                any_failure=any_failure,
+                tag="tc",
             )
             sets += [
                 f"#t.{a}.#s = :pub",
@@ -315,14 +267,12 @@ class PostRepository(CommentWrites):
             result = self._table.update_item(
                 Key=self._key(business_id, post_id),
                 UpdateExpression="SET " + ", ".join(sets),
-                ConditionExpression=" AND ".join(f"({c})" for c in conditions),
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
                 ReturnValues="ALL_OLD",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                **condition.request(names, values),
             )
         except ClientError as exc:
-            if not _conditional_failed(exc):
+            if not condition_failed(exc):
                 raise
             current: dict[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
             if current is None:
@@ -332,7 +282,7 @@ class PostRepository(CommentWrites):
             when = current.get("scheduled_for", {}).get("S")
             if scheduled_for is not None and when != scheduled_for:
                 raise _rescheduled(post_id, scheduled_for, when) from exc
-            if status not in (s.value for s in allowed):
+            if status not in START.sources:
                 raise Conflict(f"post {post_id} is {status}; it cannot be published now") from exc
             return None
         before = post_from_item(result["Attributes"])
@@ -366,24 +316,15 @@ class PostRepository(CommentWrites):
         a live run, or failed for a reason a retry will not fix (unless `any_failure`: a person
         asked for the retry). A `processing` target is claimed like a pending one: its media
         state says where the publisher resumes."""
-        failed_clause = "#t.#a.#s = :failed"
-        if not any_failure:
-            failed_clause += " AND #t.#a.error_kind IN (:k0, :k1)"
-        condition = (
-            "attribute_exists(#t.#a) AND (#t.#a.#s IN (:pending, :processing) OR "
-            f"({failed_clause}) OR (#t.#a.#s = :publishing AND #t.#a.claimed_at < :stale))"
+        condition = claimable(
+            "#t.#a",
+            {"#t": "targets", "#a": account_id},
+            TARGET_CLAIM,
+            stale_before=stale_before,
+            any_failure=any_failure,
+            tag="tc",
         )
-        values: dict[str, Any] = {
-            ":pending": TargetStatus.PENDING.value,
-            ":processing": TargetStatus.PROCESSING.value,
-            ":failed": TargetStatus.FAILED.value,
-            ":publishing": TargetStatus.PUBLISHING.value,
-            ":stale": stale_before,
-            ":now": now,
-            ":one": 1,
-        }
-        if not any_failure:
-            values.update({":k0": _RETRYABLE_KINDS[0], ":k1": _RETRYABLE_KINDS[1]})
+        values = {":publishing": TargetStatus.PUBLISHING.value, ":now": now, ":one": 1}
         try:
             result = self._table.update_item(
                 Key=self._key(business_id, post_id),
@@ -391,17 +332,15 @@ class PostRepository(CommentWrites):
                     "SET #t.#a.#s = :publishing, #t.#a.attempts = #t.#a.attempts + :one, "
                     "#t.#a.claimed_at = :now, updated_at = :now, version = version + :one"
                 ),
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#t": "targets", "#a": account_id, "#s": "status"},
-                ExpressionAttributeValues=values,
                 ReturnValues="ALL_OLD",
+                **condition.request(values=values),
             )
         except ClientError as exc:
-            if _conditional_failed(exc):
+            if condition_failed(exc):
                 return None
             raise
         before = result["Attributes"]
-        old = Target.from_item(before["targets"][account_id])
+        old = target_from_item(before["targets"][account_id])
         claimed = replace(
             old, status=TargetStatus.PUBLISHING, attempts=old.attempts + 1, claimed_at=now
         )
@@ -422,7 +361,6 @@ class PostRepository(CommentWrites):
             account_id,
             "SET #t.#a.part_ids = :ids, updated_at = :now, version = version + :one",
             {":ids": part_ids, ":now": now, ":one": 1},
-            condition="attribute_exists(#t.#a)",
         )
 
     def record_published(
@@ -459,7 +397,6 @@ class PostRepository(CommentWrites):
             account_id,
             expression + " REMOVE #t.#a.last_error, #t.#a.error_kind",
             values,
-            condition="attribute_exists(#t.#a)",
             names={"#s": "status", "#u": "url"},
         )
 
@@ -490,8 +427,6 @@ class PostRepository(CommentWrites):
             ":kind": kind,
             ":now": now,
             ":one": 1,
-            ":publishing": TargetStatus.PUBLISHING.value,
-            ":claimed": claimed_at,
         }
         if attempts is not None:
             expression += ", #t.#a.attempts = :attempts"
@@ -505,7 +440,7 @@ class PostRepository(CommentWrites):
                 account_id,
                 expression,
                 values,
-                condition="#t.#a.#s = :publishing AND #t.#a.claimed_at = :claimed",
+                claimed_at=claimed_at,
                 names={"#s": "status"},
             )
         except Conflict:
@@ -533,11 +468,8 @@ class PostRepository(CommentWrites):
                 ":state": state,
                 ":now": now,
                 ":one": 1,
-                ":publishing": TargetStatus.PUBLISHING.value,
-                ":claimed": claimed_at,
             },
-            condition="#t.#a.#s = :publishing AND #t.#a.claimed_at = :claimed",
-            names={"#s": "status"},
+            claimed_at=claimed_at,
         )
 
     def record_processing(
@@ -566,10 +498,8 @@ class PostRepository(CommentWrites):
                     ":since": since,
                     ":now": now,
                     ":one": 1,
-                    ":publishing": TargetStatus.PUBLISHING.value,
-                    ":claimed": claimed_at,
                 },
-                condition="#t.#a.#s = :publishing AND #t.#a.claimed_at = :claimed",
+                claimed_at=claimed_at,
                 names={"#s": "status"},
             )
         except Conflict:
@@ -584,13 +514,13 @@ class PostRepository(CommentWrites):
             post = self.get(business_id, post_id)
             if post.status != PostStatus.PUBLISHING:
                 return None
-            if any(t.status in _UNFINISHED for t in post.targets.values()):
+            if any(t.status in UNFINISHED_TARGET_STATES for t in post.targets.values()):
                 return None
             sets, removes, values = _closing(post, now)
             try:
                 return self._close(post, sets, removes, values, {})
             except ClientError as exc:
-                if _conditional_failed(exc):
+                if condition_failed(exc):
                     continue  # a target moved between our read and write: read again
                 raise
         return None
@@ -604,17 +534,18 @@ class PostRepository(CommentWrites):
         finishes the two-step way."""
         post = replace(expected.with_target(target), updated_at=now)
         if post.status != PostStatus.PUBLISHING or any(
-            t.status in (TargetStatus.PENDING, *_UNFINISHED) for t in post.targets.values()
+            t.status == TargetStatus.PENDING or t.status in UNFINISHED_TARGET_STATES
+            for t in post.targets.values()
         ):
             return None
         sets, removes, values = _closing(post, now)
         sets.append("#t.#a = :target")
-        values[":target"] = target.to_item()
+        values[":target"] = target_to_item(target)
         names = {"#t": "targets", "#a": target.account_id}
         try:
             return self._close(post, sets, removes, values, names)
         except ClientError as exc:
-            if _conditional_failed(exc):
+            if condition_failed(exc):
                 return None
             raise
 
@@ -629,17 +560,13 @@ class PostRepository(CommentWrites):
         expression = "SET " + ", ".join(sets)
         if removes:
             expression += " REMOVE " + ", ".join(removes)
+        # The version the caller read: a target that moved since makes the close a no-op.
+        condition = Condition("version = :v", {}, {":v": post.version}) & may_move(CLOSE)
         result = self._table.update_item(
             Key=self._key(post.business_id, post.post_id),
             UpdateExpression=expression,
-            ConditionExpression="version = :v AND #st = :publishing",
-            ExpressionAttributeNames={"#st": "status", **names},
-            ExpressionAttributeValues={
-                **values,
-                ":v": post.version,
-                ":publishing": PostStatus.PUBLISHING.value,
-            },
             ReturnValues="ALL_NEW",
+            **condition.request(names, values),
         )
         return post_from_item(result["Attributes"])
 
@@ -661,7 +588,7 @@ class PostRepository(CommentWrites):
                 ExpressionAttributeValues={":v": version},
             )
         except ClientError as exc:
-            if not _conditional_failed(exc):
+            if not condition_failed(exc):
                 raise
 
     def _update_target(
@@ -672,18 +599,24 @@ class PostRepository(CommentWrites):
         expression: str,
         values: dict[str, Any],
         *,
-        condition: str,
+        claimed_at: str | None = None,
         names: dict[str, str] | None = None,
     ) -> None:
+        """Update one target, which must exist; with `claimed_at`, only while that claim is
+        still this run's."""
+        path_names = {"#t": "targets", "#a": account_id}
+        condition = (
+            Condition("attribute_exists(#t.#a)", path_names)
+            if claimed_at is None
+            else claim_held("#t.#a", path_names, claimed_at)
+        )
         try:
             self._table.update_item(
                 Key=self._key(business_id, post_id),
                 UpdateExpression=expression,
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#t": "targets", "#a": account_id, **(names or {})},
-                ExpressionAttributeValues=values,
+                **condition.request({**path_names, **(names or {})}, values),
             )
         except ClientError as exc:
-            if _conditional_failed(exc):
+            if condition_failed(exc):
                 raise Conflict(f"target {account_id} of post {post_id} changed") from exc
             raise

@@ -1,7 +1,9 @@
 """Scheduled posts in DynamoDB: create, calendar listing, edit, cancel, and the tick's queries.
+The post item is herald.store.posts' (read and created through its PostRepository); this module
+adds the due-index keys that only a pending post carries.
 
-Every state change is one conditional write, so the API, two ticks and the worker can race on a
-post and exactly one of them wins:
+Every state change is one conditional write, built from herald.posts.lifecycle's moves, so the
+API, two ticks and the worker can race on a post and exactly one of them wins:
 
     create              Put      if the key is new
     edit / reschedule   Update   if status is pending or queued and version = the version the
@@ -13,8 +15,9 @@ post and exactly one of them wins:
 The due index is KEYS_ONLY: `pk` names the business, `sk` the post and `due_sk` the scheduled
 time, which is all the tick needs, so it reads no post item.
 
-Expressions are plain strings (no `boto3.dynamodb.conditions`): the tick's handler module must
-import fast, and boto3 is only imported when the container first builds a client.
+Expressions are plain strings (no `boto3.dynamodb.conditions`, here or in herald.store.posts):
+the tick's handler module must import fast, and boto3 is only imported when the container first
+builds a client.
 """
 
 from __future__ import annotations
@@ -26,20 +29,27 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from herald.clock import Clock, isoformat
-from herald.errors import Conflict, FieldError, InvalidInput, NotFound
-from herald.posts import EDITABLE_POST_STATES, Post, PostStatus
+from herald.errors import Conflict, FieldError, InvalidInput
+from herald.posts.lifecycle import CANCEL, EDIT, EDITABLE_POST_STATES, MISS, QUEUE, Move
+from herald.posts.model import Post, PostStatus
 from herald.settings import Settings
+from herald.store.conditions import Condition, may_move
+from herald.store.post_items import calendar_sk, post_from_item, post_to_item
 from herald.store.table import (
     CALENDAR_INDEX,
     DUE_INDEX,
     batch_get,
     business_pk,
+    condition_failed,
     due_pk,
     post_sk,
 )
+
+if TYPE_CHECKING:
+    from herald.store.posts import PostRepository
 
 
 @dataclass(frozen=True)
@@ -61,21 +71,19 @@ def due_sk(scheduled_for: str, post_id: str) -> str:
     return f"{scheduled_for}#{post_id}"
 
 
-def scheduled_item(post: Post, shards: int) -> dict[str, Any]:
-    """The engine's post item plus the due-index keys, which only a pending post carries."""
-    from herald.store.posts import post_to_item  # boto3's helpers: not on the tick's import path
-
-    item = post_to_item(post)
+def due_keys(post: Post, shards: int) -> dict[str, str]:
+    """The due-index keys, which only a pending post carries."""
     if post.status == PostStatus.PENDING and post.scheduled_for:
-        item["due_pk"] = due_pk(post.post_id, shards)
-        item["due_sk"] = due_sk(post.scheduled_for, post.post_id)
-    return item
+        return {
+            "due_pk": due_pk(post.post_id, shards),
+            "due_sk": due_sk(post.scheduled_for, post.post_id),
+        }
+    return {}
 
 
-def post_from_item(item: dict[str, Any]) -> Post:
-    from herald.store.posts import post_from_item as engine_post_from_item
-
-    return engine_post_from_item(item)
+def scheduled_item(post: Post, shards: int) -> dict[str, Any]:
+    """The engine's post item plus its due-index keys (for a batch write of many posts)."""
+    return {**post_to_item(post), **due_keys(post, shards)}
 
 
 _CURSOR_KEYS = ("pk", "sk", "cal_pk", "cal_sk")
@@ -105,17 +113,16 @@ def decode_cursor(cursor: str, business_id: str) -> dict[str, Any]:
     return key
 
 
-def _is_condition_failure(exc: Exception) -> bool:
-    response = getattr(exc, "response", None)
-    code = (response or {}).get("Error", {}).get("Code")
-    return bool(code == "ConditionalCheckFailedException")
-
-
 class ScheduleRepository:
     def __init__(self, table: Any, clock: Clock, settings: Settings) -> None:
         self._table = table
         self._clock = clock
         self._settings = settings
+        # The engine's repository and its writes, imported when the container first builds this
+        # one rather than when the tick's handler module is imported.
+        from herald.store.posts import PostRepository
+
+        self._posts: PostRepository = PostRepository(table)
 
     @property
     def _client(self) -> Any:
@@ -125,19 +132,11 @@ class ScheduleRepository:
 
     # --- API side ----------------------------------------------------------------------------
     def create(self, post: Post) -> Post:
-        self._table.put_item(
-            Item=scheduled_item(post, self._settings.due_shards),
-            ConditionExpression="attribute_not_exists(pk)",
-        )
+        self._posts.create(post, extra=due_keys(post, self._settings.due_shards))
         return post
 
     def get(self, business_id: str, post_id: str) -> Post:
-        item = self._table.get_item(
-            Key={"pk": business_pk(business_id), "sk": post_sk(post_id)}, ConsistentRead=True
-        ).get("Item")
-        if item is None or item.get("type") != "post":
-            raise NotFound(f"post {post_id} not found")
-        return post_from_item(item)
+        return self._posts.get(business_id, post_id)
 
     def calendar(
         self,
@@ -212,8 +211,6 @@ class ScheduleRepository:
         which journal recovery needs) stays. `post.status` says where the edit leaves it:
         pending (it gets the due keys of its time, and loses its queueing if the tick had
         queued it), or queued (a new text or new accounts for the message already sent)."""
-        from herald.store.posts import calendar_sk, post_to_item  # not on the tick's import path
-
         item = post_to_item(post)
         names = {"#st": "status", "#v": "version", "#tz": "timezone"}
         values: dict[str, Any] = {
@@ -224,9 +221,6 @@ class ScheduleRepository:
             ":version": post.version,
             ":when": post.scheduled_for,
             ":cal": calendar_sk(post),
-            ":expected": expected_version,
-            ":pending": PostStatus.PENDING.value,
-            ":queued": PostStatus.QUEUED.value,
         }
         sets = [
             "#st = :status",
@@ -252,18 +246,17 @@ class ScheduleRepository:
         expression = "SET " + ", ".join(sets)
         if removes:
             expression += " REMOVE " + ", ".join(removes)
+        # Any change since the edit read the post (the tick queueing it, the worker claiming it,
+        # another edit, a cancel) bumped the version.
+        condition = Condition("#v = :expected", {"#v": "version"}, {":expected": expected_version})
         try:
             self._table.update_item(
                 Key={"pk": business_pk(post.business_id), "sk": post_sk(post.post_id)},
                 UpdateExpression=expression,
-                # Any change since the edit read the post (the tick queueing it, the worker
-                # claiming it, another edit, a cancel) bumped the version.
-                ConditionExpression="#v = :expected AND #st IN (:pending, :queued)",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
+                **(condition & may_move(EDIT)).request(names, values),
             )
         except Exception as exc:
-            if _is_condition_failure(exc):
+            if condition_failed(exc):
                 raise self._conflict(post.business_id, post.post_id, "edited") from exc
             raise
         return post
@@ -277,22 +270,19 @@ class ScheduleRepository:
                     "SET #st = :cancelled, updated_at = :now, status_reason = :why, "
                     "#v = #v + :one REMOVE due_pk, due_sk"
                 ),
-                # Queued too: the worker's claim requires queued, so its message then finds a
-                # cancelled post and skips it.
-                ConditionExpression="#st IN (:pending, :queued)",
-                ExpressionAttributeNames={"#st": "status", "#v": "version"},
-                ExpressionAttributeValues={
-                    ":cancelled": "cancelled",
-                    ":pending": "pending",
-                    ":queued": "queued",
-                    ":now": now,
-                    ":why": "cancelled by the client",
-                    ":one": 1,
-                },
                 ReturnValues="ALL_NEW",
+                **may_move(CANCEL).request(
+                    {"#st": "status", "#v": "version"},
+                    {
+                        ":cancelled": PostStatus.CANCELLED.value,
+                        ":now": now,
+                        ":why": "cancelled by the client",
+                        ":one": 1,
+                    },
+                ),
             )
         except Exception as exc:
-            if _is_condition_failure(exc):
+            if condition_failed(exc):
                 raise self._conflict(business_id, post_id, "cancelled") from exc
             raise
         return post_from_item(response["Attributes"])
@@ -347,17 +337,18 @@ class ScheduleRepository:
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def _leave_pending(
-        self, entry: DueEntry, status: str, extra: dict[str, str]
+        self, entry: DueEntry, move: Move, status: PostStatus, extra: dict[str, str]
     ) -> dict[str, Any] | None:
-        """The post item as the write left it, or None when the post was no longer pending."""
+        """The post item as `move` left it, or None when the post was no longer pending."""
+        assert status in move.ends
         names = {"#st": "status", "#v": "version"}
         values: dict[str, Any] = {
-            ":pending": "pending",
-            ":new": status,
-            ":due": entry.due_sk,
+            ":new": status.value,
             ":now": isoformat(self._clock.now()),
             ":one": 1,
         }
+        # due_sk too: a post rescheduled after the query must not go at its old time.
+        condition = may_move(move) & Condition("due_sk = :due", {}, {":due": entry.due_sk})
         sets = ["#st = :new", "updated_at = :now", "#v = #v + :one"]
         for i, (name, value) in enumerate(extra.items()):
             names[f"#x{i}"] = name
@@ -371,14 +362,11 @@ class ScheduleRepository:
                     "sk": post_sk(entry.post_id),
                 },
                 UpdateExpression=f"SET {', '.join(sets)} REMOVE due_pk, due_sk",
-                # due_sk too: a post rescheduled after the query must not go at its old time.
-                ConditionExpression="#st = :pending AND due_sk = :due",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
+                **condition.request(names, values),
             )
         except Exception as exc:
-            if _is_condition_failure(exc):
+            if condition_failed(exc):
                 return None
             raise
         attributes: dict[str, Any] = response.get("Attributes", {})
@@ -389,7 +377,7 @@ class ScheduleRepository:
         None when another tick, a cancel or an edit got there first."""
         now = isoformat(self._clock.now())
         item = self._leave_pending(
-            entry, PostStatus.QUEUED.value, {"queued_at": now, "dispatch_id": dispatch_id}
+            entry, QUEUE, PostStatus.QUEUED, {"queued_at": now, "dispatch_id": dispatch_id}
         )
         if item is None:
             return None
@@ -397,7 +385,7 @@ class ScheduleRepository:
 
     def mark_missed(self, entry: DueEntry, reason: str) -> bool:
         return (
-            self._leave_pending(entry, PostStatus.MISSED.value, {"status_reason": reason})
+            self._leave_pending(entry, MISS, PostStatus.MISSED, {"status_reason": reason})
             is not None
         )
 

@@ -77,6 +77,17 @@ def metrics_sk(due: str, business_id: str, post_id: str) -> str:
     return f"{due}#{business_id}#{post_id}"
 
 
+def condition_failed(exc: BaseException) -> bool:
+    """Whether a write was refused by its ConditionExpression: botocore's ClientError carries
+    the error code in `response` (`Error.Code`), read here without importing botocore.
+    https://docs.aws.amazon.com/botocore/latest/reference/services/dynamodb/client/exceptions/ConditionalCheckFailedException.html
+    """
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return False
+    return bool(response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
+
+
 def shard_of(item_id: str, shards: int) -> int:
     # A stable hash (not Python's salted hash()) so every Lambda agrees on the shard.
     return int.from_bytes(hashlib.blake2b(item_id.encode(), digest_size=4).digest(), "big") % shards

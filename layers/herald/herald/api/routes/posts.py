@@ -1,8 +1,8 @@
-"""`GET /api/v1/posts/{id}` and `POST /api/v1/posts/{id}/retry`."""
+"""`GET /api/v1/posts/{id}` and `POST /api/v1/posts/{id}/retry` (the use case: herald.retry_post),
+and the post's shape in every answer that returns one."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Request
@@ -14,12 +14,11 @@ from starlette.responses import Response
 from herald.api.deps import ContainerDep, PrincipalDep
 from herald.api.idempotent import idempotent
 from herald.api.ratelimit import RateLimit
-from herald.clock import parse_iso
-from herald.container import Container
-from herald.errors import Conflict
 from herald.idempotency import Taken
-from herald.posts import Comment, Post, Target, TargetStatus, variant_to_item
+from herald.posts import Comment, Post
 from herald.publishing_policy import http_status
+from herald.retry_post import retry_post as retry
+from herald.store.post_items import variant_to_item
 
 router = APIRouter(tags=["posts"])
 
@@ -219,46 +218,9 @@ async def retry_post(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     async def produce(taken: Taken) -> Response:
-        return await _retry(container, principal.business_id, post_id, resumed=taken.resumed)
+        post = await retry(
+            container.retry_ports, principal.business_id, post_id, resumed=taken.resumed
+        )
+        return post_response(post)
 
     return await idempotent(container, principal.business_id, idempotency_key, request, produce)
-
-
-async def _retry(
-    container: Container, business_id: str, post_id: str, *, resumed: bool = False
-) -> Response:
-    """`resumed`: an earlier request with the same Idempotency-Key ran this retry and gave no
-    final answer; whatever it left to do is done, and the post is answered as it stands."""
-    from herald.publishing import publish_post
-
-    post = await run_in_threadpool(container.posts.get, business_id, post_id)  # 404 first
-    if resumed and not _anything_to_retry(post, container):
-        return post_response(post)
-    if not _anything_to_retry(post, container):
-        # Unconfirmed targets wait for a person: the platform may already have them.
-        raise Conflict(f"post {post_id} has no failed target or first comment to retry")
-    outcome = await publish_post(
-        container, business_id, post_id, retry_in_process=True, retry_failed=True
-    )
-    if outcome.skipped and not outcome.results and not outcome.comments:
-        raise Conflict(f"nothing to retry: {outcome.skipped}")
-    assert outcome.post is not None
-    return post_response(outcome.post)
-
-
-def _anything_to_retry(post: Post, container: Container) -> bool:
-    from herald.comments import owed
-
-    retryable = any(_retryable(t, container) for t in post.targets.values())
-    return retryable or bool(owed(post, any_failure=True))
-
-
-def _retryable(target: Target, container: Container) -> bool:
-    """Failed, or claimed by a run that died (an API publish has no queue to bring it back):
-    the engine takes a stale claim over and reconciles before it posts again."""
-    if target.status == TargetStatus.FAILED:
-        return True
-    if target.status != TargetStatus.PUBLISHING or not target.claimed_at:
-        return False
-    stale = timedelta(seconds=container.settings.publish_claim_stale_seconds)
-    return parse_iso(target.claimed_at) < container.clock.now() - stale

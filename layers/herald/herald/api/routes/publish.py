@@ -1,17 +1,15 @@
 """`POST /api/v1/publish/{linkedin,twitter,meta,threads,multi}`: publish now, to one platform or
 many.
 
-Every route runs the same steps: check every account and every content rule at once (one 422
-listing all problems, nothing stored), write the post and its targets to DynamoDB, then publish
-all targets concurrently. The answer is 200 when all published, 207 with per-target results when
-some failed, 502 when every one failed on the platform side.
+Every route parses its body and runs the same use case (herald.publish_now): check every account
+and every content rule at once (one 422 listing all problems, nothing stored), store the post,
+then publish all targets concurrently. The answer is 200 when all published, 207 with per-target
+results when some failed, 502 when every one failed on the platform side, 202 when the worker
+publishes it (large media).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
-from functools import partial
 from typing import Annotated, Any, Literal, Self
 
 from fastapi import APIRouter, Request
@@ -25,30 +23,21 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from herald import target_rules
-from herald.accounts import Account, AccountStatus, PlatformName
+from herald.accounts import PlatformName
 from herald.api.deps import ContainerDep, PrincipalDep
 from herald.api.fields import MAX_ID_LENGTH, AccountId, Plain, Text
 from herald.api.idempotent import idempotent
 from herald.api.ratelimit import RateLimit
 from herald.api.routes.posts import PUBLISH_RESPONSES, IdempotencyKey, post_response
 from herald.auth import Principal
-from herald.clock import isoformat
 from herald.container import Container
-from herald.errors import FieldError, InvalidInput, NotFound
 from herald.idempotency import Taken
-from herald.ids import new_id
-from herald.media import limits as media_limits
 from herald.media.model import MediaRef
-from herald.media_checks import instagram_image_problems
-from herald.observability import logger
 from herald.platforms.base import Content, MediaItem
-from herald.posts import Post, PostStatus, Target
+from herald.publish_now import publish_now
 from herald.variants import Variant
-from herald.variants import resolve as resolve_variants
 
 router = APIRouter(tags=["publish"], dependencies=[RateLimit("publish")])
 
@@ -415,8 +404,8 @@ async def _run(
     allowed: set[PlatformName],
 ) -> Response:
     async def produce(taken: Taken) -> Response:
-        return await publish_now(
-            container,
+        answer = await publish_now(
+            container.publish_now_ports,
             principal.business_id,
             body.account_ids,
             body.content(),
@@ -426,174 +415,7 @@ async def _run(
             resumed=taken.resumed,
             refs=body.media_refs(),
         )
+        # Handed to the worker (large media): 202, the post still `publishing`.
+        return post_response(answer.post, status=202 if answer.handed_off else None)
 
     return await idempotent(container, principal.business_id, key, request, produce)
-
-
-async def publish_now(
-    container: Container,
-    business_id: str,
-    account_ids: list[str],
-    content: Content,
-    allowed: set[PlatformName],
-    *,
-    known: Mapping[str, Account] | None = None,
-    post_id: str | None = None,
-    resumed: bool = False,
-    refs: Sequence[MediaRef] = (),
-) -> Response:
-    """`known`: accounts already read (with the API key); the others are read here. The engine
-    publishes with these same accounts rather than reading each again. `post_id`: the id to
-    create the post under (its Idempotency-Key's); with `resumed`, an earlier request with the
-    key may have created it already, and that post is resumed instead. `refs`: the media
-    library's files the post attaches, resolved (and read, if nobody has yet) here."""
-    from herald.publishing import publish_post
-    from herald.tokens import credentials_from
-
-    post_id = post_id or new_id("post")
-    if resumed and (earlier := await _earlier(container, business_id, post_id)) is not None:
-        return await _resume(container, earlier)
-    accounts = await run_in_threadpool(
-        _load_accounts, container, business_id, account_ids, known or {}
-    )
-    problems = _account_problems(account_ids, accounts, allowed)
-    usable = [
-        (a.account_id, a.platform)
-        for a in accounts.values()
-        if a is not None and a.platform in allowed
-    ]
-    if refs:
-        attachments, media_problems = await run_in_threadpool(
-            container.media.resolve, business_id, refs
-        )
-        content = replace(content, attachments=attachments)
-        problems += media_problems
-    problems += target_rules.validate_post(content, usable, container.settings)
-    for label in usable:  # each target's own files (its variant's, else the shared ones)
-        mine = resolve_variants(content, *label)
-        problems += media_limits.check(mine.attachments, [label], len(mine.parts), story=mine.story)
-    problems += await instagram_image_problems(content, usable, container.image_probe, problems)
-    if problems:
-        raise InvalidInput(f"{len(problems)} problem(s) with this post", problems)
-    now = isoformat(container.clock.now())
-    post = Post(
-        post_id=post_id,
-        business_id=business_id,
-        status=PostStatus.PUBLISHING,
-        content=content,
-        targets={
-            a.account_id: Target(account_id=a.account_id, platform=a.platform)
-            for a in accounts.values()
-            if a is not None
-        },
-        created_at=now,
-        updated_at=now,
-    ).with_comments()
-    # Stored before any platform call: if this function dies, the post and its claims remain.
-    await run_in_threadpool(container.posts.create, post)
-    if content.attachments:
-        await run_in_threadpool(container.media.mark_used, content.attachments)
-        if sum(a.size for a in content.attachments) > container.settings.media_inline_max_bytes:
-            # Large files go up from the worker, not inside this request: 202, `publishing`.
-            # If SQS refuses, this request publishes them itself rather than leave the post.
-            try:
-                await _check_again(container, post, 0)
-            except Exception:  # noqa: BLE001
-                logger.warning("could not hand a large post to the worker; publishing it here")
-            else:
-                return post_response(post, status=202)
-    outcome = await publish_post(
-        container,
-        business_id,
-        post.post_id,
-        retry_in_process=True,
-        account_ids=list(post.targets),
-        credentials=credentials_from(
-            {(business_id, a.account_id): a for a in accounts.values() if a is not None}
-        ),
-    )
-    assert outcome.post is not None
-    if outcome.check_again_in is not None:
-        await _check_again(container, outcome.post, outcome.check_again_in)
-    return post_response(outcome.post)
-
-
-async def _check_again(container: Container, post: Post, after: float) -> None:
-    """A platform is processing a target's media: the worker finishes the post, from a message
-    due when the platform said to look again. If SQS refuses, the post stays `publishing` with
-    that target `processing`, and a retry (`POST /posts/{id}/retry`) picks it up."""
-    from herald.media.processing import delay_seconds, send_again
-
-    await run_in_threadpool(
-        partial(
-            send_again,
-            container,
-            post.business_id,
-            post.post_id,
-            delay=delay_seconds(after),
-            account_ids=list(post.targets),
-        )
-    )
-
-
-async def _earlier(container: Container, business_id: str, post_id: str) -> Post | None:
-    try:
-        post: Post = await run_in_threadpool(container.posts.get, business_id, post_id)
-    except NotFound:
-        return None  # the earlier request ended before storing it
-    return post
-
-
-async def _resume(container: Container, post: Post) -> Response:
-    """The post an earlier request with the same Idempotency-Key created and did not answer
-    for (it died, or a target was still held): the engine picks up what is left. A target that
-    request claimed is skipped while its claim is live (the answer is then a 202 with the post)
-    and taken over and reconciled once stale, so nothing is published a second time; a post
-    that finished is answered as it finished."""
-    from herald.publishing import publish_post
-
-    outcome = await publish_post(container, post.business_id, post.post_id, retry_in_process=True)
-    assert outcome.post is not None
-    return post_response(outcome.post)
-
-
-def _load_accounts(
-    container: Container,
-    business_id: str,
-    account_ids: list[str],
-    known: Mapping[str, Account],
-) -> dict[str, Account | None]:
-    missing = [a for a in account_ids if a not in known]
-    # One request for the ones authentication did not read (another business's account is
-    # simply not found under this business's key).
-    found = container.accounts.get_many((business_id, a) for a in missing) if missing else {}
-    return {a: known.get(a) or found.get((business_id, a)) for a in account_ids}
-
-
-def _account_problems(
-    account_ids: list[str], accounts: dict[str, Account | None], allowed: set[PlatformName]
-) -> list[FieldError]:
-    problems: list[FieldError] = []
-    for index, account_id in enumerate(account_ids):
-        field = f"account_ids[{index}]"
-        account = accounts[account_id]
-        if account is None:
-            problems.append(FieldError(field, f"unknown account {account_id}", "unknown_account"))
-        elif account.platform not in allowed:
-            names = ", ".join(sorted(allowed))
-            problems.append(
-                FieldError(
-                    field,
-                    f"{account_id} is a {account.platform} account; this route takes {names}",
-                    "wrong_platform",
-                )
-            )
-        elif account.status == AccountStatus.NEEDS_REAUTH:
-            problems.append(
-                FieldError(
-                    field,
-                    f"{account_id} must be reconnected before it can publish",
-                    "needs_reauth",
-                )
-            )
-    return problems

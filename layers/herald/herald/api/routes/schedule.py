@@ -191,7 +191,7 @@ async def create_schedule(
                 resumed=taken.resumed,
                 refs=body.media_refs(),
             ),
-            container,
+            container.scheduling_ports,
             principal.business_id,
             body.content(),
             body.account_ids,
@@ -236,7 +236,7 @@ async def list_schedule(
         raise NotFound(f"business {business_id} not found")
     page = await run_in_threadpool(
         lambda: scheduled_posts.calendar(
-            container,
+            container.scheduling_ports,
             business_id,
             statuses=list(dict.fromkeys(s.value for s in status)) if status else None,
             platform=platform,
@@ -269,7 +269,7 @@ async def edit_schedule(
         )
     post = await run_in_threadpool(
         lambda: scheduled_posts.edit(
-            container,
+            container.scheduling_ports,
             principal.business_id,
             post_id,
             content_changes=body.content_changes(),
@@ -290,6 +290,6 @@ async def cancel_schedule(
     post_id: PostId, principal: PrincipalDep, container: ContainerDep
 ) -> ScheduledPostOut:
     post = await run_in_threadpool(
-        scheduled_posts.cancel, container, principal.business_id, post_id
+        scheduled_posts.cancel, container.scheduling_ports, principal.business_id, post_id
     )
     return ScheduledPostOut.of(post)

@@ -41,6 +41,9 @@ minute, each with `{"part": k, "parts": n}`: part k dispatches the due shards s 
 s % n == k, so n invocations side by side cover the index once, and n = 8 dispatches 100,000 in
 about 30 s each. Part 0 also recovers dead ticks' journals. `{"task": "dispatch"}` alone is
 the whole index (one part).
+
+The tick reads and writes through its ports (TickPorts, from `Container.tick_ports`): the due
+index, the journal, the publish queue, the businesses' lateness, events and the clock.
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ from herald.store.journal import DispatchJournal, JournalEntry
 from herald.store.schedule import DueEntry
 
 if TYPE_CHECKING:
-    from herald.container import Container
+    from herald.ports import Businesses, Clock, DueIndex, EventPublisher, PublishQueue
     from herald.settings import Settings
 
 MAX_DELAY_SECONDS = 900  # SQS's ceiling for DelaySeconds on a standard queue
@@ -148,16 +151,29 @@ class Part:
         return [n for n in range(due_shards) if n % self.parts == self.part]
 
 
+@dataclass(frozen=True)
+class TickPorts:
+    """What the tick uses (herald.ports), from `Container.tick_ports`."""
+
+    settings: Settings
+    due: DueIndex
+    journal: DispatchJournal
+    queue: PublishQueue
+    businesses: Businesses
+    events: EventPublisher
+    clock: Clock
+
+
 class Dispatcher:
     """One tick's work; the API reuses `dispatch_chunk` for a post due before the next tick."""
 
     def __init__(
-        self, container: Container, dispatch_id: str | None = None, part: Part | None = None
+        self, ports: TickPorts, dispatch_id: str | None = None, part: Part | None = None
     ) -> None:
-        self.container = container
-        self.settings = container.settings
-        self.repo = container.schedule
-        self.journal = DispatchJournal(container.table)
+        self.ports = ports
+        self.settings = ports.settings
+        self.repo = ports.due
+        self.journal = ports.journal
         self.part = part or Part()
         self.report = TickReport(dispatch_id=dispatch_id or uuid.uuid4().hex)
         self._lateness: dict[str, int] = {}
@@ -172,24 +188,17 @@ class Dispatcher:
         failed: list[DueEntry] = []
         for start in range(0, len(entries), BATCH):
             batch = entries[start : start + BATCH]
-            now = self.container.clock.now()
-            request = [
-                {
-                    "Id": str(i),
-                    "MessageBody": message_body(e),
-                    "DelaySeconds": delay_for(e.scheduled_for, now, self.lead(e)),
-                }
-                for i, e in enumerate(batch)
+            now = self.ports.clock.now()
+            messages = [
+                (message_body(e), delay_for(e.scheduled_for, now, self.lead(e))) for e in batch
             ]
             try:
-                response = self.container.sqs.send_message_batch(
-                    QueueUrl=self.settings.queue_url, Entries=request
-                )
+                refused = self.ports.queue.send_batch(messages)
             except Exception:  # noqa: BLE001 - the journal keeps them; the next tick re-sends
                 logger.exception("SendMessageBatch failed", extra={"posts": len(batch)})
                 failed.extend(batch)
                 continue
-            failed.extend(batch[int(f["Id"])] for f in response.get("Failed", []))
+            failed.extend(batch[i] for i in refused)
         return failed
 
     def lead(self, entry: DueEntry) -> float:
@@ -200,7 +209,7 @@ class Dispatcher:
             self.report.dispatch_id,
             index,
             [(e.business_id, e.post_id, e.scheduled_for) for e in chunk],
-            self.container.clock.now(),
+            self.ports.clock.now(),
             self.settings.dispatch_journal_stale_seconds,
         )
 
@@ -228,7 +237,7 @@ class Dispatcher:
         if business_id not in self._lateness:
             seconds = self.settings.max_lateness_seconds
             try:
-                override = self.container.businesses.get(business_id).max_lateness_seconds
+                override = self.ports.businesses.get(business_id).max_lateness_seconds
             except NotFound:
                 override = None
             self._lateness[business_id] = override if override is not None else seconds
@@ -246,7 +255,7 @@ class Dispatcher:
         self.report.missed += 1
         self.report.missed_posts.append(entry.post_id)
         emit(
-            self.container,
+            self.ports.events,
             "post.missed",
             {
                 "business_id": entry.business_id,
@@ -339,7 +348,7 @@ class Dispatcher:
 
 
 def dispatch_due(
-    container: Container,
+    ports: TickPorts,
     now: datetime | None = None,
     *,
     time_left_ms: Callable[[], int] | None = None,
@@ -347,8 +356,8 @@ def dispatch_due(
 ) -> TickReport:
     """Run one tick, over the whole due index or one `part` of it. `time_left_ms` is the
     Lambda context's get_remaining_time_in_millis."""
-    dispatcher = Dispatcher(container, part=part)
-    report = dispatcher.run(now or container.clock.now(), time_left_ms or (lambda: 10**9))
+    dispatcher = Dispatcher(ports, part=part)
+    report = dispatcher.run(now or ports.clock.now(), time_left_ms or (lambda: 10**9))
     logger.info(
         "tick finished",
         extra={**report.as_dict(), "part": dispatcher.part.part, "parts": dispatcher.part.parts},
@@ -356,21 +365,17 @@ def dispatch_due(
     return report
 
 
-def dispatch_now(container: Container, entry: DueEntry) -> bool:
+def dispatch_now(ports: TickPorts, entry: DueEntry) -> bool:
     """Queue and send one post at once (the API does this for a post due before the next tick
     could see it). False when a tick got there first."""
-    dispatcher = Dispatcher(container)
+    dispatcher = Dispatcher(ports)
     dispatcher.dispatch_chunk([entry], 0)
     return dispatcher.report.sent == 1
 
 
-def emit(container: Container, event_type: str, payload: dict[str, Any]) -> None:
+def emit(events: EventPublisher, event_type: str, payload: dict[str, Any]) -> None:
     """Publish a post event; a lost event must not undo the state change it reports."""
-    from herald.events import publish_event_sync  # starlette: only when there is an event
-
     try:
-        publish_event_sync(
-            container, event_type, payload, dedupe_key=f"{payload['post_id']}:{event_type}"
-        )
+        events.publish(event_type, payload, dedupe_key=f"{payload['post_id']}:{event_type}")
     except Exception:  # noqa: BLE001 - the post's state is the record; the event is a courtesy
         logger.exception("could not publish event", extra={"event_type": event_type})

@@ -1,0 +1,101 @@
+"""The ports (herald.ports) are met by what the container builds and by the fakes tests hand in.
+
+mypy is the check that matters here: each assignment to a port's type below fails type checking
+when an adapter or a fake drifts from the port. The tests then use each through its port.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from herald.clock import FrozenClock
+from herald.container import Container
+from herald.events import TopicEvents
+from herald.platforms.base import Content
+from herald.ports import (
+    AccountReader,
+    Businesses,
+    Clock,
+    CommentStore,
+    DueIndex,
+    EventPublisher,
+    PostStore,
+    PublishQueue,
+    ScheduleStore,
+)
+from herald.posts import Post, PostStatus, Target
+from herald.queue import SqsPublishQueue
+from herald.settings import Settings
+from tests.fakes.publishing import FakeSNS, InMemoryPostRepository
+
+NOW = "2026-01-01T00:00:00.000000Z"
+
+
+def _post() -> Post:
+    return Post(
+        post_id="post_1",
+        business_id="biz",
+        status=PostStatus.PUBLISHING,
+        content=Content(text="hello"),
+        targets={"acc_x": Target(account_id="acc_x", platform="x")},
+        created_at=NOW,
+        updated_at=NOW,
+    )
+
+
+class _RecordingSqs:
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    def send_message_batch(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append(kwargs)
+        return {"Failed": [{"Id": "1"}]}
+
+
+def _container(**overrides: Any) -> Container:
+    settings = Settings(
+        HERALD_ENV="test",
+        TOPIC_ARN="arn:aws:sns:us-east-1:123456789012:events",
+        QUEUE_URL="https://sqs.us-east-1.amazonaws.com/123456789012/publish",
+    )
+    return Container(settings, table=object(), clock=FrozenClock(), **overrides)
+
+
+def test_the_in_memory_post_repository_is_the_engines_post_and_comment_store() -> None:
+    fake = InMemoryPostRepository()
+    posts: PostStore = fake
+    comments: CommentStore = fake
+    posts.create(_post())
+    assert comments.get("biz", "post_1").targets["acc_x"].platform == "x"
+
+
+def test_the_container_builds_every_store_port_from_its_repositories() -> None:
+    c = _container()
+    posts: PostStore = c.posts
+    comments: CommentStore = c.posts
+    schedule: ScheduleStore = c.schedule
+    due: DueIndex = c.schedule
+    accounts: AccountReader = c.accounts
+    businesses: Businesses = c.businesses
+    clock: Clock = c.clock
+    # One repository each for the post item and the schedule, seen through two ports.
+    assert {id(posts), id(comments)} == {id(c.posts)}
+    assert {id(schedule), id(due)} == {id(c.schedule)}
+    assert (accounts, businesses, clock) == (c.accounts, c.businesses, c.clock)
+
+
+def test_the_topic_events_publish_through_the_sns_client_they_are_given() -> None:
+    sns = FakeSNS()
+    events: EventPublisher = _container(sns=sns).events
+    assert isinstance(events, TopicEvents)
+    event_id = events.publish("post.missed", {"post_id": "post_1"}, dedupe_key="post_1:missed")
+    assert [e["event_id"] for e in sns.of_type("post.missed")] == [event_id]
+
+
+def test_the_publish_queue_says_which_of_a_batch_sqs_refused() -> None:
+    sqs = _RecordingSqs()
+    queue: PublishQueue = _container(sqs=sqs).publish_queue
+    assert isinstance(queue, SqsPublishQueue)
+    assert queue.send_batch([("a", 0), ("b", 5)]) == [1]
+    (call,) = sqs.calls
+    assert [(e["MessageBody"], e["DelaySeconds"]) for e in call["Entries"]] == [("a", 0), ("b", 5)]
