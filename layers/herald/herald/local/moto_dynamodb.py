@@ -4,10 +4,12 @@ Where moto 5.2's CPU goes on one of Herald's conditional UpdateItems (a burst's 
 in its server with cProfile): the update expression is lexed and parsed twice (the handler and the
 backend each call `UpdateExpressionParser.make`), and so is the condition expression
 (`ConditionExpressionParser.parse`); the validator deep-copies the parsed tree before it resolves
-it against the item; and the answer's item is serialized by walking botocore's shapes, every
-attribute value trying each of the ten members of `AttributeValue` through an alias picker. With
-an item the size of a post, that is most of the 12-40 ms a write costs, in one process, and a
-burst of 1,000 posts is three such writes each.
+it against the item, and its ten processors each rebuild their class-to-method map for every node
+they visit, one of them counting the clauses under every nested node (quadratic in the clauses);
+and the answer's item is serialized by walking botocore's shapes, every attribute value trying
+each of the ten members of `AttributeValue` through an alias picker. With an item the size of a
+post, that is most of the 12-15 ms a write costs (more under load), in one process, and a burst
+of 1,000 posts is three such writes each.
 
 `apply` keeps moto's answers and removes the repetition:
 
@@ -20,14 +22,18 @@ burst of 1,000 posts is three such writes each.
   raises what moto raises);
 - the validator copies the tree by pickling it (the tree is plain objects: lists, strings,
   moto's nodes), a tenth of `deepcopy`'s time, and by `deepcopy` whenever pickling refuses;
+- each processor keeps its map; the clause count, which depends on the text alone and changes
+  nothing, is made once when the text is parsed and not again for that tree's copies (a tree
+  that fails it is counted, and refused, by moto every time);
 - an `AttributeValue` of the JSON protocol whose one member is S, N, BOOL, NULL, SS, NS, M or L
   (of the same) is written as moto's serializer writes it, without the walk; anything else
   (binary values, an unexpected shape) takes moto's own path.
 
 Only the local stack's moto server applies it (herald.local.moto_server and the stack's moto
 thread): never the tests' `mock_aws`, never AWS. tests/integration/local/test_moto_dynamodb.py
-checks the answers against moto's own for every write, read and failure Herald's repositories
-make. Against a moto whose internals moved, `apply` leaves moto as it is and says so.
+checks the answers against moto's own for the writes, reads and refusals of a burst's path, and
+bench/bench_moto_dynamodb.py measures the CPU of each write both ways. Against a moto whose
+internals moved, `apply` leaves moto as it is and says so.
 """
 
 from __future__ import annotations
