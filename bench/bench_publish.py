@@ -67,7 +67,7 @@ async def _publish(container: Any, post_id: str) -> float:
 
     started = time.perf_counter()
     outcome = await publish_post(
-        container, BIZ, post_id, retry_in_process=True,
+        container.engine_ports, BIZ, post_id, retry_in_process=True,
         credentials=fake_credentials(container.accounts),
     )  # fmt: skip
     elapsed = time.perf_counter() - started

@@ -27,7 +27,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # The batch reads its accounts up front and sends its events at the end (herald.worker);
     # its records' deadline is the time this invocation has left.
     invocation = worker.Invocation(
-        get_container(), event.get("Records", []), context.get_remaining_time_in_millis
+        get_container().engine_ports, event.get("Records", []), context.get_remaining_time_in_millis
     )
     response = async_process_partial_response(
         event=event,

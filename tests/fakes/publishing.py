@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -410,10 +410,10 @@ def account(business_id: str, account_id: str, platform: PlatformName, **kw: Any
     )
 
 
-def fake_credentials(accounts: FakeAccounts) -> Callable[[Any, str, str], Any]:
+def fake_credentials(accounts: FakeAccounts) -> Callable[[str, str], Awaitable[Credentials]]:
     """Stands in for herald.tokens.credentials_for."""
 
-    async def credentials_for(_: Any, business_id: str, account_id: str) -> Credentials:
+    async def credentials_for(business_id: str, account_id: str) -> Credentials:
         acc = accounts.get(business_id, account_id)
         if acc.status == AccountStatus.NEEDS_REAUTH:
             raise PlatformError(acc.platform, ErrorKind.AUTH_REVOKED, "reconnect the account")

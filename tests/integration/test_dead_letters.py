@@ -114,12 +114,12 @@ def test_a_post_whose_every_delivery_failed_is_dead_lettered_then_redriven_and_p
     tick.dispatch_due(dc.tick_ports)  # overdue: no delay, so it can be received at once
 
     real_posts = dc.posts
-    dc.__dict__["posts"] = _DynamoDown()
+    dc.override(posts=_DynamoDown())
     while poll_once(dc, handler) is not None:
         pass
     assert depth(dc, dc.settings.dlq_url) == 1
 
-    dc.__dict__["posts"] = real_posts  # the outage is over
+    dc.override(posts=real_posts)  # the outage is over
     assert redrive(dc) == {"moved": 1, "failed": 0, "left_in_dlq": 0}
     response = poll_once(dc, handler)
     assert response == {"batchItemFailures": []}

@@ -93,13 +93,13 @@ def test_a_crash_between_the_post_and_its_comment_is_finished_by_the_next_delive
 
     monkeypatch.setattr(comments, "publish_comments", killed)
     with pytest.raises(LambdaKilled):
-        worker.handle_message(wc, body_of(post), 1)
+        worker.handle_message(wc.engine_ports, body_of(post), 1)
     assert stored(wc, post).status == PostStatus.PUBLISHED
     assert comment_of(wc, post).status == TargetStatus.PENDING
 
     monkeypatch.setattr(comments, "publish_comments", real)
-    assert worker.handle_message(wc, body_of(post), 2) == "skipped: post is published"
-    worker.handle_message(wc, body_of(post), 3)
+    assert worker.handle_message(wc.engine_ports, body_of(post), 2) == "skipped: post is published"
+    worker.handle_message(wc.engine_ports, body_of(post), 3)
 
     assert len(linkedin.accepted) == 1
     assert len(linkedin.comments) == 1
@@ -114,14 +114,14 @@ def test_a_crash_after_the_platform_took_the_comment_is_reconciled_not_commented
 
     linkedin.comment_script.append(killed)
     with pytest.raises(LambdaKilled):
-        worker.handle_message(wc, body_of(post), 1)
+        worker.handle_message(wc.engine_ports, body_of(post), 1)
     assert comment_of(wc, post).status == TargetStatus.PUBLISHING
 
     clock.advance(30)  # the claim is still live: the delivery comes back later
     with pytest.raises(worker.RetryLater):
-        worker.handle_message(wc, body_of(post), 2)
+        worker.handle_message(wc.engine_ports, body_of(post), 2)
     clock.advance(370)  # the visibility timeout: the claim is stale now
-    worker.handle_message(wc, body_of(post), 3)
+    worker.handle_message(wc.engine_ports, body_of(post), 3)
 
     assert len(linkedin.comments) == 1
     comment = comment_of(wc, post)
@@ -136,11 +136,11 @@ def test_a_comment_failing_retryably_leaves_the_post_published_and_comes_back(
 ) -> None:
     linkedin.comment_script.append(transient())
     with pytest.raises(worker.RetryLater):
-        worker.handle_message(wc, body_of(post), 1)
+        worker.handle_message(wc.engine_ports, body_of(post), 1)
     assert stored(wc, post).status == PostStatus.PUBLISHED
     assert comment_of(wc, post).status == TargetStatus.FAILED
 
-    worker.handle_message(wc, body_of(post), 2)
+    worker.handle_message(wc.engine_ports, body_of(post), 2)
 
     assert len(linkedin.accepted) == 1
     assert comment_of(wc, post).status == TargetStatus.PUBLISHED
@@ -153,5 +153,5 @@ def test_a_comment_still_failing_on_the_last_receive_ends_failed_and_the_message
     linkedin.comment_script.append(transient())
     last = wc.settings.publish_max_receives
 
-    assert worker.handle_message(wc, body_of(post), last) == "published"
+    assert worker.handle_message(wc.engine_ports, body_of(post), last) == "published"
     assert comment_of(wc, post).status == TargetStatus.FAILED

@@ -165,7 +165,7 @@ def test_the_same_message_to_two_workers_at_once_publishes_once_and_the_second_c
         # Worker A's platform call is in flight (its claim is fresh) when B gets the copy.
         def b() -> None:
             try:
-                second.append(worker.handle_message(wc, body_of(post), 1))
+                second.append(worker.handle_message(wc.engine_ports, body_of(post), 1))
             except BaseException as exc:
                 second.append(exc)
 
@@ -174,10 +174,11 @@ def test_the_same_message_to_two_workers_at_once_publishes_once_and_the_second_c
         t.join()
 
     linkedin.fail_next(second_worker_runs_now)
-    assert worker.handle_message(wc, body_of(post), 1) == "published"
+    assert worker.handle_message(wc.engine_ports, body_of(post), 1) == "published"
     (b_result,) = second
     assert isinstance(b_result, worker.RetryLater)  # B's copy comes back after the timeout...
-    assert worker.handle_message(wc, body_of(post), 2).startswith("skipped")  # ...and is a skip
+    again = worker.handle_message(wc.engine_ports, body_of(post), 2)
+    assert again.startswith("skipped")  # ...and is a skip
     assert len(linkedin.accepted) == 1
 
 
@@ -251,7 +252,7 @@ def test_a_message_no_delivery_can_handle_is_failed_so_sqs_dead_letters_it(
 ) -> None:
     assert deliver(handler, body) == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
     with pytest.raises(worker.MalformedMessage):
-        worker.handle_message(wc, body, 1)
+        worker.handle_message(wc.engine_ports, body, 1)
 
 
 def test_a_cancelled_post_is_skipped(
@@ -279,14 +280,14 @@ def test_a_worker_killed_after_the_platform_accepted_is_reconciled_never_reposte
 
     linkedin.fail_next(killed)
     with pytest.raises(LambdaKilled):
-        worker.handle_message(wc, body_of(post), 1)
+        worker.handle_message(wc.engine_ports, body_of(post), 1)
     held = only_target(stored(wc, post))
     assert (held.status, held.claimed_at) == (TargetStatus.PUBLISHING, held.claimed_at)
     assert held.claimed_at
     assert len(linkedin.accepted) == 1
 
     clock.advance(370)  # the visibility timeout
-    assert worker.handle_message(wc, body_of(post), 2) == "published"
+    assert worker.handle_message(wc.engine_ports, body_of(post), 2) == "published"
     after = only_target(stored(wc, post))
     assert after.status == TargetStatus.PUBLISHED
     assert after.platform_post_id == "linkedin-1"
@@ -304,10 +305,10 @@ def test_a_redelivery_while_the_claim_is_fresh_comes_back_later_instead_of_posti
 
     linkedin.fail_next(killed)
     with pytest.raises(LambdaKilled):
-        worker.handle_message(wc, body_of(post), 1)
+        worker.handle_message(wc.engine_ports, body_of(post), 1)
     clock.advance(30)
     with pytest.raises(worker.RetryLater):
-        worker.handle_message(wc, body_of(post), 2)
+        worker.handle_message(wc.engine_ports, body_of(post), 2)
     assert linkedin.calls == 1
 
 
@@ -487,7 +488,7 @@ def test_a_message_any_fraction_of_a_second_early_is_never_published_before_its_
     clock.advance(5 - early)
     platforms["linkedin"] = platform = Witness(wc, post)
 
-    assert worker.handle_message(wc, body_of(post), 1) == "published"
+    assert worker.handle_message(wc.engine_ports, body_of(post), 1) == "published"
 
     assert platform.called_at == [due_of(post)]
 
@@ -662,10 +663,12 @@ def test_an_account_reconnected_after_the_batch_read_it_is_read_again_not_failed
     [record] = _queued_batch(wc, biz, 1)
     [account_id] = json.loads(record["body"])["account_ids"]
     wc.accounts.mark_status(biz, account_id, AccountStatus.NEEDS_REAUTH, "token revoked")
-    batch = worker.Batch(wc, [record["body"]])
+    batch = worker.Batch(wc.engine_ports, [record["body"]])
     wc.accounts.mark_status(biz, account_id, AccountStatus.CONNECTED, None)  # a person reconnected
 
-    outcome = worker.handle_message(wc, record["body"], 1, batch=batch, message_id="m-1")
+    outcome = worker.handle_message(
+        wc.engine_ports, record["body"], 1, batch=batch, message_id="m-1"
+    )
 
     assert outcome == "published"
     assert len(linkedin.accepted) == 1

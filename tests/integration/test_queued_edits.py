@@ -203,7 +203,7 @@ def test_an_edit_whose_write_comes_after_the_worker_claimed_the_post_is_a_409(
     def read_then_worker_claims(business_id: str, post_id: str) -> Post:
         found = real_get(business_id, post_id)
         if not worker_ran:  # between the edit's read and its write
-            worker_ran.append(worker.handle_message(c, json.dumps(message), 1))
+            worker_ran.append(worker.handle_message(c.engine_ports, json.dumps(message), 1))
         return found
 
     c.schedule.get = read_then_worker_claims  # type: ignore[method-assign]
@@ -270,10 +270,10 @@ def test_a_post_moved_a_little_later_is_queued_again_and_its_old_message_does_no
     [(new, delay)] = sent.messages[1:]
     requeued = status_of(c, owner, post_id)
     clock.advance(10)
-    early = worker.handle_message(c, json.dumps(old), 1)
+    early = worker.handle_message(c.engine_ports, json.dumps(old), 1)
     published_early = len(linkedin.accepted)
     at_its_time(clock, new)
-    worker.handle_message(c, json.dumps(new), 1)
+    worker.handle_message(c.engine_ports, json.dumps(new), 1)
 
     assert status == 200
     # 50 s away, delivered DISPATCH_EARLY_SECONDS (1 s) before its second.
@@ -299,7 +299,7 @@ def test_an_older_message_without_account_ids_is_dropped_too_when_its_post_was_r
     old.pop("account_ids")  # as the tick wrote messages before they named their accounts
     clock.advance(10)
 
-    result = worker.handle_message(c, json.dumps(old), 1)
+    result = worker.handle_message(c.engine_ports, json.dumps(old), 1)
 
     assert result.startswith("skipped")
     assert "rescheduled" in result

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from herald.clock import FrozenClock
 from herald.container import Container
 from herald.events import TopicEvents
@@ -21,6 +23,7 @@ from herald.ports import (
     EventPublisher,
     PostStore,
     PublishQueue,
+    Redelivery,
     ScheduleStore,
 )
 from herald.posts import Post, PostStatus, Target
@@ -44,8 +47,16 @@ def _post() -> Post:
 
 
 class _RecordingSqs:
-    def __init__(self) -> None:
+    def __init__(self, *, refuse_visibility: bool = False) -> None:
         self.calls: list[dict[str, Any]] = []
+        self.visibility: list[tuple[str, int]] = []
+        self._refuse_visibility = refuse_visibility
+
+    def change_message_visibility(self, **kwargs: Any) -> None:
+        if self._refuse_visibility:
+            error: Any = {"Error": {"Code": "ReceiptHandleIsInvalid", "Message": "expired"}}
+            raise ClientError(error, "ChangeMessageVisibility")
+        self.visibility.append((kwargs["ReceiptHandle"], kwargs["VisibilityTimeout"]))
 
     def send_message_batch(self, **kwargs: Any) -> dict[str, Any]:
         self.calls.append(kwargs)
@@ -99,3 +110,34 @@ def test_the_publish_queue_says_which_of_a_batch_sqs_refused() -> None:
     assert queue.send_batch([("a", 0), ("b", 5)]) == [1]
     (call,) = sqs.calls
     assert [(e["MessageBody"], e["DelaySeconds"]) for e in call["Entries"]] == [("a", 0), ("b", 5)]
+
+
+def test_the_engines_ports_are_built_once_per_container_and_build_no_client() -> None:
+    c = _container()
+    ports = c.engine_ports
+    assert c.engine_ports is ports
+    # SNS, SQS, S3 and the platforms' HTTP client wait for the first event, message or post.
+    assert not {"sns", "sqs", "s3", "http", "publishers", "media_files"} & set(c.__dict__)
+    assert (ports.posts, ports.comments, ports.clock) == (c.posts, c.posts, c.clock)
+
+
+def test_an_override_of_a_container_in_use_reaches_the_engine() -> None:
+    c = _container()
+    before = c.engine_ports
+    swapped = InMemoryPostRepository()
+    c.override(posts=swapped)
+    assert c.engine_ports is not before
+    assert c.engine_ports.posts is swapped
+
+
+def test_the_redelivery_asks_sqs_to_bring_the_message_back_after_the_delay() -> None:
+    sqs = _RecordingSqs()
+    redelivery: Redelivery = _container(sqs=sqs).engine_ports.redelivery
+    redelivery.bring_back_after("receipt-1", 40)
+    assert sqs.visibility == [("receipt-1", 40)]
+
+
+def test_a_visibility_change_sqs_refuses_is_left_to_the_full_timeout() -> None:
+    sqs = _RecordingSqs(refuse_visibility=True)
+    _container(sqs=sqs).engine_ports.redelivery.bring_back_after("receipt-1", 40)
+    assert sqs.visibility == []

@@ -3,19 +3,20 @@ the post stored before the engine is asked to publish it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-from herald.accounts import Account, AccountStatus
+from herald.accounts import Account, AccountStatus, Credentials
 from herald.clock import FrozenClock
 from herald.errors import InvalidInput, NotFound
 from herald.media.model import Attachment, MediaRef
 from herald.platforms.base import Content
 from herald.posts import PostStatus
 from herald.publish_now import PublishNowPorts, publish_now
+from herald.publishing import CredentialsFor
 from herald.publishing_policy import PublishOutcome
 from herald.settings import Settings
 from tests.fakes.images import FakeImageProbe
@@ -40,6 +41,16 @@ class NoMedia:
 
     def mark_used(self, attachments: Sequence[Attachment]) -> None:
         raise AssertionError("no post here attaches a file")
+
+
+class NoTokens:
+    """The stand-in engine below reads no credentials."""
+
+    def credentials(self, business_id: str, account_id: str) -> Awaitable[Credentials]:
+        raise AssertionError("the stand-in engine reads no credentials")
+
+    def credentials_from(self, accounts: Mapping[tuple[str, str], Account]) -> CredentialsFor:
+        return self.credentials
 
 
 class NoQueue:
@@ -95,6 +106,7 @@ def ports(posts: InMemoryPostRepository, engine: Engine) -> PublishNowPorts:
         image_probe=FakeImageProbe(),
         queue=NoQueue(),
         clock=FrozenClock(),
+        tokens=NoTokens(),
         publish=engine,
     )
 

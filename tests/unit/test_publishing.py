@@ -82,7 +82,7 @@ class Engine:
     async def publish(self, post: Post, **kw: Any) -> PublishOutcome:
         kw.setdefault("retry_in_process", True)
         return await publish_post(
-            self.container,
+            self.container.engine_ports,
             BIZ,
             post.post_id,
             credentials=fake_credentials(self.accounts),
@@ -561,7 +561,7 @@ async def test_a_stale_claim_whose_credentials_fail_for_now_is_held_for_a_later_
         raise PlatformError("x", ErrorKind.TRANSIENT, "token endpoint returned 503", status=503)
 
     outcome = await publish_post(
-        engine.container,
+        engine.container.engine_ports,
         BIZ,
         post.post_id,
         retry_in_process=False,

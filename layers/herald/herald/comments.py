@@ -23,7 +23,6 @@ post or on the Instagram media, a reply on X and on Threads (to a thread's last 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -36,13 +35,12 @@ from herald.posts import Post, Target, TargetStatus
 
 if TYPE_CHECKING:
     from herald.accounts import Credentials, PlatformName
-    from herald.container import Container
     from herald.ports import CommentStore
+    from herald.publishing import CredentialsFor, EnginePorts
     from herald.publishing_policy import RetryPolicy
     from herald.settings import Settings
     from herald.store.comments import CommentClaim
 
-CredentialsFor = Callable[[Any, str, str], Awaitable["Credentials"]]
 COMMENT_FAILED_EVENT = "post.comment_failed"
 COMMENT_UNCONFIRMED_EVENT = "post.comment_unconfirmed"
 
@@ -126,7 +124,7 @@ def owed(post: Post, *, any_failure: bool = False) -> list[Target]:
 
 @dataclass
 class CommentRun:
-    container: Container
+    ports: EnginePorts
     post: Post
     policy: RetryPolicy
     credentials: CredentialsFor
@@ -135,14 +133,14 @@ class CommentRun:
 
     @property
     def store(self) -> CommentStore:
-        return self.container.posts
+        return self.ports.comments
 
     def now(self) -> str:
-        return isoformat(self.container.clock.now())
+        return isoformat(self.ports.clock.now())
 
     def stale_before(self) -> str:
-        age = timedelta(seconds=self.container.settings.publish_claim_stale_seconds)
-        return isoformat(self.container.clock.now() - age)
+        age = timedelta(seconds=self.ports.settings.publish_claim_stale_seconds)
+        return isoformat(self.ports.clock.now() - age)
 
 
 async def publish_comments(run: CommentRun) -> list[CommentResult]:
@@ -182,7 +180,7 @@ async def _one(run: CommentRun, target: Target) -> CommentResult | None:
     # A reply chain is answered at its end, so the comment reads after the whole thread.
     parent = target.part_ids[-1] if target.part_ids else target.platform_post_id or ""
     try:
-        creds = await run.credentials(run.container, post.business_id, target.account_id)
+        creds = await run.credentials(post.business_id, target.account_id)
     except Exception as exc:  # noqa: BLE001 - nothing was sent, so nothing is ambiguous
         if claim.took_over:
             why = f"a previous run died mid-comment and it cannot be checked: {exc}"
@@ -196,7 +194,7 @@ async def _one(run: CommentRun, target: Target) -> CommentResult | None:
         else:
             kind, reason = ErrorKind.TRANSIENT, f"credentials unavailable ({type(exc).__name__})"
         return await _record_failure(run, target, claim, kind, reason, attempts=0)
-    publisher = run.container.publishers[target.platform]
+    publisher = run.ports.publishers[target.platform]
     if claim.took_over:
         return await _reconcile(
             run, target, claim, publisher, creds, parent, text, "a previous run died mid-comment"
@@ -239,14 +237,14 @@ async def _needs_reauth(run: CommentRun, target: Target, exc: PlatformError) -> 
     from herald.tokens import announce_needs_reauth
 
     account = await asyncio.to_thread(
-        run.container.accounts.mark_status,
+        run.ports.accounts.mark_status,
         run.post.business_id,
         target.account_id,
         AccountStatus.NEEDS_REAUTH,
         exc.reason(),
     )
     try:
-        await announce_needs_reauth(run.container, account, exc.reason())
+        await announce_needs_reauth(run.ports.events, account, exc.reason())
     except Exception:  # noqa: BLE001 - the account's status is the record; the event a courtesy
         logger.exception("could not announce account.needs_reauth")
 
@@ -261,9 +259,9 @@ async def _reconcile(
     text: str,
     reason: str,
 ) -> CommentResult:
-    skew = timedelta(seconds=run.container.settings.publish_reconcile_skew_seconds)
+    skew = timedelta(seconds=run.ports.settings.publish_reconcile_skew_seconds)
     since_claim = claim.previous_claimed_at if claim.took_over else claim.comment.claimed_at
-    since = parse_iso(since_claim) - skew if since_claim else run.container.clock.now() - skew
+    since = parse_iso(since_claim) - skew if since_claim else run.ports.clock.now() - skew
     found: str | None = None
     try:
         found = await publisher.find_comment(creds, parent, text, since)
@@ -355,7 +353,7 @@ async def _announce(run: CommentRun, target: Target, result: CommentResult) -> N
     logger.warning("first comment not published", extra=payload)
     try:
         await publish_event(
-            run.container,
+            run.ports.events,
             event,
             payload,
             dedupe_key=f"{post.post_id}:{target.account_id}:comment:{result.attempts}",

@@ -2,7 +2,9 @@
 
 Nothing is built at import. Each attribute is made on first use and then reused across
 invocations; tests pass overrides (a moto table, a real Redis, an httpx client on a
-MockTransport, a frozen clock) as keyword arguments.
+MockTransport, a frozen clock) as keyword arguments. The engine's ports (`engine_ports`) are
+built once, from the attributes as they are then: a swap after the engine's first use goes
+through `override`, which has them built again.
 """
 
 from __future__ import annotations
@@ -14,14 +16,15 @@ from herald.clock import Clock, SystemClock
 from herald.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 
     import httpx
     import redis.asyncio as aioredis
 
-    from herald.accounts import PlatformName
+    from herald.accounts import Account, Credentials, PlatformName
     from herald.auth import VerifiedKeys
     from herald.errors import FieldError
+    from herald.events import TopicEvents
     from herald.idempotency import IdempotencyStore
     from herald.media.library import MediaLibrary
     from herald.media.model import Attachment, MediaRef
@@ -31,8 +34,10 @@ if TYPE_CHECKING:
     from herald.oauth.confirmations import ConfirmationStore
     from herald.oauth.state import StateStore
     from herald.platforms.base import Publisher
-    from herald.ports import EventPublisher, PostPublisher, PublishQueue
+    from herald.ports import PostPublisher
     from herald.publish_now import PublishNowPorts
+    from herald.publishing import CredentialsFor, EnginePorts
+    from herald.queue import SqsPublishQueue
     from herald.ratelimit import RateLimiter
     from herald.retry_post import RetryPorts
     from herald.scheduled_posts import SchedulingPorts
@@ -50,6 +55,11 @@ class Container:
         self.settings = settings or get_settings()
         # cached_property stores into __dict__, so an override simply pre-fills it.
         self.__dict__.update(overrides)
+
+    def override(self, **overrides: Any) -> None:
+        """Swap attributes of a container in use (a test's outage, and its end)."""
+        self.__dict__.update(overrides)
+        self.__dict__.pop("engine_ports", None)
 
     @cached_property
     def clock(self) -> Clock:
@@ -278,13 +288,13 @@ class Container:
     # Properties, not cached: each is made from the attributes as they are now (tests and the
     # local stack swap a container's clock after building it), and costs an object or two.
     @property
-    def events(self) -> EventPublisher:
+    def events(self) -> TopicEvents:
         from herald.events import TopicEvents
 
         return TopicEvents(lambda: self.sns, self.settings.topic_arn, self.clock)
 
     @property
-    def publish_queue(self) -> PublishQueue:
+    def publish_queue(self) -> SqsPublishQueue:
         from herald.queue import SqsPublishQueue
 
         return SqsPublishQueue(lambda: self.sqs, self.settings.queue_url)
@@ -304,11 +314,35 @@ class Container:
             clock=self.clock,
         )
 
+    @cached_property
+    def engine_ports(self) -> EnginePorts:
+        """Once per container, unlike the bundles above: the worker reads it for every record
+        and publish-now for every request. What it holds reads the clients it needs (SNS, SQS,
+        S3, httpx) only when it first sends or publishes."""
+        from herald.publishing import EnginePorts
+
+        events = self.events
+        queue = self.publish_queue
+        return EnginePorts(
+            settings=self.settings,
+            posts=self.posts,
+            comments=self.posts,
+            accounts=self.accounts,
+            publishers=_PublishersOnFirstUse(self),
+            media=_MediaFilesOnFirstUse(self),
+            tokens=_Tokens(self),
+            events=events,
+            outbox=events.outbox,
+            queue=queue,
+            redelivery=queue,
+            clock=self.clock,
+        )
+
     @property
     def engine(self) -> PostPublisher:
         from herald.publishing import publish_post
 
-        return partial(publish_post, self)
+        return partial(publish_post, self.engine_ports)
 
     @property
     def publish_now_ports(self) -> PublishNowPorts:
@@ -322,6 +356,7 @@ class Container:
             image_probe=self.image_probe,
             queue=self.publish_queue,
             clock=self.clock,
+            tokens=self.engine_ports.tokens,
             publish=self.engine,
         )
 
@@ -369,6 +404,52 @@ class _MediaOnFirstUse:
 
     def mark_used(self, attachments: Sequence[Attachment]) -> None:
         self._container.media.mark_used(attachments)
+
+
+class _PublishersOnFirstUse:
+    """herald.ports.Publishers: the platforms' publishers (and their HTTP client) built when
+    the first target is published, not when a skipped message is read."""
+
+    def __init__(self, container: Container) -> None:
+        self._container = container
+
+    def __getitem__(self, platform: PlatformName) -> Publisher:
+        return self._container.publishers[platform]
+
+
+class _MediaFilesOnFirstUse:
+    """The media bucket (herald.media.model's ChunkSource and UrlSource), its S3 client built
+    when a target's attachment is first read or linked."""
+
+    def __init__(self, container: Container) -> None:
+        self._container = container
+
+    def chunks(
+        self, key: str, chunk_size: int, start: int = 0, end: int | None = None
+    ) -> AsyncIterator[bytes]:
+        return self._container.media_files.chunks(key, chunk_size, start, end)
+
+    def presigned_get(self, key: str, expires_seconds: int) -> str:
+        # herald.media.model.UrlSource: the link a platform that fetches media itself is sent.
+        return self._container.media_files.presigned_get(key, expires_seconds)
+
+
+class _Tokens:
+    """herald.ports.Tokens over herald.tokens, which reads the accounts, the vault, the refresh
+    lock in Redis and the OAuth flows of this container."""
+
+    def __init__(self, container: Container) -> None:
+        self._container = container
+
+    def credentials(self, business_id: str, account_id: str) -> Awaitable[Credentials]:
+        from herald.tokens import credentials_for
+
+        return credentials_for(self._container, business_id, account_id)
+
+    def credentials_from(self, accounts: Mapping[tuple[str, str], Account]) -> CredentialsFor:
+        from herald.tokens import credentials_from
+
+        return credentials_from(self._container, accounts)
 
 
 class _ProbeOnFirstUse:

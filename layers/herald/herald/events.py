@@ -22,7 +22,7 @@ from herald.observability import logger
 
 if TYPE_CHECKING:
     from herald.clock import Clock
-    from herald.container import Container
+    from herald.ports import EventPublisher
 
 
 def build_event(
@@ -74,9 +74,13 @@ class TopicEvents:
         )
         return str(event["event_id"])
 
+    def outbox(self) -> EventOutbox:
+        """An outbox on the same topic, for a worker batch's final events."""
+        return EventOutbox(self._client, self._topic, self._clock)
+
 
 async def publish_event(
-    container: Container,
+    events: EventPublisher,
     event_type: str,
     payload: dict[str, Any],
     *,
@@ -86,7 +90,7 @@ async def publish_event(
     from starlette.concurrency import run_in_threadpool  # not for the tick, which has no loop
 
     return await run_in_threadpool(
-        partial(container.events.publish, event_type, payload, dedupe_key=dedupe_key)
+        partial(events.publish, event_type, payload, dedupe_key=dedupe_key)
     )
 
 
@@ -102,15 +106,17 @@ class EventOutbox:
     them again, the engine finds their posts finished and announces the event it still owes.
     """
 
-    def __init__(self, container: Container) -> None:
-        self._container = container
+    def __init__(self, client: Callable[[], Any], topic_arn: str | None, clock: Clock) -> None:
+        self._client = client
+        self._topic = topic_arn
+        self._clock = clock
         self._events: list[tuple[str, dict[str, Any]]] = []
 
     def add(self, owner: str, event_type: str, payload: dict[str, Any], *, dedupe_key: str) -> str:
         event = build_event(
             event_type,
             payload,
-            occurred_at=isoformat(self._container.clock.now()),
+            occurred_at=isoformat(self._clock.now()),
             dedupe_key=dedupe_key,
         )
         self._events.append((owner, event))
@@ -118,7 +124,7 @@ class EventOutbox:
 
     def flush(self) -> set[str]:
         events, self._events = self._events, []
-        topic = self._container.settings.topic_arn
+        topic = self._topic
         if not topic:
             for _, event in events:
                 logger.info("event (no topic configured)", extra={"event": event})
@@ -137,7 +143,7 @@ class EventOutbox:
                 for i, (_, event) in enumerate(chunk)
             ]
             try:
-                response = self._container.sns.publish_batch(
+                response = self._client().publish_batch(
                     TopicArn=topic, PublishBatchRequestEntries=entries
                 )
             except Exception:  # noqa: BLE001 - each event gets one more try on its own
@@ -159,7 +165,7 @@ class EventOutbox:
         """One more try for an event the batch did not get out: a refused event costs its
         record a redelivery, which waits out the queue's visibility timeout."""
         try:
-            self._container.sns.publish(
+            self._client().publish(
                 TopicArn=topic,
                 Message=json.dumps(event, separators=(",", ":"), default=str),
                 MessageAttributes={

@@ -7,9 +7,14 @@
     PublishQueue    the publish messages, with their delay (SqsPublishQueue, herald.queue)
     EventPublisher  the domain events (TopicEvents, herald.events)
     AccountReader   accounts by key, many at once (store/accounts.py)
+    AccountFlags    an account flagged for a person when a platform refuses its token
+    EngineAccounts  the engine's and the worker's accounts: both of the above
+    Tokens          an account's usable credentials, refreshed when they end soon (herald.tokens)
+    Publishers      the platform's publisher, by name (herald.platforms.registry)
+    Redelivery      when SQS delivers a received message again (herald.queue)
     Businesses      a business's own settings (store/businesses.py)
     MediaAttacher   the media library's files a post attaches (media/library.py)
-    PostPublisher   the engine, herald.publishing.publish_post, bound to its container
+    PostPublisher   the engine, herald.publishing.publish_post, bound to its ports
     Clock           herald.clock.Clock, re-used as it is
 
 Each lists only the methods its callers use, with the arguments they pass, so a fake implements
@@ -21,17 +26,17 @@ case pays for no adapter.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from herald.clock import Clock
 
 if TYPE_CHECKING:
-    from herald.accounts import Account
+    from herald.accounts import Account, AccountStatus, Credentials, PlatformName
     from herald.errors import FieldError
     from herald.media.model import Attachment, MediaRef
-    from herald.platforms.base import Published
+    from herald.platforms.base import Published, Publisher
     from herald.posts import Post, Target, TargetStatus
     from herald.publishing import CredentialsFor
     from herald.publishing_policy import PublishOutcome
@@ -41,17 +46,22 @@ if TYPE_CHECKING:
     from herald.store.schedule import DueEntry, Page
 
 __all__ = [
+    "AccountFlags",
     "AccountReader",
     "Businesses",
     "Clock",
     "CommentStore",
     "DueIndex",
+    "EngineAccounts",
     "EventPublisher",
     "MediaAttacher",
     "PostPublisher",
     "PostStore",
     "PublishQueue",
+    "Publishers",
+    "Redelivery",
     "ScheduleStore",
+    "Tokens",
 ]
 
 
@@ -261,6 +271,42 @@ class EventPublisher(Protocol):
 
 class AccountReader(Protocol):
     def get_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Account]: ...
+
+
+class AccountFlags(Protocol):
+    def mark_status(
+        self, business_id: str, account_id: str, status: AccountStatus, reason: str | None
+    ) -> Account: ...
+
+
+class EngineAccounts(AccountReader, AccountFlags, Protocol):
+    """The worker reads a batch's accounts at once; the engine flags one whose token a platform
+    refused."""
+
+
+class Tokens(Protocol):
+    """Usable credentials for an account (herald.tokens): refreshed first when they end soon,
+    under the account's refresh lock."""
+
+    def credentials(self, business_id: str, account_id: str) -> Awaitable[Credentials]: ...
+
+    def credentials_from(self, accounts: Mapping[tuple[str, str], Account]) -> CredentialsFor:
+        """The same, over accounts already read (a worker batch's, publish-now's)."""
+        ...
+
+
+class Publishers(Protocol):
+    """The publisher of each platform, looked up by the target's platform."""
+
+    def __getitem__(self, platform: PlatformName) -> Publisher: ...
+
+
+class Redelivery(Protocol):
+    """A received publish message's own visibility: how soon SQS delivers it again."""
+
+    def bring_back_after(self, receipt_handle: str, delay_seconds: int) -> None:
+        """Best effort: if SQS refuses, the message comes back after the full timeout."""
+        ...
 
 
 class Businesses(Protocol):

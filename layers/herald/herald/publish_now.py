@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         PostPublisher,
         PostStore,
         PublishQueue,
+        Tokens,
     )
     from herald.settings import Settings
 
@@ -62,6 +63,7 @@ class PublishNowPorts:
     image_probe: ImageProbe
     queue: PublishQueue
     clock: Clock
+    tokens: Tokens
     publish: PostPublisher
 
 
@@ -90,8 +92,6 @@ async def publish_now(
     create the post under (its Idempotency-Key's); with `resumed`, an earlier request with the
     key may have created it already, and that post is resumed instead. `refs`: the media
     library's files the post attaches, resolved (and read, if nobody has yet) here."""
-    from herald.tokens import credentials_from
-
     post_id = post_id or new_id("post")
     if resumed and (earlier := await _earlier(ports, business_id, post_id)) is not None:
         return await _resume(ports, earlier)
@@ -149,7 +149,7 @@ async def publish_now(
         post.post_id,
         retry_in_process=True,
         account_ids=list(post.targets),
-        credentials=credentials_from(
+        credentials=ports.tokens.credentials_from(
             {(business_id, a.account_id): a for a in accounts.values() if a is not None}
         ),
     )

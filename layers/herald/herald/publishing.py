@@ -33,6 +33,11 @@ The window no conditional write can close: the platform accepted a post and this
 before recording it. The target stays `publishing`; once the claim is stale the next run takes it
 over and reconciles against the account's recent posts before it would post again, and marks it
 `unconfirmed` when it cannot prove either way.
+
+The engine, its first comments (herald.comments) and the worker read and write through their
+ports (EnginePorts, from `Container.engine_ports`, built once per container): the post and
+comment stores, the accounts, the publishers, the media bucket, tokens, events, the queue and
+the clock.
 """
 
 from __future__ import annotations
@@ -71,25 +76,57 @@ from herald.publishing_policy import (
 )
 
 if TYPE_CHECKING:
-    from herald.container import Container
-    from herald.ports import PostStore
+    from herald.events import EventOutbox
+    from herald.media.model import ChunkSource
+    from herald.ports import (
+        Clock,
+        CommentStore,
+        EngineAccounts,
+        EventPublisher,
+        PostStore,
+        Publishers,
+        PublishQueue,
+        Redelivery,
+        Tokens,
+    )
+    from herald.settings import Settings
     from herald.store.posts import Claim, Started
 
-CredentialsFor = Callable[[Any, str, str], Awaitable[Credentials]]
+# An account's usable credentials, by (business_id, account_id).
+CredentialsFor = Callable[[str, str], Awaitable[Credentials]]
 # Sends a finished post's final event (`post.published`, ...) and returns its id.
-Announce = Callable[[Any, Post, str], Awaitable[str]]
+Announce = Callable[[Post, str], Awaitable[str]]
 UNCONFIRMED_EVENT = "post.target_unconfirmed"
 ACTION_REQUIRED_EVENT = "platform.action_required"
 CLAIM_STALE_MARGIN_SECONDS = 5
 
 
-def _now(container: Container) -> str:
-    return isoformat(container.clock.now())
+@dataclass(frozen=True)
+class EnginePorts:
+    """What the engine, its first comments and the worker use (herald.ports), from
+    `Container.engine_ports`: built once per container, so a record costs attribute reads."""
+
+    settings: Settings
+    posts: PostStore
+    comments: CommentStore
+    accounts: EngineAccounts
+    publishers: Publishers
+    media: ChunkSource  # the media bucket, which a target's attachments are read from
+    tokens: Tokens
+    events: EventPublisher
+    outbox: Callable[[], EventOutbox]  # a worker batch's final events, sent at its end
+    queue: PublishQueue  # where the worker sends a message again (media still processing)
+    redelivery: Redelivery
+    clock: Clock
+
+
+def _now(ports: EnginePorts) -> str:
+    return isoformat(ports.clock.now())
 
 
 @dataclass
 class _Run:
-    container: Container
+    ports: EnginePorts
     post: Post
     policy: RetryPolicy
     retry_in_process: bool
@@ -112,7 +149,7 @@ class _Run:
 
     @property
     def repo(self) -> PostStore:
-        return self.container.posts
+        return self.ports.posts
 
     def content_for(self, target: Target) -> Content:
         """What `target` publishes (the shared content with its variants applied), its
@@ -121,7 +158,7 @@ class _Run:
         content = self.post.content_for(target)
         if not content.attachments:
             return content
-        source = self.container.media_files
+        source = self.ports.media
         return replace(content, attachments=tuple(a.bound(source) for a in content.attachments))
 
     def claimed(self, claim: Claim, now: str) -> None:
@@ -142,7 +179,7 @@ class _Run:
 
 
 async def publish_post(
-    container: Container,
+    ports: EnginePorts,
     business_id: str,
     post_id: str,
     *,
@@ -162,11 +199,9 @@ async def publish_post(
     """
     started = time.monotonic()
     if credentials is None:
-        from herald.tokens import credentials_for
-
-        credentials = credentials_for
+        credentials = ports.tokens.credentials
     outcome = await _publish_targets(
-        container,
+        ports,
         business_id,
         post_id,
         retry_in_process=retry_in_process,
@@ -179,10 +214,10 @@ async def publish_post(
         fire_at=fire_at,
     )
     return await _then_comments(
-        container,
+        ports,
         outcome,
         credentials,
-        deadline=started + container.settings.publish_deadline_seconds,
+        deadline=started + ports.settings.publish_deadline_seconds,
         retry_in_process=retry_in_process,
         last_attempt=last_attempt or retry_in_process,
         any_failure=retry_failed,
@@ -190,7 +225,7 @@ async def publish_post(
 
 
 async def _then_comments(
-    container: Container,
+    ports: EnginePorts,
     outcome: PublishOutcome,
     credentials: CredentialsFor,
     *,
@@ -207,9 +242,9 @@ async def _then_comments(
     post = outcome.post
     if post is None or not owed(post, any_failure=any_failure):
         return outcome
-    settings = container.settings
+    settings = ports.settings
     run = CommentRun(
-        container=container,
+        ports=ports,
         post=post,
         policy=RetryPolicy(
             attempts=max(1, settings.publish_retry_attempts) if retry_in_process else 1,
@@ -222,7 +257,7 @@ async def _then_comments(
         any_failure=any_failure,
     )
     results = tuple(await publish_comments(run))
-    latest: Post = await asyncio.to_thread(container.posts.get, post.business_id, post.post_id)
+    latest: Post = await asyncio.to_thread(ports.posts.get, post.business_id, post.post_id)
     held = any(r.held for r in results)
     again = held or (not last_attempt and any(r.retryable_failure for r in results))
     waits = [r.retry_after for r in results if r.retry_after is not None]
@@ -239,7 +274,7 @@ async def _then_comments(
 
 
 async def _publish_targets(
-    container: Container,
+    ports: EnginePorts,
     business_id: str,
     post_id: str,
     *,
@@ -262,9 +297,9 @@ async def _publish_targets(
     worker's message is for. The post is read by the write that claims it, so a queued post
     edited since publishes as edited; one rescheduled since is left alone (`skipped`, no post:
     the message for its new time publishes it). `fire_at`: claim and prepare now, call the
-    platform no earlier than this (by `container.clock`).
+    platform no earlier than this (by `ports.clock`).
     """
-    repo: PostStore = container.posts
+    repo: PostStore = ports.posts
     started: Started | None = None
     try:
         if account_ids and not retry_failed:
@@ -273,8 +308,8 @@ async def _publish_targets(
                 business_id,
                 post_id,
                 list(account_ids),
-                now=_now(container),
-                stale_before=_stale_before(container),
+                now=_now(ports),
+                stale_before=_stale_before(ports),
                 scheduled_for=scheduled_for,
             )
         post: Post = (
@@ -284,7 +319,7 @@ async def _publish_targets(
                 partial(repo.start, reopen=retry_failed, scheduled_for=scheduled_for),
                 business_id,
                 post_id,
-                _now(container),
+                _now(ports),
             )
         )
     except Rescheduled as exc:
@@ -295,23 +330,21 @@ async def _publish_targets(
         event_ids: list[str] = []
         if current.status in FINAL_POST_STATES:
             # A redelivery after the run that finished it may have died before announcing it.
-            event_ids = await _announce_pending(container, current)
+            event_ids = await _announce_pending(ports, current)
         skipped = f"post is {current.status}"
         return PublishOutcome(
             post_id, current.status, post=current, skipped=skipped, event_ids=event_ids
         )
 
-    settings = container.settings
+    settings = ports.settings
     run = _Run(
-        container=container,
+        ports=ports,
         post=post,
         policy=RetryPolicy(
             attempts=max(1, settings.publish_retry_attempts) if retry_in_process else 1,
             initial=settings.publish_retry_delay,
             # Counted from the post's second when the call waits for it.
-            deadline=time.monotonic()
-            + settings.publish_deadline_seconds
-            + _hold(container, fire_at),
+            deadline=time.monotonic() + settings.publish_deadline_seconds + _hold(ports, fire_at),
             attempt_budget=settings.platform_timeout_seconds,
         ),
         retry_in_process=retry_in_process,
@@ -333,11 +366,11 @@ async def _publish_targets(
         *(_publish_target(run, t, claims.get(t.account_id)) for t in todo)
     )
     results = tuple(r for r in gathered if r is not None)
-    announce = announce or _announce_now
+    announce = announce or partial(_announce_now, ports)
 
     if run.finished is not None:
         done = run.finished
-        event_ids = [await announce(container, done, event_type_for(done.status))]
+        event_ids = [await announce(done, event_type_for(done.status))]
         return PublishOutcome(
             post_id,
             done.status,
@@ -372,12 +405,8 @@ async def _publish_targets(
             retry_later=True,
             retry_after=longest_wait(results),
         )
-    finished: Post | None = await asyncio.to_thread(
-        repo.finish, business_id, post_id, _now(container)
-    )
-    event_ids = (
-        [await announce(container, finished, event_type_for(finished.status))] if finished else []
-    )
+    finished: Post | None = await asyncio.to_thread(repo.finish, business_id, post_id, _now(ports))
+    event_ids = [await announce(finished, event_type_for(finished.status))] if finished else []
     final: Post = (
         finished
         if finished is not None
@@ -387,7 +416,7 @@ async def _publish_targets(
         # Another run closed it (the same message delivered to two workers at once). Its event
         # may still wait in that run's batch, and this delivery's success deletes the message
         # that would bring it back: announce it here too, under the same id.
-        event_ids = await _announce_pending(container, final)
+        event_ids = await _announce_pending(ports, final)
     return PublishOutcome(
         post_id,
         final.status,
@@ -398,10 +427,10 @@ async def _publish_targets(
     )
 
 
-def _hold(container: Container, fire_at: datetime | None) -> float:
+def _hold(ports: EnginePorts, fire_at: datetime | None) -> float:
     if fire_at is None:
         return 0.0
-    return max(0.0, (fire_at - container.clock.now()).total_seconds())
+    return max(0.0, (fire_at - ports.clock.now()).total_seconds())
 
 
 def final_event_key(post_id: str, version: int) -> str:
@@ -412,7 +441,7 @@ def final_event_key(post_id: str, version: int) -> str:
 
 
 async def _announce_now(
-    container: Container, post: Post, event_type: str, version: int | None = None
+    ports: EnginePorts, post: Post, event_type: str, version: int | None = None
 ) -> str:
     """Publish the final event, then forget that the post owes it (the close wrote
     `pending_event`), so a later call that finds the post finished does not announce it again.
@@ -421,45 +450,45 @@ async def _announce_now(
 
     closed_at = post.version if version is None else version
     event_id = await publish_event(
-        container,
+        ports.events,
         event_type,
         event_payload(post),
         dedupe_key=final_event_key(post.post_id, closed_at),
     )
     await asyncio.to_thread(
-        container.posts.clear_pending_event, post.business_id, post.post_id, closed_at
+        ports.posts.clear_pending_event, post.business_id, post.post_id, closed_at
     )
     return event_id
 
 
-async def _announce_pending(container: Container, post: Post) -> list[str]:
+async def _announce_pending(ports: EnginePorts, post: Post) -> list[str]:
     """The final event a finished post still owes (its run died before announcing it, or the
     worker announced it and its message came back): published again, same id."""
-    owed = await asyncio.to_thread(container.posts.pending_event, post.business_id, post.post_id)
+    owed = await asyncio.to_thread(ports.posts.pending_event, post.business_id, post.post_id)
     if owed is None:
         return []
-    return [await _announce_now(container, post, owed.event_type, owed.version)]
+    return [await _announce_now(ports, post, owed.event_type, owed.version)]
 
 
-def _stale_before(container: Container) -> str:
+def _stale_before(ports: EnginePorts) -> str:
     """Claims older than this belong to a run that died mid-publish."""
-    age = timedelta(seconds=container.settings.publish_claim_stale_seconds)
-    return isoformat(container.clock.now() - age)
+    age = timedelta(seconds=ports.settings.publish_claim_stale_seconds)
+    return isoformat(ports.clock.now() - age)
 
 
 async def _publish_target(run: _Run, target: Target, claim: Claim | None) -> TargetResult | None:
     """`claim` is the target's claim when the start already made it (the post's state then
     includes it), else the target is claimed here."""
-    container, post = run.container, run.post
+    ports, post = run.ports, run.post
     if claim is None:
-        now = _now(container)
+        now = _now(ports)
         claim = await run.db(
             run.repo.claim_target,
             post.business_id,
             post.post_id,
             target.account_id,
             now=now,
-            stale_before=_stale_before(container),
+            stale_before=_stale_before(ports),
             any_failure=run.any_failure,
         )
         if claim is None:
@@ -467,7 +496,7 @@ async def _publish_target(run: _Run, target: Target, claim: Claim | None) -> Tar
         run.claimed(claim, now)
     claimed: Target = claim.target
     try:
-        creds = await run.credentials(container, post.business_id, claimed.account_id)
+        creds = await run.credentials(post.business_id, claimed.account_id)
     except NotFound:
         if claim.took_over:
             return await _unprovable(run, claimed, _cannot_look("the account is disconnected"))
@@ -484,7 +513,7 @@ async def _publish_target(run: _Run, target: Target, claim: Claim | None) -> Tar
         return await _platform_failure(run, claimed, exc, None)
     except Exception as exc:  # noqa: BLE001 - nothing was sent, so nothing is ambiguous
         return await _unsent(run, claim, exc)
-    publisher: Publisher = container.publishers[claimed.platform]
+    publisher: Publisher = ports.publishers[claimed.platform]
     state = claimed.media_state or {}
     if claim.took_over and state and not state.get("posting"):
         # The dead run was still uploading (its state says the post-creating call was never
@@ -525,7 +554,7 @@ async def _publish_target(run: _Run, target: Target, claim: Claim | None) -> Tar
             post.post_id,
             claimed.account_id,
             part_ids,
-            _now(container),
+            _now(ports),
         )
 
     async def save(media_state: dict[str, Any]) -> None:
@@ -537,7 +566,7 @@ async def _publish_target(run: _Run, target: Target, claim: Claim | None) -> Tar
             claimed.account_id,
             media_state,
             claimed_at=claimed.claimed_at or "",
-            now=_now(container),
+            now=_now(ports),
         )
 
     progress = Progress(
@@ -549,7 +578,7 @@ async def _publish_target(run: _Run, target: Target, claim: Claim | None) -> Tar
     )
     if run.fire_at is not None:
         # Claimed and ready: the platform call itself waits for the post's second.
-        await container.clock.sleep_until(run.fire_at)
+        await ports.clock.sleep_until(run.fire_at)
     attempts = 0
     try:
         while True:
@@ -591,7 +620,7 @@ def _waits_here(run: _Run, wait: StillProcessing) -> bool:
     worker never does: its message comes back instead."""
     if not run.retry_in_process:
         return False
-    settings = run.container.settings
+    settings = run.ports.settings
     left = run.policy.deadline - time.monotonic() - run.policy.attempt_budget
     return wait.after_seconds <= min(settings.media_inline_wait_seconds, left)
 
@@ -601,11 +630,11 @@ async def _processing(
 ) -> TargetResult | None:
     """Record the target `processing` with its media state, for the delivery that comes back
     after `wait.after_seconds`; past the processing timeout, fail it instead."""
-    container = run.container
-    now = container.clock.now()
+    ports = run.ports
+    now = ports.clock.now()
     since = target.processing_since or isoformat(now)
     waited = (now - parse_iso(since)).total_seconds()
-    limit = container.settings.media_processing_timeout_seconds
+    limit = ports.settings.media_processing_timeout_seconds
     if waited >= limit:
         reason = (
             f"{target.platform}: the {wait.what} was still processing after {waited:.0f} s "
@@ -654,7 +683,7 @@ async def _unsent(run: _Run, claim: Claim, exc: Exception) -> TargetResult:
         # The claim we replaced belonged to a run that may have posted: keep holding it so the
         # next run takes it over again and reconciles, rather than publishing blind. That run
         # should come once the claim is stale: sooner, it would only find the claim live.
-        stale = run.container.settings.publish_claim_stale_seconds
+        stale = run.ports.settings.publish_claim_stale_seconds
         return TargetResult(
             target.account_id,
             target.platform,
@@ -673,7 +702,7 @@ async def _published(
 ) -> TargetResult:
     post = run.post
     total = target.attempts + max(0, attempts - 1)
-    now = _now(run.container)
+    now = _now(run.ports)
     done = replace(
         target,
         status=TargetStatus.PUBLISHED,
@@ -712,9 +741,7 @@ async def _finish_with(run: _Run, target: Target) -> bool:
     expected, run.state = run.state, None
     if expected is None:
         return False
-    finished: Post | None = await run.db(
-        run.repo.finish_with, expected, target, _now(run.container)
-    )
+    finished: Post | None = await run.db(run.repo.finish_with, expected, target, _now(run.ports))
     if finished is None:
         return False
     run.finished = finished
@@ -757,7 +784,7 @@ async def _announce_action_required(run: _Run, target: Target, result: TargetRes
     }
     logger.error("platform needs an operator", extra=payload)
     await publish_event(
-        run.container,
+        run.ports.events,
         ACTION_REQUIRED_EVENT,
         payload,
         dedupe_key=f"{post.post_id}:{target.account_id}:{result.error_kind}:{result.attempts}",
@@ -766,7 +793,7 @@ async def _announce_action_required(run: _Run, target: Target, result: TargetRes
 
 async def _needs_reauth(run: _Run, target: Target, exc: PlatformError, *, announce: bool) -> None:
     account = await run.db(
-        run.container.accounts.mark_status,
+        run.ports.accounts.mark_status,
         run.post.business_id,
         target.account_id,
         AccountStatus.NEEDS_REAUTH,
@@ -776,7 +803,7 @@ async def _needs_reauth(run: _Run, target: Target, exc: PlatformError, *, announ
         from herald.tokens import announce_needs_reauth
 
         try:
-            await announce_needs_reauth(run.container, account, exc.reason())
+            await announce_needs_reauth(run.ports.events, account, exc.reason())
         except Exception:  # noqa: BLE001 - the account's status is the record; the event a courtesy
             logger.exception("could not announce account.needs_reauth")
 
@@ -792,7 +819,7 @@ async def _fail(
 ) -> TargetResult:
     post = run.post
     total = max(0, target.attempts + attempts - 1)
-    now = _now(run.container)
+    now = _now(run.ports)
     unsaved = run.unsaved_parts.get(target.account_id)
     # A failure a retry will not fix forgets the media state: a person's retry uploads afresh
     # rather than resume from ids the platform refused. A retryable one keeps it to resume.
@@ -854,9 +881,9 @@ async def _reconcile(
     """After an ambiguous outcome: published if the account's recent posts show it, else
     `unconfirmed` with an event, so a person decides. Never a blind retry. The look starts at
     `since_claim` (a dead run's claim) or this run's own claim, less the allowed clock skew."""
-    skew = timedelta(seconds=run.container.settings.publish_reconcile_skew_seconds)
+    skew = timedelta(seconds=run.ports.settings.publish_reconcile_skew_seconds)
     claimed_at = since_claim or target.claimed_at
-    since = parse_iso(claimed_at) - skew if claimed_at else run.container.clock.now()
+    since = parse_iso(claimed_at) - skew if claimed_at else run.ports.clock.now()
     found: Published | None = None
     try:
         found = await publisher.find_recent(creds, run.post.content_for(target), since)
@@ -901,7 +928,7 @@ async def _announce_unconfirmed(run: _Run, target: Target, result: TargetResult)
         "reason": result.reason,
     }
     await publish_event(
-        run.container,
+        run.ports.events,
         UNCONFIRMED_EVENT,
         payload,
         dedupe_key=f"{post.post_id}:{target.account_id}:{target.attempts}",

@@ -1,4 +1,5 @@
-"""The publish queue on SQS: herald.ports.PublishQueue for the tick, publish-now and the worker.
+"""The publish queue on SQS: herald.ports.PublishQueue for the tick, publish-now and the worker,
+and herald.ports.Redelivery for the worker's received messages.
 
 The client is asked for only when a message goes out (`client` is a getter), so a use case that
 may never send one (scheduling a post days ahead) does not build an SQS client for nothing.
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any
+
+from herald.observability import logger
 
 
 class SqsPublishQueue:
@@ -31,3 +34,21 @@ class SqsPublishQueue:
             ],
         )
         return [int(f["Id"]) for f in response.get("Failed", [])]
+
+    def bring_back_after(self, receipt_handle: str, delay_seconds: int) -> None:
+        """Shorten a received message's visibility so SQS redelivers it after `delay_seconds`.
+
+        Best effort: if SQS refuses, the message still comes back after the full visibility
+        timeout, so nothing is lost, only later.
+        """
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._client().change_message_visibility(
+                QueueUrl=self._url, ReceiptHandle=receipt_handle, VisibilityTimeout=delay_seconds
+            )
+        except (BotoCoreError, ClientError) as exc:
+            logger.warning(
+                "could not shorten the message's visibility; it returns after the full timeout",
+                extra={"error_type": type(exc).__name__},
+            )

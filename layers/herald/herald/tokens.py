@@ -38,6 +38,7 @@ from herald.vault import TokenUndecryptable
 
 if TYPE_CHECKING:
     from herald.container import Container
+    from herald.ports import EventPublisher
 
 REFRESH_MARGIN = timedelta(minutes=5)
 SWEEP_WINDOW = timedelta(hours=24)
@@ -68,13 +69,13 @@ async def credentials_for(container: Container, business_id: str, account_id: st
 
 
 def credentials_from(
-    accounts: Mapping[tuple[str, str], Account],
-) -> Callable[[Container, str, str], Awaitable[Credentials]]:
+    container: Container, accounts: Mapping[tuple[str, str], Account]
+) -> Callable[[str, str], Awaitable[Credentials]]:
     """`credentials_for` over accounts already read (the worker reads a batch's in one request);
     an account not among them, or one that needed reconnecting when it was read, is read as
     usual."""
 
-    async def credentials(container: Container, business_id: str, account_id: str) -> Credentials:
+    async def credentials(business_id: str, account_id: str) -> Credentials:
         account = accounts.get((business_id, account_id))
         if account is None or account.status is AccountStatus.NEEDS_REAUTH:
             # Read again rather than fail on a copy that may be older than a reconnection.
@@ -230,16 +231,16 @@ async def _needs_reauth(
         )
     except NotFound:
         return PlatformError(account.platform, ErrorKind.AUTH_REVOKED, reason)
-    await announce_needs_reauth(container, account, reason)
+    await announce_needs_reauth(container.events, account, reason)
     return PlatformError(account.platform, ErrorKind.AUTH_REVOKED, reason)
 
 
-async def announce_needs_reauth(container: Container, account: Account, reason: str) -> None:
+async def announce_needs_reauth(events: EventPublisher, account: Account, reason: str) -> None:
     """`account.needs_reauth`, the same from the refresh and from a publish that found the token
     revoked. Its id comes from the tokens' version, so the one revocation found twice (a refresh
     and a publish, two posts at once) is one event to subscribers."""
     await publish_event(
-        container,
+        events,
         "account.needs_reauth",
         _payload(account, reason),
         dedupe_key=f"{account.account_id}:needs_reauth:{account.version}",
@@ -321,7 +322,7 @@ async def _sweep_one(
             reason,
         )
         await publish_event(
-            container,
+            container.events,
             "account.expiring",
             _payload(account, reason),
             dedupe_key=f"{account.account_id}:expiring:{account.token_expires_at}",

@@ -42,6 +42,9 @@ request before the first record, and the final events go out in PublishBatch cal
 last. A final event is not marked sent in DynamoDB: the message is the record that it is owed.
 If the Lambda dies before the events go out, or SNS refuses one, the message comes back, the
 engine finds the post finished and announces its event again under the same id.
+
+The worker takes the engine's ports (herald.publishing.EnginePorts): the batch's accounts, its
+outbox, the queue it sends a message again on and the visibility of the ones it received.
 """
 
 from __future__ import annotations
@@ -67,9 +70,8 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
     from herald.accounts import Account
-    from herald.container import Container
     from herald.posts import Post
-    from herald.publishing import Announce
+    from herald.publishing import Announce, CredentialsFor, EnginePorts
 
 
 BOTO_CONNECTIONS = 50  # herald.container's max_pool_connections
@@ -100,27 +102,6 @@ def retry_delay(receive_count: int, retry_after: float | None) -> int:
     own Retry-After, and never past the visibility timeout it replaces."""
     backoff = RETRY_BASE_SECONDS * 2 ** max(0, receive_count - 1)
     return int(min(RETRY_MAX_SECONDS, max(backoff, math.ceil(retry_after or 0))))
-
-
-def bring_back_after(container: Container, receipt_handle: str, delay_seconds: int) -> None:
-    """Shorten this delivery's visibility so SQS redelivers it after `delay_seconds`.
-
-    Best effort: if SQS refuses, the message still comes back after the full visibility timeout,
-    so nothing is lost, only later.
-    """
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        container.sqs.change_message_visibility(
-            QueueUrl=container.settings.queue_url,
-            ReceiptHandle=receipt_handle,
-            VisibilityTimeout=delay_seconds,
-        )
-    except (BotoCoreError, ClientError) as exc:
-        logger.warning(
-            "could not shorten the message's visibility; it returns after the full timeout",
-            extra={"error_type": type(exc).__name__},
-        )
 
 
 class MalformedMessage(Exception):
@@ -191,11 +172,8 @@ class Batch:
     and one SNS request instead of ten each.
     """
 
-    def __init__(self, container: Container, bodies: list[str]) -> None:
-        from herald.events import EventOutbox
-
-        self.container = container
-        self.outbox = EventOutbox(container)
+    def __init__(self, ports: EnginePorts, bodies: list[str]) -> None:
+        self.outbox = ports.outbox()
         wanted: list[tuple[str, str]] = []
         for body in bodies:
             try:
@@ -206,14 +184,16 @@ class Batch:
         self.accounts: dict[tuple[str, str], Account] = {}
         if wanted:
             try:
-                self.accounts = container.accounts.get_many(wanted)
+                self.accounts = ports.accounts.get_many(wanted)
             except Exception:  # noqa: BLE001 - each record then reads its own accounts
                 logger.warning("could not read the batch's accounts at once", exc_info=True)
+        # Every record's credentials: from the accounts read here, else read as usual.
+        self.credentials: CredentialsFor = ports.tokens.credentials_from(self.accounts)
 
     def announcer(self, owner: str) -> Announce:
         """The engine's `announce` for one record: its final event waits in the outbox."""
 
-        async def announce(container: Container, post: Post, event_type: str) -> str:
+        async def announce(post: Post, event_type: str) -> str:
             from herald.publishing import final_event_key
             from herald.publishing_policy import event_payload
 
@@ -236,14 +216,14 @@ class Batch:
         return {**response, "batchItemFailures": failures}
 
 
-def seconds_until(container: Container, when: datetime | None) -> float:
+def seconds_until(ports: EnginePorts, when: datetime | None) -> float:
     if when is None:
         return 0.0
-    return max(0.0, (when - container.clock.now()).total_seconds())
+    return max(0.0, (when - ports.clock.now()).total_seconds())
 
 
 def handle_message(
-    container: Container,
+    ports: EnginePorts,
     body: str,
     receive_count: int,
     *,
@@ -259,14 +239,14 @@ def handle_message(
     async def handle() -> str:
         message = PublishMessage.parse(body)
         return await publish_message(
-            container, message, receive_count, batch=batch, message_id=message_id
+            ports, message, receive_count, batch=batch, message_id=message_id
         )
 
     return aio.run(handle())
 
 
 async def publish_message(
-    container: Container,
+    ports: EnginePorts,
     message: PublishMessage,
     receive_count: int,
     *,
@@ -275,14 +255,13 @@ async def publish_message(
 ) -> str:
     """Publish a message's post; returns what happened. Raises to have it redelivered."""
     from herald.publishing import publish_post  # httpx and the publishers: only when needed
-    from herald.tokens import credentials_from
 
-    last = receive_count >= container.settings.publish_max_receives
+    last = receive_count >= ports.settings.publish_max_receives
     try:
         # The engine loads the post and skips a cancelled, missed or finished one itself (and
         # announces a final event an earlier run died before sending): no second read here.
         outcome = await publish_post(
-            container,
+            ports,
             message.business_id,
             message.post_id,
             retry_in_process=False,
@@ -290,7 +269,7 @@ async def publish_message(
             account_ids=message.account_ids,
             # A post rescheduled after this message was sent is left to its new message.
             scheduled_for=message.scheduled_for,
-            credentials=credentials_from(batch.accounts) if batch else None,
+            credentials=batch.credentials if batch else None,
             announce=batch.announcer(message_id) if batch else None,
             # Claimed and readied now; the platform call waits for the post's second.
             fire_at=message.due(),
@@ -298,11 +277,11 @@ async def publish_message(
     except NotFound as exc:
         raise MalformedMessage(f"post {message.post_id} does not exist") from exc
     if outcome.check_again_in is not None:
-        return await _check_again(container, message, receive_count, outcome)
+        return await _check_again(ports, message, receive_count, outcome)
     if outcome.retry_later:
         raise RetryLater(
             f"post {message.post_id}: a target or a first comment failed with a retryable error "
-            f"(receive {receive_count} of {container.settings.publish_max_receives})",
+            f"(receive {receive_count} of {ports.settings.publish_max_receives})",
             delay_seconds=retry_delay(receive_count, outcome.retry_after),
         )
     post = outcome.post
@@ -318,7 +297,7 @@ async def publish_message(
 
 
 async def _check_again(
-    container: Container, message: PublishMessage, receive_count: int, outcome: Any
+    ports: EnginePorts, message: PublishMessage, receive_count: int, outcome: Any
 ) -> str:
     """A platform is processing a target's media: the message is sent again with DelaySeconds
     and this delivery ends as handled (herald.media.processing). A failed target that is
@@ -332,7 +311,7 @@ async def _check_again(
     try:
         await asyncio.to_thread(
             send_again,
-            container.publish_queue,
+            ports.queue,
             message.business_id,
             message.post_id,
             delay=delay,
@@ -358,13 +337,13 @@ class Invocation:
 
     def __init__(
         self,
-        container: Container,
+        ports: EnginePorts,
         records: list[dict[str, Any]],
         remaining_ms: Callable[[], int] | None = None,
     ) -> None:
-        settings = container.settings
-        self.container = container
-        self.batch = Batch(container, [r.get("body", "") for r in records])
+        settings = ports.settings
+        self.ports = ports
+        self.batch = Batch(ports, [r.get("body", "") for r in records])
         self.slots = asyncio.Semaphore(max(1, settings.worker_concurrency))
         self.deadline: float | None = None
         if remaining_ms is not None:
@@ -380,20 +359,22 @@ class Invocation:
     def back_in(self, early: float) -> int:
         """When a record returned unclaimed should be visible again: at once if it is due soon
         enough for a new invocation to hold it, else when it is (its lead at most before)."""
-        hold = self.container.settings.dispatch_early_max_seconds
+        hold = self.ports.settings.dispatch_early_max_seconds
         return min(MAX_VISIBILITY_SECONDS - 60, max(0, math.floor(early - hold)))
 
     async def handle(self, record: SQSRecord) -> str:
-        container = self.container
+        ports = self.ports
         receives = int(record.attributes.approximate_receive_count or 1)
         message = PublishMessage.parse(record.body)
         async with self.slots:
             # The record holds its slot while it waits for its second: its claim is made.
-            early = seconds_until(container, message.due())
+            early = seconds_until(ports, message.due())
             left = self.time_left()
-            if left is not None and left < early + container.settings.worker_record_budget_seconds:
+            if left is not None and left < early + ports.settings.worker_record_budget_seconds:
                 back = self.back_in(early)
-                await asyncio.to_thread(bring_back_after, container, record.receipt_handle, back)
+                await asyncio.to_thread(
+                    ports.redelivery.bring_back_after, record.receipt_handle, back
+                )
                 raise NotStarted(
                     f"post {message.post_id}: due in {early:.1f} s with {max(0.0, left):.1f} s "
                     f"of the invocation left, too little to hold and publish it; back in {back} s"
@@ -402,7 +383,7 @@ class Invocation:
             try:
                 async with timer:
                     outcome = await publish_message(
-                        container,
+                        ports,
                         message,
                         receives,
                         batch=self.batch,
@@ -411,7 +392,9 @@ class Invocation:
             except RetryLater as retry:
                 if retry.delay_seconds is not None:
                     await asyncio.to_thread(
-                        bring_back_after, container, record.receipt_handle, retry.delay_seconds
+                        ports.redelivery.bring_back_after,
+                        record.receipt_handle,
+                        retry.delay_seconds,
                     )
                 raise
             except TimeoutError as exc:

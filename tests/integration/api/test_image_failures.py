@@ -118,7 +118,7 @@ def test_an_image_failure_is_not_a_redelivery_for_the_worker(
 
     outcome = aio.run(
         publish_post(
-            oauth_container,
+            oauth_container.engine_ports,
             tenant.business_id,
             post.post_id,
             retry_in_process=False,
