@@ -65,12 +65,12 @@ from herald.platforms.base import (
     StillProcessing,
 )
 from herald.posts import FINAL_POST_STATES, Post, PostStatus, Rescheduled, Target, TargetStatus
+from herald.posts.events import event_type_for
 from herald.publishing_policy import (
     PublishOutcome,
     RetryPolicy,
     TargetResult,
     event_payload,
-    event_type_for,
     longest_wait,
     wants_redelivery,
 )

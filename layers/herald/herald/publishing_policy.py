@@ -15,9 +15,6 @@ from herald.accounts import PlatformName
 from herald.platforms.base import ErrorKind, PlatformError
 from herald.posts import Post, PostStatus, TargetStatus
 
-# Which event an outcome owes is the post's own rule; the engine has read it from here.
-from herald.posts.events import event_type_for as event_type_for
-
 if TYPE_CHECKING:
     from herald.comments import CommentResult
 
