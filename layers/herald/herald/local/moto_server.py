@@ -1,4 +1,5 @@
-"""moto's server for the local stack, with its SQS patched (herald.local.moto_sqs).
+"""moto's server for the local stack, with its SQS and DynamoDB patched (herald.local.moto_sqs,
+herald.local.moto_dynamodb).
 
     python -m herald.local.moto_server [moto.server's options: -H HOST -p PORT ...]
 
@@ -15,9 +16,10 @@ from collections.abc import Sequence
 def main(argv: Sequence[str] | None = None) -> None:
     from moto.server import main as moto_main
 
-    from herald.local import moto_sqs
+    from herald.local import moto_dynamodb, moto_sqs
 
     moto_sqs.apply()
+    moto_dynamodb.apply()
     moto_main(list(argv) if argv is not None else sys.argv[1:])
 
 
