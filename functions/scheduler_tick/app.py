@@ -31,7 +31,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
         synced = aio.run(
             sync_due(
-                container, container.clock.now(), time_left_ms=context.get_remaining_time_in_millis
+                container.metrics_sync_ports,
+                container.clock.now(),
+                time_left_ms=context.get_remaining_time_in_millis,
             )
         )
         metrics.add_metric(name="MetricsPostsRead", unit="Count", value=synced.posts)

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from herald.media.streams import S3Files
     from herald.media_checks import ImageProbe, ProbedImage
     from herald.metrics.readers import MetricsReader
+    from herald.metrics.sync import MetricsSyncPorts
     from herald.oauth.confirmations import ConfirmationStore
     from herald.oauth.flows import FlowPorts
     from herald.oauth.revocation import RevocationPorts
@@ -361,6 +362,19 @@ class Container:
             flows=self.flow_ports,
             events=self.events,
             clock=self.clock,
+        )
+
+    @property
+    def metrics_sync_ports(self) -> MetricsSyncPorts:
+        from herald.metrics.sync import MetricsSyncPorts
+
+        return MetricsSyncPorts(
+            settings=self.settings,
+            accounts=self.accounts,
+            metrics=self.metrics,
+            posts=self.posts,
+            readers=lambda: self.metrics_readers,
+            tokens=lambda: self.token_ports,
         )
 
     @cached_property

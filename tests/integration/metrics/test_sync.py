@@ -85,7 +85,7 @@ def test_the_sync_reads_every_network_and_stores_a_snapshot_and_a_reading(
 ) -> None:
     later(oauth_clock, sandbox_time, 3600)
 
-    report = aio.run(sync_due(oauth_container, oauth_clock.now()))
+    report = aio.run(sync_due(oauth_container.metrics_sync_ports, oauth_clock.now()))
 
     assert report.posts == 2
     assert report.outcomes == {"read": 4}
@@ -112,11 +112,11 @@ def test_a_read_post_is_due_again_an_hour_later_in_its_first_day(
     posts: dict[str, str],
 ) -> None:
     later(oauth_clock, sandbox_time, 60)
-    aio.run(sync_due(oauth_container, oauth_clock.now()))
+    aio.run(sync_due(oauth_container.metrics_sync_ports, oauth_clock.now()))
     due = item(oauth_container, tenant, posts["text"])["mt_sk"].split("#")[0]
 
     assert parse_iso(due) == oauth_clock.now() + timedelta(hours=1)
-    assert aio.run(sync_due(oauth_container, oauth_clock.now())).posts == 0
+    assert aio.run(sync_due(oauth_container.metrics_sync_ports, oauth_clock.now())).posts == 0
 
 
 def test_numbers_grow_between_readings_and_the_series_keeps_both(
@@ -128,9 +128,9 @@ def test_numbers_grow_between_readings_and_the_series_keeps_both(
     api_call: ApiCaller,
 ) -> None:
     later(oauth_clock, sandbox_time, 600)
-    aio.run(sync_due(oauth_container, oauth_clock.now()))
+    aio.run(sync_due(oauth_container.metrics_sync_ports, oauth_clock.now()))
     later(oauth_clock, sandbox_time, 3600)
-    aio.run(sync_due(oauth_container, oauth_clock.now()))
+    aio.run(sync_due(oauth_container.metrics_sync_ports, oauth_clock.now()))
 
     answer = api_call(
         "GET", f"/api/v1/analytics/posts/{posts['text']}", headers=tenant.headers
@@ -156,13 +156,13 @@ def test_a_rate_limited_account_keeps_its_last_numbers_marked_stale_and_waits(
     api_call: ApiCaller,
 ) -> None:
     later(oauth_clock, sandbox_time, 600)
-    aio.run(sync_due(oauth_container, oauth_clock.now()))
+    aio.run(sync_due(oauth_container.metrics_sync_ports, oauth_clock.now()))
     before = item(oauth_container, tenant, posts["text"])["metrics"][tenant.accounts["x"]]
     fault = {"platform": "x", "kind": "429", "retry_after": 7200}
     aio.run(sandbox_client(sandbox_app).post("/_sandbox/metrics/faults", json=fault))
     later(oauth_clock, sandbox_time, 3600)
 
-    report = aio.run(sync_due(oauth_container, oauth_clock.now()))
+    report = aio.run(sync_due(oauth_container.metrics_sync_ports, oauth_clock.now()))
 
     assert report.outcomes["rate_limited"] == 1
     after = item(oauth_container, tenant, posts["text"])
@@ -193,7 +193,7 @@ def test_a_token_without_insights_permission_says_why_and_never_flags_the_accoun
         token.scopes = tuple(s for s in token.scopes if s != "read_insights")
     later(oauth_clock, sandbox_time, 600)
 
-    aio.run(sync_due(oauth_container, oauth_clock.now()))
+    aio.run(sync_due(oauth_container.metrics_sync_ports, oauth_clock.now()))
 
     facebook = item(oauth_container, tenant, posts["text"])["metrics"][tenant.accounts["facebook"]]
     assert set(facebook["values"]) == {"reactions", "comments", "shares"}
@@ -212,7 +212,7 @@ def test_the_summary_adds_engagement_per_platform_account_best_posts_and_hour_of
     api_call: ApiCaller,
 ) -> None:
     later(oauth_clock, sandbox_time, 7200)
-    aio.run(sync_due(oauth_container, oauth_clock.now()))
+    aio.run(sync_due(oauth_container.metrics_sync_ports, oauth_clock.now()))
 
     answer = api_call(
         "GET",
@@ -250,7 +250,7 @@ def test_the_summary_for_one_account_counts_only_its_targets(
     api_call: ApiCaller,
 ) -> None:
     later(oauth_clock, sandbox_time, 7200)
-    aio.run(sync_due(oauth_container, oauth_clock.now()))
+    aio.run(sync_due(oauth_container.metrics_sync_ports, oauth_clock.now()))
 
     body = api_call(
         "GET",
@@ -343,13 +343,17 @@ def test_posts_past_the_tracking_window_leave_the_index(
 ) -> None:
     later(oauth_clock, sandbox_time, 91 * 86_400)
 
-    report = aio.run(sync_due(oauth_container, oauth_clock.now()))
+    report = aio.run(sync_due(oauth_container.metrics_sync_ports, oauth_clock.now()))
 
     assert report.untracked == 2
     assert "mt_pk" not in item(oauth_container, tenant, posts["text"])
     # A person can still ask for a reading of an old post.
     later(oauth_clock, sandbox_time, 600)
-    assert aio.run(sync_post(oauth_container, tenant.business_id, posts["text"], oauth_clock.now()))
+    assert aio.run(
+        sync_post(
+            oauth_container.metrics_sync_ports, tenant.business_id, posts["text"], oauth_clock.now()
+        )
+    )
 
 
 def test_the_export_lists_every_published_target_with_its_metrics(
@@ -361,7 +365,7 @@ def test_the_export_lists_every_published_target_with_its_metrics(
     api_call: ApiCaller,
 ) -> None:
     later(oauth_clock, sandbox_time, 3600)
-    aio.run(sync_due(oauth_container, oauth_clock.now()))
+    aio.run(sync_due(oauth_container.metrics_sync_ports, oauth_clock.now()))
 
     body = api_call("GET", "/api/v1/analytics/posts?window=24h", headers=tenant.headers).json()
 
@@ -390,14 +394,14 @@ def test_redis_down_for_a_token_refresh_defers_that_account_only(
     import redis.asyncio as aioredis
 
     later(oauth_clock, sandbox_time, 600)
-    aio.run(sync_due(oauth_container, oauth_clock.now()))
+    aio.run(sync_due(oauth_container.metrics_sync_ports, oauth_clock.now()))
     real = oauth_container.redis
     oauth_container.__dict__["redis"] = aioredis.Redis.from_url(
         "redis://127.0.0.1:1/0", socket_connect_timeout=0.05, socket_timeout=0.05
     )
     later(oauth_clock, sandbox_time, 2 * 3600)
     try:
-        report = aio.run(sync_due(oauth_container, oauth_clock.now()))
+        report = aio.run(sync_due(oauth_container.metrics_sync_ports, oauth_clock.now()))
     finally:
         aio.run(oauth_container.__dict__.pop("redis").aclose())
         oauth_container.__dict__["redis"] = real
@@ -419,10 +423,10 @@ def test_a_threads_post_is_read_from_its_media_insights_and_grows(
     post_id = publish(api_call, tenant, ["threads"], thread=["Rye at noon", "Back at 7"])
     later(oauth_clock, sandbox_time, 3600)
 
-    report = aio.run(sync_due(oauth_container, oauth_clock.now()))
+    report = aio.run(sync_due(oauth_container.metrics_sync_ports, oauth_clock.now()))
     first = item(oauth_container, tenant, post_id)["metrics"][tenant.accounts["threads"]]
     later(oauth_clock, sandbox_time, 3 * 3600)
-    aio.run(sync_due(oauth_container, oauth_clock.now()))
+    aio.run(sync_due(oauth_container.metrics_sync_ports, oauth_clock.now()))
     second = item(oauth_container, tenant, post_id)["metrics"][tenant.accounts["threads"]]
 
     assert report.outcomes == {"read": 1}
@@ -451,7 +455,7 @@ def test_a_threads_account_connected_without_the_insights_scope_says_to_reconnec
     )
     later(oauth_clock, sandbox_time, 3600)
 
-    aio.run(sync_due(oauth_container, oauth_clock.now()))
+    aio.run(sync_due(oauth_container.metrics_sync_ports, oauth_clock.now()))
 
     threads = item(oauth_container, tenant, post_id)["metrics"][tenant.accounts["threads"]]
     assert threads["values"] == {}

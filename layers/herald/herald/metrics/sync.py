@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -29,16 +29,35 @@ from herald.clock import isoformat, parse_iso
 from herald.errors import Conflict, NotFound
 from herald.metrics import cadence
 from herald.metrics.model import MetricTarget, ReadError, Reading, Snapshot
-from herald.metrics.readers import MetricsAccount, Outcome, read_error
+from herald.metrics.readers import MetricsAccount, MetricsReader, Outcome, read_error
 from herald.observability import logger
 from herald.platforms.base import PlatformError
 from herald.posts import TargetStatus
 
 if TYPE_CHECKING:
-    from herald.container import Container
+    from herald.accounts import PlatformName
+    from herald.ports import AccountReader
+    from herald.settings import Settings
+    from herald.store.metrics import MetricsRepository
+    from herald.store.posts import PostRepository
+    from herald.tokens import TokenPorts
 
 SAFETY_MS = 8_000
 CONCURRENCY = 8
+
+
+@dataclass(frozen=True)
+class MetricsSyncPorts:
+    """What the sync uses, from `Container.metrics_sync_ports`. The readers (and their HTTP
+    client) are made when the first account is read, the token ports (Redis, the vault) when an
+    account's credentials are."""
+
+    settings: Settings
+    accounts: AccountReader
+    metrics: MetricsRepository  # the sparse index of posts due a reading, and the readings
+    posts: PostRepository  # the post item as it is stored, for one post read on demand
+    readers: Callable[[], Mapping[PlatformName, MetricsReader]]
+    tokens: Callable[[], TokenPorts]
 
 
 @dataclass
@@ -94,16 +113,17 @@ def _kind(outcome: Outcome) -> str:
     return "read" if isinstance(outcome, Reading) else outcome.kind
 
 
-async def _credentials(container: Container, account: Account) -> MetricsAccount:
+async def _credentials(ports: MetricsSyncPorts, account: Account) -> MetricsAccount:
     from herald.tokens import decrypt_credentials, ensure_fresh  # httpx, Redis: only when reading
 
-    fresh = await ensure_fresh(container.token_ports, account)
-    creds = await decrypt_credentials(container.token_ports, fresh)
+    tokens = ports.tokens()
+    fresh = await ensure_fresh(tokens, account)
+    creds = await decrypt_credentials(tokens, fresh)
     return MetricsAccount(creds, frozenset(fresh.scopes))
 
 
 async def read_targets(
-    container: Container,
+    ports: MetricsSyncPorts,
     targets: list[tuple[str, MetricTarget]],
     time_left_ms: Callable[[], int] | None = None,
 ) -> dict[tuple[str, str], Outcome]:
@@ -112,8 +132,8 @@ async def read_targets(
     groups: dict[tuple[str, str], list[MetricTarget]] = defaultdict(list)
     for business_id, target in targets:
         groups[business_id, target.account_id].append(target)
-    accounts = await asyncio.to_thread(container.accounts.get_many, list(groups))
-    readers = container.metrics_readers
+    accounts = await asyncio.to_thread(ports.accounts.get_many, list(groups))
+    readers = ports.readers()
     outcomes: dict[tuple[str, str], Outcome] = {}
     gate = asyncio.Semaphore(CONCURRENCY)
 
@@ -129,7 +149,7 @@ async def read_targets(
             else:
                 try:
                     reader = readers[account.platform]
-                    found = await reader.read(await _credentials(container, account), group)
+                    found = await reader.read(await _credentials(ports, account), group)
                 except PlatformError as exc:
                     failure = read_error(exc)
                     found = {t.platform_post_id: failure for t in group}
@@ -185,7 +205,7 @@ def _mine(post: TrackedPost, outcomes: dict[tuple[str, str], Outcome]) -> dict[s
 
 
 async def record(
-    container: Container,
+    ports: MetricsSyncPorts,
     post: TrackedPost,
     outcomes: dict[tuple[str, str], Outcome],
     now: datetime,
@@ -199,11 +219,11 @@ async def record(
     for account_id, outcome in mine.items():
         before = snapshots.get(account_id) or Snapshot(platforms[account_id], {}, {}, None, "")
         snapshots[account_id] = before.after(outcome, stamp)
-    track = timedelta(days=container.settings.metrics_track_days)
+    track = timedelta(days=ports.settings.metrics_track_days)
     # A post with nothing published to read (its targets all failed later) leaves the index.
     due = _next_due(post, list(mine.values()), now, track) if post.targets else None
     await asyncio.to_thread(
-        container.metrics.record,
+        ports.metrics.record,
         post.business_id,
         post.post_id,
         {acc: snap.to_item() for acc, snap in snapshots.items()},
@@ -216,7 +236,7 @@ async def record(
     }
     if not read:
         return None, due
-    expires = now + timedelta(days=container.settings.metrics_retention_days)
+    expires = now + timedelta(days=ports.settings.metrics_retention_days)
     reading = {
         "business_id": post.business_id,
         "post_id": post.post_id,
@@ -228,17 +248,17 @@ async def record(
 
 
 async def sync_due(
-    container: Container, now: datetime, time_left_ms: Callable[[], int] | None = None
+    ports: MetricsSyncPorts, now: datetime, time_left_ms: Callable[[], int] | None = None
 ) -> SyncReport:
     """The hourly task: read every post that is due, within the run's time."""
-    settings = container.settings
+    settings = ports.settings
     items = await asyncio.to_thread(
-        container.metrics.due, isoformat(now), settings.metrics_sync_max_posts
+        ports.metrics.due, isoformat(now), settings.metrics_sync_max_posts
     )
     posts = [TrackedPost.from_item(item) for item in items]
     report = SyncReport(posts=len(posts))
     targets = [(p.business_id, t) for p in posts for t in p.targets]
-    outcomes = await read_targets(container, targets, time_left_ms)
+    outcomes = await read_targets(ports, targets, time_left_ms)
     readings: list[dict[str, Any]] = []
     gate = asyncio.Semaphore(CONCURRENCY)
 
@@ -250,7 +270,7 @@ async def sync_due(
         report.outcomes.update(_kind(o) for o in mine.values())
         async with gate:
             try:
-                reading, due = await record(container, post, outcomes, now)
+                reading, due = await record(ports, post, outcomes, now)
             except NotFound:
                 return  # deleted since the index was read
         if reading is not None:
@@ -260,25 +280,25 @@ async def sync_due(
 
     await asyncio.gather(*(store(post) for post in posts))
     if readings:
-        await asyncio.to_thread(container.metrics.add_readings, readings)
+        await asyncio.to_thread(ports.metrics.add_readings, readings)
     return report
 
 
-async def sync_post(container: Container, business_id: str, post_id: str, now: datetime) -> bool:
+async def sync_post(ports: MetricsSyncPorts, business_id: str, post_id: str, now: datetime) -> bool:
     """Read one post now (the API's refresh). False, reading nothing, when every target was
     tried within `metrics_refresh_min_seconds`: a person cannot spend the account's platform
     budget by pressing a button. NotFound for another business's post; Conflict when no target
     is published yet."""
-    item = await asyncio.to_thread(container.posts.get_item, business_id, post_id)
+    item = await asyncio.to_thread(ports.posts.get_item, business_id, post_id)
     post = TrackedPost.from_item(item)
     if not post.targets:
         raise Conflict(f"post {post_id} has no published target to read metrics of")
-    floor = now - timedelta(seconds=container.settings.metrics_refresh_min_seconds)
+    floor = now - timedelta(seconds=ports.settings.metrics_refresh_min_seconds)
     tried = [post.snapshots.get(t.account_id) for t in post.targets]
     if all(s is not None and s.attempted_at and parse_iso(s.attempted_at) > floor for s in tried):
         return False
-    outcomes = await read_targets(container, [(business_id, t) for t in post.targets])
-    reading, _ = await record(container, post, outcomes, now)
+    outcomes = await read_targets(ports, [(business_id, t) for t in post.targets])
+    reading, _ = await record(ports, post, outcomes, now)
     if reading is not None:
-        await asyncio.to_thread(container.metrics.add_readings, [reading])
+        await asyncio.to_thread(ports.metrics.add_readings, [reading])
     return True

@@ -344,6 +344,8 @@ async def sync_post_metrics(
 ) -> PostMetricsOut:
     from herald.metrics.sync import sync_post
 
-    refreshed = await sync_post(container, principal.business_id, post_id, container.clock.now())
+    refreshed = await sync_post(
+        container.metrics_sync_ports, principal.business_id, post_id, container.clock.now()
+    )
     data = await _post_metrics(container, principal.business_id, post_id)
     return PostMetricsOut.model_validate({**data, "refreshed": refreshed})
