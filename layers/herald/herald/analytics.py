@@ -26,7 +26,22 @@ from herald.observability import logger
 from herald.posts import Post, TargetStatus
 
 if TYPE_CHECKING:
-    from herald.container import Container
+    import redis.asyncio as aioredis
+
+    from herald.clock import Clock
+    from herald.settings import Settings
+    from herald.store.metrics import MetricsRepository
+
+
+@dataclass(frozen=True)
+class AnalyticsPorts:
+    """What the summary uses, from `Container.analytics_ports`."""
+
+    settings: Settings
+    metrics: MetricsRepository  # the published posts of a window, from the metrics index
+    redis: aioredis.Redis  # the summary's cache
+    clock: Clock
+
 
 _WINDOW = re.compile(r"^(\d{1,4})([mhd])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
@@ -113,7 +128,7 @@ def _cache_key(business_id: str, window: str, account_id: str | None, zone: str)
 
 
 async def summary(
-    container: Container,
+    ports: AnalyticsPorts,
     business_id: str,
     window: str,
     *,
@@ -128,7 +143,7 @@ async def summary(
     tz = zone(timezone)
     key = _cache_key(business_id, window, account_id, timezone)
     try:
-        cached = await container.redis.get(key)
+        cached = await ports.redis.get(key)
     except Exception:  # noqa: BLE001 - a cache that is down must not take analytics with it
         logger.warning("analytics cache unavailable", exc_info=True)
         cached = None
@@ -136,9 +151,9 @@ async def summary(
         result: dict[str, Any] = json.loads(cached)
         result["cached"] = True
         return result
-    now: datetime = container.clock.now()
+    now: datetime = ports.clock.now()
     since, until = isoformat(now - span), isoformat(now)
-    items = await asyncio.to_thread(container.metrics.window, business_id, since, until)
+    items = await asyncio.to_thread(ports.metrics.window, business_id, since, until)
     posts = [post_from_item(item) for item in items]
     if account_id:
         posts = [
@@ -156,9 +171,7 @@ async def summary(
         "engagement": engagement_summary(items, now, account_id=account_id, zone=tz),
     }
     try:
-        await container.redis.set(
-            key, json.dumps(result), ex=container.settings.analytics_cache_seconds
-        )
+        await ports.redis.set(key, json.dumps(result), ex=ports.settings.analytics_cache_seconds)
     except Exception:  # noqa: BLE001
         logger.warning("analytics cache unavailable", exc_info=True)
     result["cached"] = False

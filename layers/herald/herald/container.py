@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import redis.asyncio as aioredis
 
     from herald.accounts import Account, Credentials, PlatformName
+    from herald.analytics import AnalyticsPorts
     from herald.auth import VerifiedKeys
     from herald.errors import FieldError
     from herald.events import TopicEvents
@@ -362,6 +363,14 @@ class Container:
             flows=self.flow_ports,
             events=self.events,
             clock=self.clock,
+        )
+
+    @property
+    def analytics_ports(self) -> AnalyticsPorts:
+        from herald.analytics import AnalyticsPorts
+
+        return AnalyticsPorts(
+            settings=self.settings, metrics=self.metrics, redis=self.redis, clock=self.clock
         )
 
     @property

@@ -269,7 +269,11 @@ async def summary(
     ] = "UTC",
 ) -> SummaryOut:
     data = await analytics.summary(
-        container, principal.business_id, window, account_id=account_id, timezone=timezone
+        container.analytics_ports,
+        principal.business_id,
+        window,
+        account_id=account_id,
+        timezone=timezone,
     )
     return SummaryOut.model_validate(data)
 
