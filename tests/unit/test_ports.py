@@ -141,3 +141,18 @@ def test_a_visibility_change_sqs_refuses_is_left_to_the_full_timeout() -> None:
     sqs = _RecordingSqs(refuse_visibility=True)
     _container(sqs=sqs).engine_ports.redelivery.bring_back_after("receipt-1", 40)
     assert sqs.visibility == []
+
+
+def test_the_token_ports_build_no_http_client_or_secrets_provider_before_a_flow() -> None:
+    c = _container()
+    flows = c.token_ports.flows
+    # A token that needs no refresh builds neither; settings may hold the app's credentials.
+    assert not {"http", "secrets_provider", "secretsmanager"} & set(c.__dict__)
+    assert flows.http() is c.http
+
+
+def test_the_metrics_sync_ports_make_no_reader_or_token_client_until_an_account_is_read() -> None:
+    c = _container()
+    ports = c.metrics_sync_ports
+    assert not {"http", "metrics_readers", "redis", "vault"} & set(c.__dict__)
+    assert (ports.accounts, ports.metrics, ports.posts) == (c.accounts, c.metrics, c.posts)
