@@ -16,8 +16,9 @@ Why twenty workers: a Lambda execution environment runs one invocation at a time
 source mapping starts a burst with five concurrent batches and adds up to 300 invocations a minute
 while messages remain (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html), up
 to the mapping's MaximumConcurrency, 20 in template.yaml. The tick has a burst's messages arrive
-ahead of their second (a second plus two per hundred: 21 s for 1,000), so the mapping has reached
-its 20 (five a second) long before the second; the default is that number, read from the template.
+ahead of their second (three seconds plus two per hundred: 23 s for 1,000), so the mapping has
+reached its 20 (five a second) long before the second; the default is that number, read from the
+template.
 
 Each post is written as the API writes it (its ScheduleRepository item) for one LinkedIn account
 connected through the sandbox's OAuth, all for the same whole second, far enough ahead that the
@@ -383,6 +384,11 @@ def burst(stack: Stack, count: int, args: argparse.Namespace) -> dict[str, Any]:
             "p50": pct([due - c for c in claims], 0.5),
             "least": round(due - max(claims), 3) if claims else None,
         },
+        # A claim made after the second, and how many attempts its target took: one attempt
+        # means its message reached a worker late (every invocation already holding its batch),
+        # more means a delivery came back.
+        "claimed_after_due": sum(1 for c in claims if c > due),
+        "attempts": dict(Counter(t.attempts for p in mine for t in p.targets.values())),
         "early_on_platform": sum(1 for late in lateness if late < args.latency),
         "lateness_s": {
             "p50": pct(lateness, 0.50),

@@ -182,7 +182,7 @@ def test_a_post_due_before_the_next_tick_is_queued_at_once_with_its_delay(
     assert (
         api_container.posts.get(owner["business_id"], body["post_id"]).status == PostStatus.QUEUED
     )
-    assert sent.delay_of(body["post_id"]) == 39  # a batching window early
+    assert sent.delay_of(body["post_id"]) == 37  # a batching window early
 
 
 def test_the_same_idempotency_key_and_body_schedule_once(
@@ -352,7 +352,7 @@ def test_a_pending_post_can_be_rescheduled_and_the_tick_sends_it_at_its_new_time
     assert tick.dispatch_due(api_container.tick_ports).sent == 0
     api_container.clock.advance(3600 - 60)  # type: ignore[attr-defined]
     tick.dispatch_due(api_container.tick_ports)
-    assert sent.delay_of(post_id) == 59  # a batching window early
+    assert sent.delay_of(post_id) == 57  # a batching window early
 
 
 def test_a_naive_new_time_is_read_in_the_zone_the_post_was_scheduled_in(

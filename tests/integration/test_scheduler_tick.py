@@ -50,7 +50,7 @@ def _raw(container: Container, business_id: str, post_id: str) -> dict[str, Any]
 def test_posts_due_within_the_window_are_sent_with_a_delay_that_ends_a_batching_window_early(
     tick_container: Container, biz: str, sent: SentLog
 ) -> None:
-    """The event source mapping spends its batching window (DISPATCH_EARLY_SECONDS, 1 s)
+    """The event source mapping spends its batching window (DISPATCH_EARLY_SECONDS, 3 s)
     gathering around a lone message: the message comes that much sooner, the worker waits."""
     c = tick_container
     soon = pending_post(c, biz, ["acc_1"], at(c, 30))
@@ -61,9 +61,9 @@ def test_posts_due_within_the_window_are_sent_with_a_delay_that_ends_a_batching_
     report = tick.dispatch_due(c.tick_ports)
 
     assert report.sent == 3
-    assert sent.delay_of(soon.post_id) == 29
-    assert sent.delay_of(fractional.post_id) == 89  # rounded down: the worker waits out 1.4 s
-    assert sent.delay_of(edge.post_id) == 179
+    assert sent.delay_of(soon.post_id) == 27
+    assert sent.delay_of(fractional.post_id) == 87  # rounded down: the worker waits out 3.4 s
+    assert sent.delay_of(edge.post_id) == 177
     assert later.post_id not in sent.post_ids
     assert _status(c, biz, later.post_id) == PostStatus.PENDING
 
@@ -79,8 +79,8 @@ def test_a_burst_due_in_one_second_arrives_earlier_by_two_seconds_a_hundred_a_lo
 
     assert tick.dispatch_due(c.tick_ports).sent == 151
 
-    assert {sent.delay_of(p.post_id) for p in crowd} == {120 - 3}  # 1 s, and 2 s per hundred
-    assert sent.delay_of(lone.post_id) == 121 - 1
+    assert {sent.delay_of(p.post_id) for p in crowd} == {120 - 5}  # 3 s, and 2 s per hundred
+    assert sent.delay_of(lone.post_id) == 121 - 3
 
 
 def test_the_lead_grows_by_whole_hundreds_from_the_batching_window_to_its_ceiling(
@@ -88,7 +88,7 @@ def test_the_lead_grows_by_whole_hundreds_from_the_batching_window_to_its_ceilin
 ) -> None:
     s = tick_container.settings
     leads = [tick.lead_seconds(s, n) for n in (1, 99, 100, 200, 1_000, 10_000)]
-    assert leads == [1, 1, 3, 5, 21, s.dispatch_early_max_seconds]
+    assert leads == [3, 3, 5, 7, 23, s.dispatch_early_max_seconds]
 
 
 def test_the_message_names_the_business_the_post_its_time_and_its_accounts(
@@ -97,7 +97,7 @@ def test_the_message_names_the_business_the_post_its_time_and_its_accounts(
     post = pending_post(tick_container, biz, ["acc_1", "acc_2"], at(tick_container, 10))
     tick.dispatch_due(tick_container.tick_ports)
     [(body, delay)] = sent.messages
-    assert delay == 9
+    assert delay == 7
     assert sorted(body.pop("account_ids")) == ["acc_1", "acc_2"]  # a map: no order
     assert body == {
         "business_id": biz,
@@ -335,7 +335,7 @@ def test_a_tick_killed_between_queueing_and_sending_leaves_a_journal_the_next_ti
 
     assert report.recovered == 1
     assert sent.post_ids == [post.post_id]
-    assert sent.delay_of(post.post_id) == 19  # still due in the future: delayed to its second
+    assert sent.delay_of(post.post_id) == 17  # still due in the future: delayed to its second
     assert _journal(c) == []
 
 

@@ -214,8 +214,11 @@ class Settings(BaseSettings):
     # DISPATCH_EARLY_PER_100_SECONDS for every hundred posts due in the same second, so a burst
     # is received, claimed and held by the mapping's invocations before its second rather than
     # drained after it; at most DISPATCH_EARLY_MAX_SECONDS, which must leave a worker invocation
-    # (60 s) its WORKER_RECORD_BUDGET_SECONDS and WORKER_SAFETY_MS after the hold.
-    dispatch_early_seconds: float = 1.0
+    # (60 s) its WORKER_RECORD_BUDGET_SECONDS and WORKER_SAFETY_MS after the hold. Three seconds,
+    # not one: a burst's messages show up over a second or two (DelaySeconds is whole seconds, the
+    # tick's sends spread over its chunks), and one that shows up after every invocation has
+    # closed its window waits behind the batches they hold until the second.
+    dispatch_early_seconds: float = 3.0
     dispatch_early_per_100_seconds: float = 2.0
     dispatch_early_max_seconds: float = 30.0
     # A post due sooner than this is queued by the API at once: the next tick may come too late.

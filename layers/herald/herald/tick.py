@@ -28,7 +28,7 @@ Why a lead that grows with the burst: claim ahead, fire on time. A message arriv
 before its post is due; the worker claims the post, readies its credentials and holds it until
 the second, then calls the platform (herald.worker). The lead is DISPATCH_EARLY_SECONDS (the
 mapping's batching window) plus DISPATCH_EARLY_PER_100_SECONDS per hundred posts due in the same
-second, at most DISPATCH_EARLY_MAX_SECONDS: 1,000 posts due at 09:00:00 arrive from 08:59:39, so
+second, at most DISPATCH_EARLY_MAX_SECONDS: 1,000 posts due at 09:00:00 arrive from 08:59:37, so
 the mapping's invocations have received and claimed them before the second and lateness is the
 platform call's alone, not the time to drain the queue. A part counts only its own shards' posts;
 the shards are spread evenly, so its count times the parts is the second's.

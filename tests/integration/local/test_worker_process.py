@@ -37,7 +37,7 @@ def queue(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str]]:
     # Seconds, not the template's 370 s: what a dead worker held comes back at once. Longer than
     # the template's batching window, as the template requires, or a message would come back
     # into the very batch the poller is still gathering.
-    url = sqs.create_queue(QueueName="publish", Attributes={"VisibilityTimeout": "2"})["QueueUrl"]
+    url = sqs.create_queue(QueueName="publish", Attributes={"VisibilityTimeout": "4"})["QueueUrl"]
     monkeypatch.setenv("PUBLISH_QUEUE_URL", url)
     try:
         yield sqs, url
