@@ -124,6 +124,37 @@ def test_a_failure_is_not_recorded_over_someone_elses_claim(repo: Any) -> None:
     assert recorded is False
 
 
+def test_media_progress_is_stored_while_the_claim_is_ours_and_refused_once_taken_over(
+    repo: Any,
+) -> None:
+    repo.create(_post())
+    _claim(repo, now=T0)
+    repo.record_media_state("biz", "post_1", "acc_x", {"media_id": "m1"}, claimed_at=T0, now=T1)
+    saved = repo.get("biz", "post_1").targets["acc_x"].media_state
+    _claim(repo, now=LATER, stale_before=T1)  # taken over
+    with pytest.raises(Conflict):
+        repo.record_media_state(
+            "biz", "post_1", "acc_x", {"media_id": "m2"}, claimed_at=T0, now=LATER
+        )
+    assert saved == {"media_id": "m1"}
+    assert repo.get("biz", "post_1").targets["acc_x"].media_state == {"media_id": "m1"}
+
+
+def test_waiting_for_processing_is_recorded_only_under_our_own_claim(repo: Any) -> None:
+    repo.create(_post())
+    _claim(repo, now=T0)
+    _claim(repo, now=LATER, stale_before=T1)  # taken over
+    stale = repo.record_processing(
+        "biz", "post_1", "acc_x", {"media_id": "m1"}, claimed_at=T0, since=LATER, now=LATER
+    )
+    ours = repo.record_processing(
+        "biz", "post_1", "acc_x", {"media_id": "m1"}, claimed_at=LATER, since=LATER, now=LATER
+    )
+    target = repo.get("biz", "post_1").targets["acc_x"]
+    assert (stale, ours) == (False, True)
+    assert (target.status, target.processing_since) == (TargetStatus.PROCESSING, LATER)
+
+
 def test_thread_progress_is_stored_as_it_happens(repo: Any) -> None:
     repo.create(_post())
     _claim(repo)

@@ -121,6 +121,13 @@ def test_the_engines_ports_are_built_once_per_container_and_build_no_client() ->
     assert (ports.posts, ports.comments, ports.clock) == (c.posts, c.posts, c.clock)
 
 
+def test_a_batchs_credentials_build_no_vault_or_redis_client_until_one_is_asked_for() -> None:
+    c = _container()
+    c.engine_ports.tokens.credentials_from({})
+    # A batch whose records are all skipped (duplicates, cancelled posts) needs neither.
+    assert not {"vault", "redis", "secrets_provider", "secretsmanager"} & set(c.__dict__)
+
+
 def test_an_override_of_a_container_in_use_reaches_the_engine() -> None:
     c = _container()
     before = c.engine_ports
@@ -147,7 +154,7 @@ def test_the_token_ports_build_no_http_client_or_secrets_provider_before_a_flow(
     c = _container()
     flows = c.token_ports.flows
     # A token that needs no refresh builds neither; settings may hold the app's credentials.
-    assert not {"http", "secrets_provider", "secretsmanager"} & set(c.__dict__)
+    assert not {"http", "secrets_provider", "secretsmanager", "redis"} & set(c.__dict__)
     assert flows.http() is c.http
 
 

@@ -359,7 +359,7 @@ class Container:
             settings=self.settings,
             accounts=self.accounts,
             vault=self.vault,
-            redis=self.redis,
+            redis=lambda: self.redis,
             flows=self.flow_ports,
             events=self.events,
             clock=self.clock,
@@ -451,7 +451,7 @@ class Container:
             media=_MediaOnFirstUse(self),
             image_probe=_ProbeOnFirstUse(self),
             clock=self.clock,
-            tick=self.tick_ports,
+            tick=lambda: self.tick_ports,
         )
 
     async def aclose(self) -> None:
@@ -519,9 +519,20 @@ class _Tokens:
         return credentials_for(self._container.token_ports, business_id, account_id)
 
     def credentials_from(self, accounts: Mapping[tuple[str, str], Account]) -> CredentialsFor:
+        # The token ports (the vault and its Secrets Manager client, the Redis client) are built
+        # on the first credential asked for, not for every batch: a batch whose records are all
+        # skipped (duplicates, cancelled posts) needs none of them.
         from herald.tokens import credentials_from
 
-        return credentials_from(self._container.token_ports, accounts)
+        made: CredentialsFor | None = None
+
+        async def credentials(business_id: str, account_id: str) -> Credentials:
+            nonlocal made
+            if made is None:
+                made = credentials_from(self._container.token_ports, accounts)
+            return await made(business_id, account_id)
+
+        return credentials
 
 
 class _ProbeOnFirstUse:

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 import stamina
 
 from herald.accounts import PlatformName
-from herald.platforms.base import ErrorKind, PlatformError
+from herald.platforms.base import PlatformError
 from herald.posts import Post, PostStatus, TargetStatus
+from herald.posts.lifecycle import RETRYABLE_KINDS
 
 if TYPE_CHECKING:
     from herald.comments import CommentResult
@@ -85,11 +86,8 @@ class TargetResult:
         return (
             self.status == TargetStatus.FAILED
             and self.error_kind is not None
-            and self.error_kind in _RETRYABLE
+            and self.error_kind in RETRYABLE_KINDS
         )
-
-
-_RETRYABLE = frozenset(k.value for k in ErrorKind if k.retryable)
 
 
 @dataclass(frozen=True)

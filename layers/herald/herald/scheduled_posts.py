@@ -8,7 +8,7 @@ never go out is refused now (422) rather than failing at its hour. Everything is
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class SchedulingPorts:
     """What the scheduling use cases use (herald.ports); `tick`: for a post due before the next
-    tick could see it, queued at once."""
+    tick could see it, queued at once (its ports made only then, not for every request)."""
 
     settings: Settings
     schedule: ScheduleStore
@@ -41,7 +41,7 @@ class SchedulingPorts:
     media: MediaAttacher
     image_probe: ImageProbe
     clock: Clock
-    tick: TickPorts
+    tick: Callable[[], TickPorts]
 
 
 @dataclass(frozen=True)
@@ -192,7 +192,7 @@ def _dispatch_if_soon(ports: SchedulingPorts, post: Post) -> None:
         scheduled_for=post.scheduled_for,
         due_sk=due_sk(post.scheduled_for, post.post_id),
     )
-    dispatch_now(ports.tick, entry)
+    dispatch_now(ports.tick(), entry)
 
 
 def edit(

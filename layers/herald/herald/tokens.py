@@ -66,7 +66,9 @@ class TokenPorts:
     settings: Settings
     accounts: AccountRepository
     vault: Vault
-    redis: aioredis.Redis  # the refresh lock; the client connects on its first command
+    # The refresh lock's client, made when a token first needs refreshing: most credentials
+    # asked for need none, and importing redis.asyncio is a noticeable part of a cold start.
+    redis: Callable[[], aioredis.Redis]
     flows: FlowPorts  # the platform's OAuth flow, which refreshes
     events: EventPublisher
     clock: Clock
@@ -149,7 +151,7 @@ async def ensure_fresh(
 
 
 async def refresh_locked(ports: TokenPorts, account: Account, margin: timedelta) -> Account:
-    lock = ports.redis.lock(
+    lock = ports.redis().lock(
         lock_key(account.account_id),
         timeout=LOCK_SECONDS,
         sleep=LOCK_POLL_SECONDS,

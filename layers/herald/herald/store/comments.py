@@ -45,7 +45,7 @@ class CommentWrites:
         condition: Condition,
         return_values: str = "NONE",
     ) -> dict[str, Any] | None:
-        names = {"#t": "targets", "#a": account_id, "#c": "comment", "#s": "status"}
+        names = {**self._path_names(account_id), "#s": "status"}
         try:
             result: dict[str, Any] = self._table.update_item(
                 Key={"pk": business_pk(business_id), "sk": post_sk(post_id)},

@@ -66,7 +66,8 @@ POST_IS_NEW = Condition("attribute_not_exists(pk)")
 
 def status_in(states: Iterable[PostStatus]) -> Condition:
     """The post's status is one of `states`."""
-    ordered = [s for s in PostStatus if s in frozenset(states)]
+    wanted = frozenset(states)  # once: `states` may be a one-pass iterable
+    ordered = [s for s in PostStatus if s in wanted]
     if not ordered:
         raise ValueError("no state to be in")
     values = {f":st_{s.value}": s.value for s in ordered}

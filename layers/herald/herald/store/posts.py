@@ -512,7 +512,7 @@ class PostRepository(CommentWrites):
         not publishing, or another live run still holds a target and will close it."""
         for _ in range(5):
             post = self.get(business_id, post_id)
-            if post.status != PostStatus.PUBLISHING:
+            if not CLOSE.allows(post.status):
                 return None
             if any(t.status in UNFINISHED_TARGET_STATES for t in post.targets.values()):
                 return None
@@ -533,7 +533,7 @@ class PostRepository(CommentWrites):
         another target is unfinished or the post moved: the caller then records the target and
         finishes the two-step way."""
         post = replace(expected.with_target(target), updated_at=now)
-        if post.status != PostStatus.PUBLISHING or any(
+        if not CLOSE.allows(post.status) or any(
             t.status == TargetStatus.PENDING or t.status in UNFINISHED_TARGET_STATES
             for t in post.targets.values()
         ):

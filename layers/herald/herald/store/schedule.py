@@ -337,10 +337,10 @@ class ScheduleRepository:
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def _leave_pending(
-        self, entry: DueEntry, move: Move, status: PostStatus, extra: dict[str, str]
+        self, entry: DueEntry, move: Move, extra: dict[str, str]
     ) -> dict[str, Any] | None:
         """The post item as `move` left it, or None when the post was no longer pending."""
-        assert status in move.ends
+        (status,) = move.ends  # queue and miss each lead to one state
         names = {"#st": "status", "#v": "version"}
         values: dict[str, Any] = {
             ":new": status.value,
@@ -376,18 +376,13 @@ class ScheduleRepository:
         """pending -> queued; the entry with its targets' account ids (from the same write), or
         None when another tick, a cancel or an edit got there first."""
         now = isoformat(self._clock.now())
-        item = self._leave_pending(
-            entry, QUEUE, PostStatus.QUEUED, {"queued_at": now, "dispatch_id": dispatch_id}
-        )
+        item = self._leave_pending(entry, QUEUE, {"queued_at": now, "dispatch_id": dispatch_id})
         if item is None:
             return None
         return replace(entry, account_ids=tuple(item.get("targets", {})))
 
     def mark_missed(self, entry: DueEntry, reason: str) -> bool:
-        return (
-            self._leave_pending(entry, MISS, PostStatus.MISSED, {"status_reason": reason})
-            is not None
-        )
+        return self._leave_pending(entry, MISS, {"status_reason": reason}) is not None
 
     def statuses(self, entries: list[DueEntry]) -> dict[str, dict[str, Any]]:
         """Status and dispatch id of up to 100 posts by id, strongly consistent."""
