@@ -65,7 +65,18 @@ def both(scenario: Callable[[Stores], Any]) -> tuple[Any, Any]:
             stores = Stores(session.resource("dynamodb").Table(TABLE), client)
             return scenario(stores), stores.items()
 
-    return run(), moto_dynamodb.patched(run)
+    def run_patched() -> Any:
+        # A patch that did not apply, or caches nothing, would compare moto with itself.
+        assert moto_dynamodb.apply(), "moto's DynamoDB was not patched"
+        try:
+            answered = run()
+            assert moto_dynamodb._update_trees
+            assert moto_dynamodb._condition_trees
+            return answered
+        finally:
+            moto_dynamodb.undo()
+
+    return run(), run_patched()
 
 
 def post(n: int, accounts: tuple[str, ...], when: str = DUE) -> Post:
@@ -249,6 +260,9 @@ def test_raw_writes_with_every_return_value_and_a_failed_condition_answer_as_mot
             ({"#n": "n"}, {}),  # a value missing
             ({}, {":top": {"N": "100"}}),  # a name missing
             ({"#n": "n", "#x": "x"}, {":top": {"N": "100"}}),  # a name unused
+            # The same text, cached, with its name standing for another attribute each time.
+            ({"#n": "n"}, {":top": {"N": "100"}}),  # holds: n is below 100
+            ({"#n": "absent"}, {":top": {"N": "100"}}),  # fails: there is no such attribute
         ]:
             request: dict[str, Any] = {
                 "TableName": TABLE,
@@ -280,7 +294,9 @@ def test_raw_writes_with_every_return_value_and_a_failed_condition_answer_as_mot
     stock, patched = both(scenario)
     assert patched == stock
     assert patched[0][5][0] == "ClientError"
-    assert {o[1] for o in patched[0][9:15]} == {"ValidationException"}
+    assert isinstance(patched[0][9], dict)  # the condition held: written, no refusal
+    assert patched[0][10][1] == "ConditionalCheckFailedException"
+    assert {o[1] for o in patched[0][11:17]} == {"ValidationException"}
 
 
 def test_the_patch_is_undone_and_tests_elsewhere_see_moto_as_it_ships() -> None:
