@@ -39,17 +39,14 @@ internals moved, `apply` leaves moto as it is and says so.
 from __future__ import annotations
 
 import copy
-import logging
 import pickle
 from collections.abc import Callable
 from typing import Any
 
-log = logging.getLogger("herald.local")
+from herald.local.moto_patches import Patches
 
 CACHE_SIZE = 512  # distinct expression texts kept; Herald's repositories use a few dozen
 
-_applied: list[tuple[Any, str, Any]] = []  # (owner, attribute, moto's original), for `undo`
-_INHERITED = object()  # the attribute was the base class's: `undo` removes the override
 _update_trees: dict[str, Any] = {}
 _condition_trees: dict[str, tuple[Any, list[str], list[str], frozenset[str], frozenset[str]]] = {}
 
@@ -340,36 +337,12 @@ def _targets() -> list[tuple[Any, str, Any]] | None:
     ]
 
 
-def apply() -> bool:
-    """Patch moto's DynamoDB in this process (once); False, with a warning, when it cannot."""
-    if _applied:
-        return True
-    targets = _targets()
-    if targets is None:
-        log.warning("moto's DynamoDB internals are not the expected ones: left as they are")
-        return False
-    for owner, name, replacement in targets:
-        _applied.append((owner, name, owner.__dict__.get(name, _INHERITED)))
-        setattr(owner, name, replacement)
-    return True
-
-
-def undo() -> None:
-    """moto as it was (for tests that compare the two)."""
-    while _applied:
-        owner, name, original = _applied.pop()
-        if original is _INHERITED:
-            delattr(owner, name)
-        else:
-            setattr(owner, name, original)
+def _forget_caches() -> None:
     _update_trees.clear()
     _condition_trees.clear()
 
 
-def patched[T](fn: Callable[[], T]) -> T:
-    """Run `fn` with the patch applied, then undo it (tests)."""
-    apply()
-    try:
-        return fn()
-    finally:
-        undo()
+_patches = Patches("DynamoDB", _targets, on_undo=_forget_caches)
+apply = _patches.apply
+undo = _patches.undo
+patched = _patches.patched

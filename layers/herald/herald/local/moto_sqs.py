@@ -26,13 +26,9 @@ and says so: slower, still right.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
 from typing import Any
 
-log = logging.getLogger("herald.local")
-
-_applied: list[tuple[Any, str, Any]] = []  # (class, attribute, moto's original), for `undo`
+from herald.local.moto_patches import Patches
 
 
 def _fast_messages(self: Any) -> list[Any]:
@@ -121,31 +117,7 @@ def _targets() -> list[tuple[Any, str, Any]] | None:
     ]
 
 
-def apply() -> bool:
-    """Patch moto's SQS in this process (once); False, with a warning, when it cannot."""
-    if _applied:
-        return True
-    targets = _targets()
-    if targets is None:
-        log.warning("moto's SQS internals are not the expected ones: left as they are (slower)")
-        return False
-    for cls, name, replacement in targets:
-        _applied.append((cls, name, cls.__dict__[name]))
-        setattr(cls, name, replacement)
-    return True
-
-
-def undo() -> None:
-    """moto as it was (for tests that compare the two)."""
-    while _applied:
-        cls, name, original = _applied.pop()
-        setattr(cls, name, original)
-
-
-def patched[T](fn: Callable[[], T]) -> T:
-    """Run `fn` with the patch applied, then undo it (tests)."""
-    apply()
-    try:
-        return fn()
-    finally:
-        undo()
+_patches = Patches("SQS", _targets)
+apply = _patches.apply
+undo = _patches.undo
+patched = _patches.patched
