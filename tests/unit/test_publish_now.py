@@ -44,12 +44,16 @@ class NoMedia:
 
 
 class NoTokens:
-    """The stand-in engine below reads no credentials."""
+    """The stand-in engine below reads no credentials; what it is handed is kept."""
+
+    def __init__(self) -> None:
+        self.from_accounts: list[list[tuple[str, str]]] = []
 
     def credentials(self, business_id: str, account_id: str) -> Awaitable[Credentials]:
         raise AssertionError("the stand-in engine reads no credentials")
 
     def credentials_from(self, accounts: Mapping[tuple[str, str], Account]) -> CredentialsFor:
+        self.from_accounts.append(sorted(accounts))
         return self.credentials
 
 
@@ -67,6 +71,7 @@ class Engine:
 
     posts: InMemoryPostRepository
     asked: list[str] = field(default_factory=list)
+    handed: list[tuple[list[str], Any]] = field(default_factory=list)  # account ids, credentials
 
     async def __call__(
         self,
@@ -79,6 +84,7 @@ class Engine:
         account_ids: Sequence[str] = (),
     ) -> PublishOutcome:
         self.asked.append(post_id)
+        self.handed.append((list(account_ids), credentials))
         post = self.posts.get(business_id, post_id)
         return PublishOutcome(post_id, post.status, post=post)
 
@@ -150,3 +156,15 @@ async def test_the_post_is_stored_publishing_before_the_engine_publishes_it(
     assert answer.post == posts.get(BIZ, "post_1")
     assert answer.post.status == PostStatus.PUBLISHING
     assert not answer.handed_off
+
+
+async def test_the_engine_publishes_with_the_accounts_already_read_not_reading_them_again(
+    ports: PublishNowPorts, engine: Engine
+) -> None:
+    tokens = ports.tokens
+    assert isinstance(tokens, NoTokens)
+    await publish_now(ports, BIZ, ["acc_x"], Content(text="Fresh bread"), {"x"}, post_id="post_1")
+    [(account_ids, credentials)] = engine.handed
+    assert account_ids == ["acc_x"]
+    assert tokens.from_accounts == [[(BIZ, "acc_x")]]
+    assert credentials == tokens.credentials
