@@ -43,9 +43,9 @@ async def retry_post(
     earlier request with the same Idempotency-Key ran this retry and gave no final answer;
     whatever it left to do is done, and the post is answered as it stands."""
     post = await run_in_threadpool(ports.posts.get, business_id, post_id)  # 404 first
-    if resumed and not anything_to_retry(ports, post):
-        return post
     if not anything_to_retry(ports, post):
+        if resumed:
+            return post
         # Unconfirmed targets wait for a person: the platform may already have them.
         raise Conflict(f"post {post_id} has no failed target or first comment to retry")
     outcome = await ports.publish(business_id, post_id, retry_in_process=True, retry_failed=True)
