@@ -64,14 +64,7 @@ class TopicEvents:
             # A local run without a topic still records what would have been announced.
             logger.info("event (no topic configured)", extra={"event": event})
             return str(event["event_id"])
-        self._client().publish(
-            TopicArn=self._topic,
-            Message=json.dumps(event, separators=(",", ":"), default=str),
-            MessageAttributes={"event_type": {"DataType": "String", "StringValue": event_type}},
-        )
-        logger.info(
-            "event published", extra={"event_type": event_type, "event_id": event["event_id"]}
-        )
+        _publish_one(self._client(), self._topic, event)
         return str(event["event_id"])
 
     def outbox(self) -> EventOutbox:
@@ -165,17 +158,20 @@ class EventOutbox:
         """One more try for an event the batch did not get out: a refused event costs its
         record a redelivery, which waits out the queue's visibility timeout."""
         try:
-            self._client().publish(
-                TopicArn=topic,
-                Message=json.dumps(event, separators=(",", ":"), default=str),
-                MessageAttributes={
-                    "event_type": {"DataType": "String", "StringValue": event["type"]}
-                },
-            )
+            _publish_one(self._client(), topic, event)
         except Exception:  # noqa: BLE001 - the record comes back and announces it again
             logger.exception("event not published", extra={"event_id": event["event_id"]})
             return False
-        logger.info(
-            "event published", extra={"event_type": event["type"], "event_id": event["event_id"]}
-        )
         return True
+
+
+def _publish_one(client: Any, topic: str, event: dict[str, Any]) -> None:
+    """One event on the topic, its type as a message attribute for subscription filters."""
+    client.publish(
+        TopicArn=topic,
+        Message=json.dumps(event, separators=(",", ":"), default=str),
+        MessageAttributes={"event_type": {"DataType": "String", "StringValue": event["type"]}},
+    )
+    logger.info(
+        "event published", extra={"event_type": event["type"], "event_id": event["event_id"]}
+    )
