@@ -82,6 +82,8 @@ async function shoot(name) {
     () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
   )
   await page.setViewportSize(WIDE)
+  // The calendar lays its rows out again after a resize; let that finish before the next step.
+  await page.waitForTimeout(150)
   assert.ok(overflow <= 1, `${name} scrolls sideways at 390 px (${overflow} px)`)
 }
 
@@ -137,10 +139,25 @@ async function tab(name) {
   await page.locator('header nav').getByRole('button', { name }).click()
 }
 
+/**
+ * The element's box once it is shown. A resize (each screenshot is also taken 390 px wide)
+ * makes the calendar hide its events while it lays its rows out again, and on a slow machine
+ * that can still be going on when the next step looks for them.
+ */
+async function laidOut(locator) {
+  for (let tries = 0; tries < 50; tries++) {
+    await locator.waitFor({ state: 'visible' })
+    const box = await locator.boundingBox()
+    if (box && box.width > 0 && box.height > 0) return box
+    await page.waitForTimeout(100)
+  }
+  throw new Error(`${locator} is never laid out`)
+}
+
 /** Drag from the centre of one element to the centre of another, as a person would. */
 async function drag(from, to) {
-  const a = await from.boundingBox()
-  const b = await to.boundingBox()
+  const a = await laidOut(from)
+  const b = await laidOut(to)
   await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2)
   await page.mouse.down()
   await page.mouse.move(a.x + a.width / 2 + 5, a.y + a.height / 2 + 5, { steps: 3 })
@@ -482,8 +499,8 @@ test('a move the API refuses snaps back and says why', async () => {
   const { body } = await api('GET', `/posts/${state.postId}`)
   assert.equal(parisDate(body.scheduled_for), addDays(today, 3))
   // Back in its own day's cell.
-  const box = await page.locator('.rbc-event', { hasText: `Scheduled loaves (${stamp})` }).boundingBox()
-  const cell = await cells.nth(index + 3).boundingBox()
+  const box = await laidOut(page.locator('.rbc-event', { hasText: `Scheduled loaves (${stamp})` }))
+  const cell = await laidOut(cells.nth(index + 3))
   assert.ok(box.x >= cell.x - 2 && box.x < cell.x + cell.width, 'the event snapped back')
   await dismissToasts()
 })
