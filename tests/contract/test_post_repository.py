@@ -178,6 +178,7 @@ def test_finish_waits_for_every_target_then_sums_them_up(repo: Any) -> None:
     assert "boom" in post.status_reason
     owed = repo.pending_event("biz", "post_1")
     assert owed == OwedEvent("post.partially_published", post.version)
+    assert post == repo.get("biz", "post_1")
     assert repo.finish("biz", "post_1", T1) is None  # only once
     repo.clear_pending_event("biz", "post_1", post.version)
     assert repo.pending_event("biz", "post_1") is None
@@ -225,6 +226,7 @@ def test_the_last_result_and_the_close_of_the_post_are_one_write(repo: Any) -> N
     assert post.published_at == T1
     assert post.targets["acc_x"].status == TargetStatus.PUBLISHED
     assert post.version == expected.version + 1
+    assert post == repo.get("biz", "post_1")
     assert repo.pending_event("biz", "post_1") == OwedEvent("post.published", post.version)
 
 

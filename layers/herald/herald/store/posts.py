@@ -518,7 +518,7 @@ class PostRepository(CommentWrites):
                 return None
             sets, removes, values = _closing(post, now)
             try:
-                return self._close(post, sets, removes, values, {})
+                return self._close(post, now, sets, removes, values, {})
             except ClientError as exc:
                 if condition_failed(exc):
                     continue  # a target moved between our read and write: read again
@@ -543,7 +543,7 @@ class PostRepository(CommentWrites):
         values[":target"] = target_to_item(target)
         names = {"#t": "targets", "#a": target.account_id}
         try:
-            return self._close(post, sets, removes, values, names)
+            return self._close(post, now, sets, removes, values, names)
         except ClientError as exc:
             if condition_failed(exc):
                 return None
@@ -552,6 +552,7 @@ class PostRepository(CommentWrites):
     def _close(
         self,
         post: Post,
+        now: str,
         sets: list[str],
         removes: list[str],
         values: dict[str, Any],
@@ -562,13 +563,15 @@ class PostRepository(CommentWrites):
             expression += " REMOVE " + ", ".join(removes)
         # The version the caller read: a target that moved since makes the close a no-op.
         condition = Condition("version = :v", {}, {":v": post.version}) & may_move(CLOSE)
-        result = self._table.update_item(
+        self._table.update_item(
             Key=self._key(post.business_id, post.post_id),
             UpdateExpression=expression,
-            ReturnValues="ALL_NEW",
             **condition.request(names, values),
         )
-        return post_from_item(result["Attributes"])
+        # Every write to a post moves its version, so the write above succeeding means the item
+        # was `post`, and what it holds now is `post` closed: no need to have DynamoDB send the
+        # whole item back (at a burst's second, that answer was a third of the close's cost).
+        return replace(post.closed(), updated_at=now, version=post.version + 1)
 
     def pending_event(self, business_id: str, post_id: str) -> OwedEvent | None:
         item = self.get_item(business_id, post_id)
