@@ -480,6 +480,29 @@ def test_a_message_ahead_of_its_time_is_claimed_at_once_and_published_at_its_sec
     assert stored(wc, post).status == PostStatus.PUBLISHED
 
 
+def test_a_held_message_readies_the_http_backend_while_it_waits_not_at_its_second(
+    wc: Container,
+    biz: str,
+    platforms: dict[str, Any],
+    handler: Any,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    post = queued_post(wc, biz)  # due at +5 s; the message arrives now, 5 s ahead
+    received_at = clock.now()
+    platforms["linkedin"] = platform = Witness(wc, post)
+    readied: list[Any] = []
+
+    async def ready() -> None:
+        readied.append(clock.now())
+
+    monkeypatch.setattr(aio, "ready_http_backend", ready)
+    assert deliver(handler, body_of(post)) == {"batchItemFailures": []}
+
+    assert readied == [received_at]
+    assert platform.called_at == [due_of(post)]
+
+
 @pytest.mark.parametrize("early", [0.4, 1.8, 4.9])
 def test_a_message_any_fraction_of_a_second_early_is_never_published_before_its_second(
     wc: Container, biz: str, platforms: dict[str, Any], clock: FrozenClock, early: float

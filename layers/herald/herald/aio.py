@@ -48,3 +48,15 @@ def ensure_threads(count: int) -> None:
     current.set_default_executor(pool)
     if old is not None:
         old[0].shutdown(wait=False)  # its calls in flight finish; it takes no new ones
+
+
+async def ready_http_backend() -> None:
+    """Import the async backend httpx's transport would import at its first connection.
+
+    httpcore picks anyio's asyncio backend when it opens its first connection, and imports it
+    then: about 70 ms of CPU, once per process. A worker that holds records until their second
+    calls this while it holds, so a fresh execution environment (a burst scales out to many) does
+    not spend that at the second, in front of its first platform call."""
+    import anyio.lowlevel
+
+    await anyio.lowlevel.checkpoint()  # anyio settles on (and imports) the loop's backend here

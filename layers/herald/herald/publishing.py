@@ -50,6 +50,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from herald import aio
 from herald.accounts import AccountStatus, Credentials
 from herald.clock import isoformat, parse_iso
 from herald.errors import Conflict, NotFound
@@ -578,6 +579,7 @@ async def _publish_target(run: _Run, target: Target, claim: Claim | None) -> Tar
     )
     if run.fire_at is not None:
         # Claimed and ready: the platform call itself waits for the post's second.
+        await aio.ready_http_backend()
         await ports.clock.sleep_until(run.fire_at)
     attempts = 0
     try:
