@@ -1,5 +1,5 @@
 """moto's server for the local stack, with its SQS and DynamoDB patched (herald.local.moto_sqs,
-herald.local.moto_dynamodb).
+herald.local.moto_dynamodb) and its dispatch of each request (herald.local.moto_requests).
 
     python -m herald.local.moto_server [moto.server's options: -H HOST -p PORT ...]
 
@@ -16,8 +16,9 @@ from collections.abc import Sequence
 def main(argv: Sequence[str] | None = None) -> None:
     from moto.server import main as moto_main
 
-    from herald.local import moto_dynamodb, moto_sqs
+    from herald.local import moto_dynamodb, moto_requests, moto_sqs
 
+    moto_requests.apply()
     moto_sqs.apply()
     moto_dynamodb.apply()
     moto_main(list(argv) if argv is not None else sys.argv[1:])
