@@ -6,8 +6,9 @@ after each, so every other test sees moto as it ships.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import boto3
 import pytest
@@ -130,3 +131,56 @@ def test_against_a_moto_without_the_expected_internals_it_changes_nothing(
     monkeypatch.setattr(responses, "method_names_from_class", lambda clazz: [])
     assert moto_requests.apply() is False
     assert DomainDispatcherApplication.__dict__["get_backend_for_host"] is shipped
+
+
+@pytest.mark.parametrize(
+    ("level", "written"), [(logging.NOTSET, True), (logging.INFO, True), (logging.WARNING, False)]
+)
+def test_an_access_log_line_is_written_whenever_moto_writes_it(
+    level: int, written: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import werkzeug._internal
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    logger = logging.getLogger("werkzeug")
+    saved = logger.level, logger.propagate
+
+    class Lines(logging.Handler):
+        lines: ClassVar[list[str]] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.lines.append(record.getMessage().split("] ", 1)[-1])  # without the date
+
+    def request() -> list[str]:
+        Lines.lines = []
+        logger.setLevel(level)
+        # As in a new server: werkzeug sets an unset logger to INFO on its first line.
+        monkeypatch.setattr(werkzeug._internal, "_logger", None)
+        handler = MotoRequestHandler.__new__(MotoRequestHandler)
+        handler.client_address = ("127.0.0.1", 4566)
+        handler.command, handler.path, handler.request_version = "POST", "/", "HTTP/1.1"
+        handler.log_request(200, 123)
+        return Lines.lines
+
+    lines = Lines()
+    logger.addHandler(lines)
+    logger.propagate = False
+    try:
+        stock, patched = both(request)
+    finally:
+        logger.removeHandler(lines)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+    assert patched == stock
+    assert stock == (['"POST / HTTP/1.1" 200 123'] if written else [])
+
+
+def test_quiet_keeps_errors_and_drops_the_access_log() -> None:
+    logger = logging.getLogger("werkzeug")
+    saved = logger.level
+    try:
+        moto_requests.quiet()
+        assert logger.isEnabledFor(logging.ERROR)
+        assert not logger.isEnabledFor(logging.INFO)
+    finally:
+        logger.setLevel(saved)

@@ -231,6 +231,7 @@ class Stack:
                     sys.executable,
                     "-m",
                     "herald.local.moto_server",
+                    "--quiet",
                     "-H",
                     self.args.host,
                     "-p",
