@@ -158,7 +158,7 @@ class SqsPoller(threading.Thread):
             # Whole seconds are all ReceiveMessage takes: under a second left, ask without
             # waiting, and after an empty answer ask once more as the window closes (what
             # arrived meanwhile is still gathered) rather than every moment until then: twenty
-            # pollers asking five times a second were a third of the SQS server's requests.
+            # pollers asking five times a second made a third of the ReceiveMessage calls.
             more = self.receive(size - len(batch), min(left, 20) if left >= 1 else 0)
             if not more and left < 1 and not self.stopping.wait(left):
                 more = self.receive(size - len(batch), 0)
