@@ -196,3 +196,44 @@ def test_the_mapping_is_read_from_the_templates_publish_event() -> None:
     assert mapping.batch_size == publish["BatchSize"]
     assert mapping.window_seconds == publish["MaximumBatchingWindowInSeconds"]
     assert mapping.max_concurrency == publish["ScalingConfig"]["MaximumConcurrency"]
+
+
+class ScriptedSqs:
+    """An SQS that answers each ReceiveMessage with the next of `answers` (then nothing), and
+    notes when it was asked and how long it was told to wait."""
+
+    def __init__(self, answers: list[list[str]]) -> None:
+        self.answers = answers
+        self.asked: list[tuple[float, int]] = []
+
+    def get_queue_attributes(self, **_: Any) -> dict[str, Any]:
+        return {"Attributes": {"QueueArn": "arn:aws:sqs:us-east-1:123456789012:q"}}
+
+    def receive_message(self, *, WaitTimeSeconds: int, **_: Any) -> dict[str, Any]:
+        import time
+
+        self.asked.append((time.monotonic(), WaitTimeSeconds))
+        bodies = self.answers.pop(0) if self.answers else []
+        return {"Messages": [{"MessageId": b, "ReceiptHandle": b, "Body": b} for b in bodies]}
+
+
+def test_under_a_second_left_an_empty_answer_is_asked_again_once_as_the_window_closes() -> None:
+    import time
+
+    sqs = ScriptedSqs([["first"], [], ["late"]])
+    p = SqsPoller(
+        sqs,
+        "url",
+        Invoker(handlers={}),
+        timeout_seconds=60,
+        mapping=Mapping(batch_size=100, window_seconds=0.6),
+        wait_seconds=0,
+    )
+    started = time.monotonic()
+
+    batch = p.gather()
+
+    # What arrived while the poller waited for the close is still in the batch.
+    assert [m["Body"] for m in batch] == ["first", "late"]
+    assert [wait for _, wait in sqs.asked] == [0, 0, 0]
+    assert sqs.asked[2][0] - started >= 0.55  # the last ask is at the window's close

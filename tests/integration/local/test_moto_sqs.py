@@ -159,3 +159,26 @@ def test_against_a_moto_without_the_expected_internals_it_changes_nothing(
     shipped = Queue.__dict__["messages"]
     assert moto_sqs.apply() is False
     assert Queue.__dict__["messages"] is shipped
+
+
+def test_receipt_handles_are_drawn_as_moto_draws_them_from_a_seeded_moto() -> None:
+    from moto.moto_api._internal import mock_random
+
+    def scenario(sqs: Any) -> Any:
+        mock_random.seed(3)
+        url = queue(sqs)
+        send(sqs, url, [f"post {n}" for n in range(12)])
+        return [(m["MessageId"], m["ReceiptHandle"]) for _ in range(2) for m in receive(sqs, url)]
+
+    stock, patched = both(scenario)
+    assert patched == stock
+    assert len({h for _, h in patched}) == 12
+
+
+def test_applying_the_patch_leaves_moto_random_generator_where_it_was() -> None:
+    from moto.moto_api._internal import mock_random
+
+    mock_random.seed(5)
+    stock = mock_random.getrandbits(64)
+    mock_random.seed(5)
+    assert moto_sqs.patched(lambda: mock_random.getrandbits(64)) == stock

@@ -1,7 +1,9 @@
 """moto's server for the local stack, with its SQS and DynamoDB patched (herald.local.moto_sqs,
-herald.local.moto_dynamodb).
+herald.local.moto_dynamodb) and its dispatch of each request (herald.local.moto_requests).
 
-    python -m herald.local.moto_server [moto.server's options: -H HOST -p PORT ...]
+    python -m herald.local.moto_server [--quiet] [moto.server's options: -H HOST -p PORT ...]
+
+--quiet: no access log line per request (the stack, which throws the output away, passes it).
 
 The stack runs it for `--moto-process` and `--sqs-process`; anything else (tests' `mock_aws`, a
 plain `moto_server`) keeps moto as it is.
@@ -12,15 +14,22 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+QUIET = "--quiet"
+
 
 def main(argv: Sequence[str] | None = None) -> None:
     from moto.server import main as moto_main
 
-    from herald.local import moto_dynamodb, moto_sqs
+    from herald.local import moto_dynamodb, moto_requests, moto_sqs
 
+    args = list(argv) if argv is not None else sys.argv[1:]
+    if QUIET in args:
+        args = [a for a in args if a != QUIET]
+        moto_requests.quiet()
+    moto_requests.apply()
     moto_sqs.apply()
     moto_dynamodb.apply()
-    moto_main(list(argv) if argv is not None else sys.argv[1:])
+    moto_main(args)
 
 
 if __name__ == "__main__":

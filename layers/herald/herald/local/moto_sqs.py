@@ -11,21 +11,27 @@ queue calling them. Then:
   received, about 40 ms a message with 1,000 queued.
 - SendMessage reads `queue.attributes` for one FIFO setting: three walks per message sent.
 - DeleteMessage walks the queue twice, building a list of receipt handles for every message.
+- Each message received gets a receipt handle of 185 letters, each drawn by `random.choice`
+  (three calls a letter): 1.6 ms for the ten messages of a full ReceiveMessage.
 
 A burst of 1,000 due posts is 1,000 messages queued at once, so the local stack's SQS, not
 Herald, bound the burst benchmark. `apply` keeps moto's answers and removes the waste: one clock
 reading per walk and the numbers moto stores (`visible_at`, `delayed_until`) compared directly;
-the retention period read from the queue; a delete in one walk. The queue is still walked (the
-data structure is moto's); each walk is a list comprehension over plain attributes.
+the retention period read from the queue; a delete in one walk; each letter of a receipt handle
+drawn as `random.choice` draws it, in a quarter of the time (the same bits from the same
+generator: a seeded moto gives the same handles). The queue is still walked (the data structure
+is moto's); each walk is a list comprehension over plain attributes. What every request costs
+before and around SQS's own work is herald.local.moto_requests'.
 
 Only the local stack's moto server applies it (herald.local.moto_server, and the stack's moto
-thread): never the tests' `mock_aws`, never AWS. tests/unit/local/test_moto_sqs.py checks the
-answers against moto's own. Against a moto whose internals moved, `apply` leaves moto as it is
+thread): never the tests' `mock_aws`, never AWS. tests/integration/local/test_moto_sqs.py checks
+the answers against moto's own. Against a moto whose internals moved, `apply` leaves moto as it is
 and says so: slower, still right.
 """
 
 from __future__ import annotations
 
+import string
 from typing import Any
 
 from herald.local.moto_patches import Patches
@@ -83,10 +89,55 @@ def _fast_delete(self: Any, receipt_handle: str) -> None:
     self._messages = self._messages[:index] + self._messages[index + 1 :]
 
 
+_LETTERS = string.ascii_lowercase
+_HANDLE_LENGTH = 185  # moto.sqs.utils.generate_receipt_handle's
+
+
+def _fast_receipt_handle() -> str:
+    from moto.moto_api._internal import mock_random
+
+    # random.choice(letters) is letters[_randbelow(26)]: 5-bit draws until one is below 26.
+    bits = mock_random.getrandbits
+    letters: list[str] = []
+    while len(letters) < _HANDLE_LENGTH:
+        r = bits(5)
+        if r < 26:
+            letters.append(_LETTERS[r])
+    return "".join(letters)
+
+
+def _draws_like_choice(generator: Any) -> bool:
+    """Whether `generator.choice` draws as _fast_receipt_handle does."""
+    import random
+
+    kind = type(generator)
+    return (
+        isinstance(generator, random.Random)
+        and kind.choice is random.Random.choice
+        and kind._randbelow is random.Random._randbelow_with_getrandbits  # type: ignore[attr-defined]
+        and kind.getrandbits is random.Random.getrandbits
+    )
+
+
+def _same_handles(generate: Any, generator: Any) -> bool:
+    """moto's handle and _fast_receipt_handle's, drawn from the same state, are the same; the
+    generator is left in the state it was (a seeded moto draws what it would have)."""
+    state = generator.getstate()
+    try:
+        theirs = generate()
+        generator.setstate(state)
+        return bool(_fast_receipt_handle() == theirs)
+    finally:
+        generator.setstate(state)
+
+
 def _targets() -> list[tuple[Any, str, Any]] | None:
-    """(class, attribute, replacement) for every patch, or None when moto's internals are not
+    """(owner, attribute, replacement) for every patch, or None when moto's internals are not
     the ones this module was written against."""
     try:
+        import moto.sqs.models as models
+        import moto.sqs.utils as utils
+        from moto.moto_api._internal import mock_random
         from moto.sqs.models import Message, Queue, SQSBackend
     except ImportError:
         return None
@@ -105,6 +156,9 @@ def _targets() -> list[tuple[Any, str, Any]] | None:
             hasattr(probe, a)
             for a in ("visible_at", "delayed_until", "_old_receipt_handles", "receipt_handle")
         ),
+        models.__dict__.get("generate_receipt_handle") is utils.generate_receipt_handle,
+        _draws_like_choice(mock_random)
+        and _same_handles(utils.generate_receipt_handle, mock_random),
     ]
     if not all(needed):
         return None
@@ -114,6 +168,7 @@ def _targets() -> list[tuple[Any, str, Any]] | None:
         (Queue, "approximate_number_of_messages_not_visible", property(_fast_not_visible)),
         (SQSBackend, "is_message_valid_based_on_retention_period", _fast_retention),
         (Queue, "delete_message", _fast_delete),
+        (models, "generate_receipt_handle", _fast_receipt_handle),
     ]
 
 

@@ -15,8 +15,9 @@ dies), --worker-processes N for N of them at once (the event source mapping's co
 --moto-process to serve moto from a process of its own rather than a thread of this one,
 --sqs-process (with --sqs-port) to serve SQS from a second moto process, apart from DynamoDB.
 Both moto processes run herald.local.moto_server: moto with its SQS patched for queues thousands
-deep (herald.local.moto_sqs) and its DynamoDB parsing each expression once
-(herald.local.moto_dynamodb), as is the moto thread.
+deep (herald.local.moto_sqs), its DynamoDB parsing each expression once
+(herald.local.moto_dynamodb) and each request dispatched without rediscovering moto's services
+(herald.local.moto_requests), as is the moto thread.
 
 Start-up claims every port first and says which one is taken; each wait has a deadline; Ctrl-C or
 SIGTERM during start-up stops what was started and exits (status 128 + the signal's number), and
@@ -188,8 +189,9 @@ class Stack:
         )
         from werkzeug.serving import make_server
 
-        from herald.local import moto_dynamodb, moto_sqs
+        from herald.local import moto_dynamodb, moto_requests, moto_sqs
 
+        moto_requests.apply()
         moto_sqs.apply()
         moto_dynamodb.apply()
         # What moto's ThreadedMotoServer serves, on the socket claimed for it: its start() waits
@@ -229,6 +231,7 @@ class Stack:
                     sys.executable,
                     "-m",
                     "herald.local.moto_server",
+                    "--quiet",
                     "-H",
                     self.args.host,
                     "-p",
