@@ -1,12 +1,14 @@
 """The environment every benchmark runs in, set before anything of Herald is imported.
 
 `import _env` first in a bench script: it puts the repository and the layer on the path and sets
-fake AWS credentials (moto answers every AWS call), disabled tracing and quiet logs.
+fake AWS credentials (moto answers every AWS call), disabled tracing and quiet logs. `free_port`
+is for the benchmarks that start servers of their own.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import warnings
 from pathlib import Path
@@ -29,3 +31,11 @@ os.environ.update(
 os.environ.pop("AWS_ENDPOINT_URL", None)
 # Metrics warns on every invocation that records none; the benchmarks are not about that.
 warnings.filterwarnings("ignore")
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 nothing listens on now, for a server the benchmark starts."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port

@@ -42,7 +42,6 @@ import json
 import math
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -67,13 +66,6 @@ TICKS = os.sysconf("SC_CLK_TCK")
 PATIENT = Config(read_timeout=600, retries={"max_attempts": 10, "mode": "standard"})
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def pct(values: list[float], q: float) -> float | None:
     if not values:
         return None
@@ -87,8 +79,12 @@ def pct(values: list[float], q: float) -> float | None:
 class Stack:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
-        self.api_port, self.moto_port, self.sandbox_port = free_port(), free_port(), free_port()
-        self.sqs_port = free_port()
+        self.api_port, self.moto_port, self.sandbox_port = (
+            _env.free_port(),
+            _env.free_port(),
+            _env.free_port(),
+        )
+        self.sqs_port = _env.free_port()
         self.api = f"http://127.0.0.1:{self.api_port}"
         self.sandbox = f"http://127.0.0.1:{self.sandbox_port}"
         self.moto = f"http://127.0.0.1:{self.moto_port}"

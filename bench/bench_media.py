@@ -31,7 +31,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -49,16 +48,9 @@ ROOT = _env.ROOT
 MB = 1024 * 1024
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 class Stack:
     def __init__(self) -> None:
-        self.api, self.moto, self.sandbox = free_port(), free_port(), free_port()
+        self.api, self.moto, self.sandbox = _env.free_port(), _env.free_port(), _env.free_port()
         db = os.environ.get("HERALD_BENCH_REDIS_DB", "8")
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "HERALD_TICK_SECONDS": "1"}
         for name in ("AWS_ENDPOINT_URL", "FRONTEND_URL", "PUBLIC_API_URL"):

@@ -23,7 +23,6 @@ import asyncio
 import importlib.machinery
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,7 +32,7 @@ from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
-import _env  # noqa: F401 - puts the layer on the path
+import _env
 
 SERVER = r"""
 import sys
@@ -86,13 +85,6 @@ def without_sniffio() -> Iterator[None]:
             sys.modules["sniffio"] = saved
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 async def _burst(calls: int, base: str) -> float:
     """ms of the event loop thread's CPU per call, for `calls` publishes at once on a new client
     (a burst opens its connections)."""
@@ -125,7 +117,7 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
-    port = _free_port()
+    port = _env.free_port()
     server = subprocess.Popen(
         [sys.executable, "-c", SERVER, str(port)], stdout=subprocess.PIPE, text=True
     )
