@@ -17,18 +17,26 @@ from collections.abc import Sequence
 QUIET = "--quiet"
 
 
+def prepare() -> None:
+    """moto in this process as the local stack serves it: its request dispatch, SQS and DynamoDB
+    patched. The moto server's process and the stack's moto thread both start here."""
+    from herald.local import moto_dynamodb, moto_requests, moto_sqs
+
+    moto_requests.apply()
+    moto_sqs.apply()
+    moto_dynamodb.apply()
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     from moto.server import main as moto_main
 
-    from herald.local import moto_dynamodb, moto_requests, moto_sqs
+    from herald.local import moto_requests
 
     args = list(argv) if argv is not None else sys.argv[1:]
     if QUIET in args:
         args = [a for a in args if a != QUIET]
         moto_requests.quiet()
-    moto_requests.apply()
-    moto_sqs.apply()
-    moto_dynamodb.apply()
+    prepare()
     moto_main(args)
 
 

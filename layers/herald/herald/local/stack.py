@@ -189,11 +189,9 @@ class Stack:
         )
         from werkzeug.serving import make_server
 
-        from herald.local import moto_dynamodb, moto_requests, moto_sqs
+        from herald.local.moto_server import prepare
 
-        moto_requests.apply()
-        moto_sqs.apply()
-        moto_dynamodb.apply()
+        prepare()
         # What moto's ThreadedMotoServer serves, on the socket claimed for it: its start() waits
         # without end for a server that could not bind.
         sock = self._socket(self.args.moto_port)
