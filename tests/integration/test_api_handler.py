@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -88,6 +89,29 @@ def test_health_is_503_naming_redis_when_redis_is_down(
     assert body["components"]["redis"]["status"] == "down"
     assert body["components"]["dynamodb"]["status"] == "up"
     assert "redis" in body["detail"]
+
+
+def test_health_times_each_dependency_s_answer_not_the_making_of_its_client(
+    container: Container, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.api import app as api_app
+
+    from herald.api.routes import health
+
+    table = container.table
+    del container.__dict__["table"]  # made again, slowly, by the route
+
+    def made_slowly(self: Container) -> Any:
+        time.sleep(0.8)  # botocore loading its models in a fresh environment, on a busy machine
+        return table
+
+    monkeypatch.setattr(health, "TIMEOUT_SECONDS", 0.5)
+    monkeypatch.setattr(Container, "table", property(made_slowly))
+
+    response = api_app.handler(http_event("GET", "/health"), lambda_context)
+
+    assert response["statusCode"] == 200
+    assert response_json(response)["components"]["dynamodb"]["status"] == "up"
 
 
 def test_authenticated_route_resolves_the_key_to_its_business(
