@@ -339,6 +339,25 @@ def test_a_tick_killed_between_queueing_and_sending_leaves_a_journal_the_next_ti
     assert _journal(c) == []
 
 
+def test_a_dead_ticks_share_of_a_burst_is_resent_with_the_bursts_lead(
+    tick_container: Container, biz: str, sent: SentLog, clock: FrozenClock
+) -> None:
+    c = tick_container
+    stranded = pending_post(c, biz, ["acc_1"], at(c, 150))
+    real_sqs = c.sqs
+    c.__dict__["sqs"] = _DiesOnSend(real_sqs)
+    with pytest.raises(LambdaKilled):
+        tick.dispatch_due(c.tick_ports)
+    clock.advance(130)  # the journal is stale; the post is due in 20 s
+    crowd = [pending_post(c, biz, ["acc_1"], at(c, 20), text=f"Sale {n}") for n in range(149)]
+
+    report = tick.dispatch_due(c.tick_ports)
+
+    assert (report.recovered, report.sent) == (1, 149)
+    # 150 due in the second: 3 s and 2 s for its whole hundred, for the stranded one too.
+    assert {sent.delay_of(p.post_id) for p in [stranded, *crowd]} == {20 - 5}
+
+
 def test_a_send_sqs_refuses_is_left_in_the_journal_and_resent_by_a_later_tick(
     tick_container: Container, biz: str, sent: SentLog, clock: FrozenClock
 ) -> None:

@@ -287,6 +287,7 @@ class Dispatcher:
             if state.get(e.post_id, {}).get("status") == "queued"
             and state[e.post_id].get("dispatch_id") == journal.dispatch_id
         ]
+        self._due_in_second.update(its_second(e.scheduled_for) for e in resend)
         failed = self.send(resend) if resend else []
         self.report.recovered += len(resend) - len(failed)
         if not failed:
@@ -299,8 +300,6 @@ class Dispatcher:
     # --- the tick ---------------------------------------------------------------------------
     def run(self, now: datetime, time_left_ms: Callable[[], int]) -> TickReport:
         s = self.settings
-        if self.part.part == 0:
-            self.recover(now)
         entries = self.repo.due(
             now + timedelta(seconds=s.lookahead_seconds), shards=self.part.shards(s.due_shards)
         )
@@ -311,6 +310,9 @@ class Dispatcher:
                 for second, count in Counter(its_second(e.scheduled_for) for e in entries).items()
             }
         )
+        if self.part.part == 0:
+            # After the count: what a dead tick left of a burst goes with the burst's lead.
+            self.recover(now)
         now_iso = isoformat(now)
         overdue = [e for e in entries if e.scheduled_for <= now_iso]
         upcoming = [e for e in entries if e.scheduled_for > now_iso]
