@@ -452,6 +452,7 @@ class FakePublisher:
     fail_at_call: dict[int, BaseException] = field(default_factory=dict)  # by call number
     _seq: int = 0
 
+    deadlines: list[float | None] = field(default_factory=list)  # each publish's Progress.deadline
     comments: list[tuple[str, str, str]] = field(default_factory=list)  # account, parent, text
     comment_failures: list[BaseException] = field(default_factory=list)
 
@@ -495,6 +496,7 @@ class FakePublisher:
         return live.post_id
 
     async def publish(self, creds: Credentials, content: Content, progress: Progress) -> Published:
+        self.deadlines.append(progress.deadline)
         for index in range(len(progress.part_ids), len(content.parts)):
             reply_to = progress.part_ids[-1] if progress.part_ids else None
             await progress.confirm(await self._post_one(creds, content.parts[index], reply_to))

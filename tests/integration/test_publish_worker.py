@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections.abc import Coroutine
 from typing import Any
 
@@ -235,6 +236,31 @@ def test_a_batch_reports_exactly_the_records_that_failed(
         "batchItemFailures": [{"itemIdentifier": "poison"}, {"itemIdentifier": "flaky"}]
     }
     assert stored(wc, good).status == PostStatus.PUBLISHED
+
+
+def test_a_record_that_fails_unexpectedly_is_logged_with_its_error(
+    wc: Container,
+    biz: str,
+    handler: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from herald import publishing
+
+    post = queued_post(wc, biz)
+
+    async def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the store broke")
+
+    monkeypatch.setattr(publishing, "publish_post", broken)
+
+    assert deliver(handler, body_of(post)) == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+
+    (failed,) = [r for r in caplog.records if r.getMessage().startswith("record failed")]
+    assert failed.levelname == "ERROR"
+    assert failed.__dict__["message_id"] == "m-1"
+    assert failed.exc_info is not None
+    assert repr(failed.exc_info[1]) == "RuntimeError('the store broke')"
 
 
 @pytest.mark.parametrize(
@@ -799,6 +825,41 @@ def test_a_record_with_too_little_invocation_time_left_goes_back_at_once_unclaim
     post_id = json.loads(record["body"])["post_id"]
     assert wc.posts.get(biz, post_id).status == PostStatus.QUEUED  # nothing claimed
     assert [c["VisibilityTimeout"] for c in changed] == [0]
+
+
+class NotesItsDeadline:
+    """A platform that answers at once and keeps when the engine said it must stop uploading."""
+
+    platform = "linkedin"
+
+    def __init__(self) -> None:
+        self.deadlines: list[float | None] = []
+
+    async def publish(self, creds: Any, content: Any, progress: Any) -> Any:
+        from herald.platforms.base import Published
+
+        self.deadlines.append(progress.deadline)
+        return Published("linkedin-1", "https://linkedin.example/linkedin-1", ("linkedin-1",))
+
+
+def test_a_record_starts_no_upload_part_that_could_outlast_its_invocation(
+    wc: Container, biz: str, platforms: dict[str, Any], handler: Any, clock: FrozenClock
+) -> None:
+    platforms["linkedin"] = notes = NotesItsDeadline()
+    post = queued_post(wc, biz)
+    clock.advance(5)  # its second
+    before = time.monotonic()
+
+    response = handler(sqs_event(sqs_record(body_of(post))), LambdaContext(remaining_ms=30_000))
+
+    after = time.monotonic()
+    assert response == {"batchItemFailures": []}
+    # The invocation stops 27 s from its start (3 s kept for the batch's end); a part may take
+    # the platform's timeout (10 s): none starts after 17 s, where the engine's own limit is 25.
+    (deadline,) = notes.deadlines
+    cutoff = 30 - wc.settings.worker_safety_ms / 1000 - wc.settings.platform_timeout_seconds
+    assert deadline is not None
+    assert before + cutoff <= deadline <= after + cutoff
 
 
 class AcceptsThenHangs:

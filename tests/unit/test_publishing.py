@@ -132,6 +132,55 @@ async def test_targets_are_published_concurrently(engine: Engine) -> None:
     assert time.perf_counter() - started < 0.5  # one platform's time, not four
 
 
+async def test_a_target_whose_record_fails_is_raised_after_its_siblings_have_finished(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine.publishers["linkedin"].delay = 0.2  # X's target fails while LinkedIn's is in flight
+    recorded = engine.posts.record_published
+
+    def out_of_reach_for_x(
+        business_id: str, post_id: str, account_id: str, *a: Any, **kw: Any
+    ) -> None:
+        if account_id == "acc_x":
+            raise ConnectionError("DynamoDB out of reach")
+        recorded(business_id, post_id, account_id, *a, **kw)
+
+    monkeypatch.setattr(engine.posts, "record_published", out_of_reach_for_x)
+    post = engine.post("acc_li", "acc_x")
+
+    with pytest.raises(ConnectionError):
+        await engine.publish(post, retry_in_process=False)
+
+    # Nothing of the run is left running to publish later, after the message has come back.
+    assert engine.target(post, "acc_li").status == TargetStatus.PUBLISHED
+    assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
+
+
+async def test_no_upload_part_starts_unless_a_platform_call_fits_before_the_callers_cutoff(
+    engine: Engine,
+) -> None:
+    post = engine.post("acc_li")
+    stop_by = time.monotonic() + 12  # sooner than the engine's own 25 s
+
+    await engine.publish(post, retry_in_process=False, stop_by=stop_by)
+
+    (deadline,) = engine.publishers["linkedin"].deadlines
+    assert deadline == stop_by - engine.settings.platform_timeout_seconds
+
+
+async def test_a_held_run_counts_its_own_deadline_from_the_posts_second(engine: Engine) -> None:
+    post = engine.post("acc_li")
+    before = time.monotonic()
+
+    await engine.publish(
+        post, retry_in_process=False, fire_at=engine.clock.now() + timedelta(seconds=20)
+    )
+
+    (deadline,) = engine.publishers["linkedin"].deadlines
+    assert deadline is not None
+    assert deadline - before >= 20 + engine.settings.publish_deadline_seconds
+
+
 async def test_a_transient_error_is_retried_then_published(engine: Engine) -> None:
     engine.publishers["x"].fail(transient())
     post = engine.post("acc_x")

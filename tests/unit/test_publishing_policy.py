@@ -43,6 +43,21 @@ def test_no_retry_when_the_wait_and_one_more_attempt_do_not_fit_the_deadline() -
     assert retry_decision(error(ErrorKind.TRANSIENT), remaining=12, policy=POLICY) is False
 
 
+async def test_past_its_deadline_a_policy_still_makes_the_first_attempt_and_no_retry() -> None:
+    tried = 0
+
+    async def call_until_given_up() -> None:
+        nonlocal tried
+        async for attempt in POLICY.attempts_of(lambda: POLICY.deadline + 1):
+            with attempt:
+                tried += 1
+                raise error(ErrorKind.TRANSIENT)
+
+    with pytest.raises(PlatformError):
+        await call_until_given_up()
+    assert tried == 1
+
+
 def test_an_error_outside_the_model_is_not_retried() -> None:
     assert retry_decision(TimeoutError(), remaining=25, policy=POLICY) is False
 

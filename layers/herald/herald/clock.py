@@ -61,6 +61,13 @@ class FrozenClock:
         self._now = when
 
 
+def seconds_until(clock: Clock, when: datetime | None) -> float:
+    """How long from now until `when`: 0 once it has passed, or when there is no `when`."""
+    if when is None:
+        return 0.0
+    return max(0.0, (when - clock.now()).total_seconds())
+
+
 def isoformat(when: datetime) -> str:
     """UTC, second precision or better, always with a `Z`: sortable as a string."""
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

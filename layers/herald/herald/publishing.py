@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING, Any
 
 from herald import aio
 from herald.accounts import AccountStatus, Credentials
-from herald.clock import isoformat, parse_iso
+from herald.clock import isoformat, parse_iso, seconds_until
 from herald.errors import Conflict, NotFound
 from herald.media.streams import MediaReadError
 from herald.observability import logger
@@ -192,13 +192,24 @@ async def publish_post(
     announce: Announce | None = None,
     scheduled_for: str | None = None,
     fire_at: datetime | None = None,
+    stop_by: float | None = None,
 ) -> PublishOutcome:
     """Publish every unpublished target of a post, then the first comments its published
     targets owe (herald.comments); safe to call twice at once or again later.
 
-    See `_publish_targets` for the arguments.
+    See `_publish_targets` for the arguments. `stop_by` (time.monotonic()) is when the caller
+    will cut the run off (the worker's invocation deadline): no attempt, upload part or comment
+    starts unless a platform call's timeout still fits before it, so a long upload saves its
+    state and hands over to the next delivery rather than being cut off mid-call.
     """
-    started = time.monotonic()
+    # Counted from the post's second when the call waits for it.
+    deadline = (
+        time.monotonic()
+        + ports.settings.publish_deadline_seconds
+        + seconds_until(ports.clock, fire_at)
+    )
+    if stop_by is not None:
+        deadline = min(deadline, stop_by - ports.settings.platform_timeout_seconds)
     if credentials is None:
         credentials = ports.tokens.credentials
     outcome = await _publish_targets(
@@ -213,12 +224,13 @@ async def publish_post(
         announce=announce,
         scheduled_for=scheduled_for,
         fire_at=fire_at,
+        deadline=deadline,
     )
     return await _then_comments(
         ports,
         outcome,
         credentials,
-        deadline=started + ports.settings.publish_deadline_seconds,
+        deadline=deadline,
         retry_in_process=retry_in_process,
         last_attempt=last_attempt or retry_in_process,
         any_failure=retry_failed,
@@ -287,6 +299,7 @@ async def _publish_targets(
     announce: Announce | None,
     scheduled_for: str | None,
     fire_at: datetime | None,
+    deadline: float,
 ) -> PublishOutcome:
     """Publish every unpublished target of a post.
 
@@ -298,7 +311,8 @@ async def _publish_targets(
     worker's message is for. The post is read by the write that claims it, so a queued post
     edited since publishes as edited; one rescheduled since is left alone (`skipped`, no post:
     the message for its new time publishes it). `fire_at`: claim and prepare now, call the
-    platform no earlier than this (by `ports.clock`).
+    platform no earlier than this (by `ports.clock`). `deadline` (time.monotonic()): no attempt
+    or upload part starts after it.
     """
     repo: PostStore = ports.posts
     started: Started | None = None
@@ -344,8 +358,7 @@ async def _publish_targets(
         policy=RetryPolicy(
             attempts=max(1, settings.publish_retry_attempts) if retry_in_process else 1,
             initial=settings.publish_retry_delay,
-            # Counted from the post's second when the call waits for it.
-            deadline=time.monotonic() + settings.publish_deadline_seconds + _hold(ports, fire_at),
+            deadline=deadline,
             attempt_budget=settings.platform_timeout_seconds,
         ),
         retry_in_process=retry_in_process,
@@ -363,10 +376,17 @@ async def _publish_targets(
         or t.account_id in claims
     ]
     # Every target at once: a 4-target post takes as long as its slowest platform, not the sum.
+    # One target's failure is raised only once every target has finished: a sibling left
+    # running would outlive this run (on Lambda, frozen with the invocation and resumed by a
+    # later one) and could publish after the message came back and its claim was taken over.
     gathered = await asyncio.gather(
-        *(_publish_target(run, t, claims.get(t.account_id)) for t in todo)
+        *(_publish_target(run, t, claims.get(t.account_id)) for t in todo),
+        return_exceptions=True,
     )
-    results = tuple(r for r in gathered if r is not None)
+    for failed in gathered:
+        if isinstance(failed, BaseException):
+            raise failed
+    results = tuple(r for r in gathered if isinstance(r, TargetResult))
     announce = announce or partial(_announce_now, ports)
 
     if run.finished is not None:
@@ -426,12 +446,6 @@ async def _publish_targets(
         retry_after=longest_wait(results),
         event_ids=event_ids,
     )
-
-
-def _hold(ports: EnginePorts, fire_at: datetime | None) -> float:
-    if fire_at is None:
-        return 0.0
-    return max(0.0, (fire_at - ports.clock.now()).total_seconds())
 
 
 def final_event_key(post_id: str, version: int) -> str:

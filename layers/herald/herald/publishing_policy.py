@@ -42,11 +42,16 @@ class RetryPolicy:
 
     def attempts_of(self, monotonic: Callable[[], float]) -> AsyncIterator[stamina.Attempt]:
         """stamina's attempts under this policy: the one way a platform call is retried, for a
-        target and for its first comment alike."""
+        target and for its first comment alike.
+
+        The first attempt is made even past the deadline: the target is claimed and due, and a
+        claim left unused would come back as one that may have posted (unconfirmed). The
+        deadline bounds the retries and, through Progress, the parts of an upload."""
+        left = self.deadline - monotonic()
         return stamina.retry_context(
             on=self.backoff_hook(monotonic),
-            attempts=self.attempts,
-            timeout=max(0.0, self.deadline - monotonic()),
+            attempts=self.attempts if left > 0 else 1,
+            timeout=left if left > 0 else None,
             wait_initial=self.initial,
             wait_max=self.max_wait,
             wait_jitter=self.initial,

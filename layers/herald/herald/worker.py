@@ -26,16 +26,18 @@ one platform call apart. Each record's deadline is the invocation's: the Lambda 
 `worker_safety_ms`. A record is started only with `worker_record_budget_seconds` of it left (else
 it goes straight back to the queue, unclaimed), and one still running at the deadline is reported
 failed rather than killed with the invocation: what it claimed is taken over and reconciled by the
-delivery that follows, as after a crash (herald.publishing).
+delivery that follows, as after a crash (herald.publishing). Before that, the engine starts no
+attempt, upload part or comment unless a platform call's timeout fits before the deadline
+(`stop_by`): a long upload saves its state and the next delivery carries on from it.
 
-Claim ahead, fire on time. The tick has a message arrive its lead before the post is due (a
-second, more in a burst: herald.tick.lead_seconds). The record claims the post and readies
-its credentials at once, then holds it and calls the platform when the clock reaches the post's
-second, never before (`fire_at`, herald.publishing). A record is held only within its invocation:
-one due later than the invocation could wait for it, and still have its budget after, is returned
-unclaimed as a batch item failure, made visible again when a new invocation can hold it. A second
-delivery of a held message finds the claim live and comes back later (RetryLater), so the post
-still goes out once.
+Claim ahead, fire on time. The tick has a message arrive its lead before the post is due
+(DISPATCH_EARLY_SECONDS, 3 s, more in a burst: herald.tick.lead_seconds). The record claims the
+post and readies its credentials at once, then holds it and calls the platform when the clock
+reaches the post's second, never before (`fire_at`, herald.publishing). A record is held only
+within its invocation: one due later than the invocation could wait for it, and still have its
+budget after, is returned unclaimed as a batch item failure, made visible again when a new
+invocation can hold it. A second delivery of a held message finds the claim live and comes back
+later (RetryLater), so the post still goes out once.
 
 A batch shares its reads and its events (`Batch`): the accounts its messages name are read in one
 request before the first record, and the final events go out in PublishBatch calls after the
@@ -61,7 +63,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType
 
 from herald import aio
-from herald.clock import parse_iso
+from herald.clock import parse_iso, seconds_until
 from herald.errors import NotFound
 from herald.observability import logger
 from herald.posts import PostStatus
@@ -216,12 +218,6 @@ class Batch:
         return {**response, "batchItemFailures": failures}
 
 
-def seconds_until(ports: EnginePorts, when: datetime | None) -> float:
-    if when is None:
-        return 0.0
-    return max(0.0, (when - ports.clock.now()).total_seconds())
-
-
 def handle_message(
     ports: EnginePorts,
     body: str,
@@ -252,8 +248,10 @@ async def publish_message(
     *,
     batch: Batch | None = None,
     message_id: str = "",
+    stop_by: float | None = None,
 ) -> str:
-    """Publish a message's post; returns what happened. Raises to have it redelivered."""
+    """Publish a message's post; returns what happened. Raises to have it redelivered.
+    `stop_by`: the invocation's deadline (time.monotonic()), see publishing.publish_post."""
     from herald.publishing import publish_post  # httpx and the publishers: only when needed
 
     last = receive_count >= ports.settings.publish_max_receives
@@ -273,6 +271,7 @@ async def publish_message(
             announce=batch.announcer(message_id) if batch else None,
             # Claimed and readied now; the platform call waits for the post's second.
             fire_at=message.due(),
+            stop_by=stop_by,
         )
     except NotFound as exc:
         raise MalformedMessage(f"post {message.post_id} does not exist") from exc
@@ -363,12 +362,33 @@ class Invocation:
         return min(MAX_VISIBILITY_SECONDS - 60, max(0, math.floor(early - hold)))
 
     async def handle(self, record: SQSRecord) -> str:
+        """The record handler: every record that does not end here says why, in the log
+        (Powertools' own failure handler says so only at debug level)."""
+        said = {"message_id": record.message_id}
+        try:
+            return await self._handle(record)
+        except (RetryLater, NotStarted) as back:
+            logger.info("record back to the queue", extra={**said, "reason": str(back)})
+            raise
+        except OutOfTime:
+            raise  # logged where the deadline met it
+        except MalformedMessage as bad:
+            logger.warning(
+                "a message no delivery can handle: failed on every receive, then dead-lettered",
+                extra={**said, "reason": str(bad)},
+            )
+            raise
+        except Exception:
+            logger.exception("record failed; SQS delivers it again", extra=said)
+            raise
+
+    async def _handle(self, record: SQSRecord) -> str:
         ports = self.ports
         receives = int(record.attributes.approximate_receive_count or 1)
         message = PublishMessage.parse(record.body)
         async with self.slots:
             # The record holds its slot while it waits for its second: its claim is made.
-            early = seconds_until(ports, message.due())
+            early = seconds_until(ports.clock, message.due())
             left = self.time_left()
             if left is not None and left < early + ports.settings.worker_record_budget_seconds:
                 back = self.back_in(early)
@@ -388,6 +408,7 @@ class Invocation:
                         receives,
                         batch=self.batch,
                         message_id=record.message_id,
+                        stop_by=self.deadline,
                     )
             except RetryLater as retry:
                 if retry.delay_seconds is not None:
