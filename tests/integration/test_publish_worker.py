@@ -915,3 +915,102 @@ def test_a_record_still_running_at_the_deadline_fails_alone_and_is_reconciled_no
     after = only_target(wc.posts.get(biz, hung_id))
     assert (after.status, after.platform_post_id) == (TargetStatus.PUBLISHED, "linkedin-1")
     assert len(hangs.accepted) == 1  # found on the platform, not posted again
+
+
+# --- the last receive: a post left unsettled is handed to a new message, not dead-lettered ---
+
+
+def _sent_messages(c: Container) -> list[dict[str, Any]]:
+    sent: list[dict[str, Any]] = []
+    c.sqs.meta.events.register(
+        "before-parameter-build.sqs.SendMessage", lambda params, **_: sent.append(dict(params))
+    )
+    return sent
+
+
+def _last_receive(c: Container, record: dict[str, Any]) -> dict[str, Any]:
+    record["attributes"]["ApproximateReceiveCount"] = str(c.settings.publish_max_receives)
+    return record
+
+
+def test_a_last_receive_its_invocation_could_not_start_is_handed_to_a_new_message(
+    wc: Container, biz: str, linkedin: FakePublisher, handler: Any
+) -> None:
+    [record] = _queued_batch(wc, biz, 1)
+    sent = _sent_messages(wc)
+    budget = wc.settings.worker_record_budget_seconds
+    short = LambdaContext(remaining_ms=wc.settings.worker_safety_ms + int(budget * 1000) - 1)
+
+    response = handler(sqs_event(_last_receive(wc, record)), short)
+
+    assert response == {"batchItemFailures": []}  # this delivery ends; the new message goes on
+    (again,) = sent
+    assert json.loads(again["MessageBody"]) == json.loads(record["body"])
+    assert again["DelaySeconds"] == 0  # due now: any invocation with time can hold it
+    post_id = json.loads(record["body"])["post_id"]
+    assert wc.posts.get(biz, post_id).status == PostStatus.QUEUED  # nothing claimed
+    assert linkedin.calls == 0
+
+
+def test_a_last_receive_whose_target_another_run_holds_comes_back_when_that_claim_is_stale(
+    wc: Container, biz: str, linkedin: FakePublisher, handler: Any, clock: FrozenClock
+) -> None:
+    post = queued_post(wc, biz)
+    clock.advance(5)  # its second
+    now = isoformat(clock.now())
+    account_ids = list(post.targets)
+    assert wc.posts.start_claiming(biz, post.post_id, account_ids, now=now, stale_before=now)
+    sent = _sent_messages(wc)
+
+    response = deliver(handler, body_of(post), receive=wc.settings.publish_max_receives)
+
+    assert response == {"batchItemFailures": []}
+    (again,) = sent
+    stale = wc.settings.publish_claim_stale_seconds
+    assert again["DelaySeconds"] > stale  # by then the claim is finished or taken over
+    assert linkedin.calls == 0
+    assert only_target(stored(wc, post)).status == TargetStatus.PUBLISHING  # the other run's
+
+
+def test_a_last_receive_cut_off_at_its_deadline_comes_back_to_reconcile_its_claim(
+    wc: Container,
+    biz: str,
+    platforms: dict[str, Any],
+    handler: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(wc.settings, "worker_safety_ms", 0)
+    monkeypatch.setattr(wc.settings, "worker_record_budget_seconds", 0.1)
+    [record] = _queued_batch(wc, biz, 1)
+    platforms["linkedin"] = hangs = AcceptsThenHangs()
+    sent = _sent_messages(wc)
+
+    response = handler(sqs_event(_last_receive(wc, record)), LambdaContext(remaining_ms=500))
+
+    assert response == {"batchItemFailures": []}
+    (again,) = sent
+    assert again["DelaySeconds"] > wc.settings.publish_claim_stale_seconds
+    assert len(hangs.accepted) == 1
+
+
+def test_a_last_receive_sqs_will_not_hand_over_fails_as_it_would_have(
+    wc: Container,
+    biz: str,
+    linkedin: FakePublisher,
+    handler: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from herald.media import processing
+
+    def refused(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("SQS out of reach")
+
+    monkeypatch.setattr(processing, "send_again", refused)
+    [record] = _queued_batch(wc, biz, 1)
+    budget = wc.settings.worker_record_budget_seconds
+    short = LambdaContext(remaining_ms=wc.settings.worker_safety_ms + int(budget * 1000) - 1)
+
+    response = handler(sqs_event(_last_receive(wc, record)), short)
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": record["messageId"]}]}
+    assert linkedin.calls == 0

@@ -18,7 +18,10 @@ from the queue, so a message delivered twice, or to two workers at once, publish
 
 On the receive numbered `publish_max_receives` (the queue's maxReceiveCount) the engine is told
 it is the last attempt: it marks the remaining targets failed with their reason and emits
-`post.failed`, so the message ends as a final outcome rather than in the DLQ.
+`post.failed`, so the message ends as a final outcome rather than in the DLQ. A last receive
+that ends with the post unsettled (the record not started, cut off at the deadline, or a target
+held by another run) is handed to a new message instead (`Invocation._hand_over`): the receives
+count attempts at the post, not deliveries that could not make one.
 
 A batch's records run at once (`Invocation`), on the one event loop of the process (herald.aio),
 at most `worker_concurrency` of them together: posts due at the same second go out together, not
@@ -110,9 +113,18 @@ class MalformedMessage(Exception):
     """A message no delivery can ever handle."""
 
 
+class HeldElsewhere(RetryLater):
+    """Another run holds a target (the same message delivered to two workers at once)."""
+
+
 class NotStarted(Exception):
     """Too little of the invocation was left to hold the record until its second and publish
-    it: it goes back to the queue, nothing claimed, for an invocation with time to."""
+    it: it goes back to the queue, nothing claimed, for an invocation with time to, in
+    `back_in` seconds."""
+
+    def __init__(self, detail: str, back_in: int) -> None:
+        super().__init__(detail)
+        self.back_in = back_in
 
 
 class OutOfTime(Exception):
@@ -289,7 +301,7 @@ async def publish_message(
         # this delivery were deleted and that run then died, nothing would bring the post back;
         # so it returns after the visibility timeout, by when the other run has finished (and
         # this delivery is a skip) or its claim is stale and is taken over and reconciled.
-        raise RetryLater(f"post {message.post_id}: another run still holds a target")
+        raise HeldElsewhere(f"post {message.post_id}: another run still holds a target")
     if outcome.skipped:
         return f"skipped: {outcome.skipped}"
     return post.status.value if post is not None else "done"
@@ -365,13 +377,17 @@ class Invocation:
         """The record handler: every record that does not end here says why, in the log
         (Powertools' own failure handler says so only at debug level)."""
         said = {"message_id": record.message_id}
+        receives = int(record.attributes.approximate_receive_count or 1)
         try:
             return await self._handle(record)
-        except (RetryLater, NotStarted) as back:
+        except (NotStarted, OutOfTime, HeldElsewhere) as unsettled:
+            if receives >= self.ports.settings.publish_max_receives:
+                return await self._hand_over(record, unsettled)
+            logger.info("record back to the queue", extra={**said, "reason": str(unsettled)})
+            raise
+        except RetryLater as back:
             logger.info("record back to the queue", extra={**said, "reason": str(back)})
             raise
-        except OutOfTime:
-            raise  # logged where the deadline met it
         except MalformedMessage as bad:
             logger.warning(
                 "a message no delivery can handle: failed on every receive, then dead-lettered",
@@ -381,6 +397,38 @@ class Invocation:
         except Exception:
             logger.exception("record failed; SQS delivers it again", extra=said)
             raise
+
+    async def _hand_over(self, record: SQSRecord, unsettled: Exception) -> str:
+        """The queue's last receive, ending with the post unsettled: not started, cut off at the
+        deadline, or held by another run. Rather than have SQS dead-letter a post whose last
+        attempt was never made, a new message carries it on, once the hold or the claim it
+        waits for is over (a claim cut off or held goes stale, and is then taken over and
+        reconciled). If SQS refuses the new message, this one takes its usual way."""
+        from herald.media.processing import send_again
+        from herald.publishing import CLAIM_STALE_MARGIN_SECONDS
+
+        message = PublishMessage.parse(record.body)
+        settings = self.ports.settings
+        if isinstance(unsettled, NotStarted):
+            delay = unsettled.back_in
+        else:
+            delay = int(settings.publish_claim_stale_seconds) + CLAIM_STALE_MARGIN_SECONDS
+        said = {"message_id": record.message_id, "reason": str(unsettled)}
+        try:
+            await asyncio.to_thread(
+                send_again,
+                self.ports.queue,
+                message.business_id,
+                message.post_id,
+                delay=delay,
+                scheduled_for=message.scheduled_for,
+                account_ids=message.account_ids,
+            )
+        except Exception:  # noqa: BLE001 - the record fails as it would have, with its reason
+            logger.exception("could not hand the last receive to a new message", extra=said)
+            raise unsettled from None
+        logger.warning("last receive handed to a new message", extra={**said, "delay": delay})
+        return f"handed over: back in {delay} s"
 
     async def _handle(self, record: SQSRecord) -> str:
         ports = self.ports
@@ -397,7 +445,8 @@ class Invocation:
                 )
                 raise NotStarted(
                     f"post {message.post_id}: due in {early:.1f} s with {max(0.0, left):.1f} s "
-                    f"of the invocation left, too little to hold and publish it; back in {back} s"
+                    f"of the invocation left, too little to hold and publish it; back in {back} s",
+                    back,
                 )
             timer = asyncio.timeout(left)
             try:
