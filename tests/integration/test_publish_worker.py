@@ -683,6 +683,34 @@ def test_an_event_the_batch_call_did_not_get_out_is_sent_alone(
     assert len({e["event_id"] for e in events}) == 1
 
 
+def test_events_not_out_by_the_deadline_are_left_to_the_redelivery_not_tried_again(
+    wc: Container,
+    biz: str,
+    linkedin: FakePublisher,
+    handler: Any,
+    events: list[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from types import SimpleNamespace
+
+    from herald import events as events_module
+
+    [record] = _queued_batch(wc, biz, 1)
+
+    def slow_then_refused(**_: Any) -> None:
+        # SNS took what was left of the invocation, then failed.
+        monkeypatch.setattr(events_module, "time", SimpleNamespace(monotonic=lambda: 1e12))
+        raise RuntimeError("PublishBatch timed out")
+
+    wc.sns.meta.events.register("before-call.sns.PublishBatch", slow_then_refused)
+    response = handler(sqs_event(record), LambdaContext())
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": record["messageId"]}]}
+    assert [e["type"] for e in events] == ["post.published"]  # not tried alone after it
+    post_id = json.loads(record["body"])["post_id"]
+    assert wc.posts.get(biz, post_id).status == PostStatus.PUBLISHED
+
+
 def test_an_event_sns_refuses_fails_its_record_and_the_redelivery_announces_it_once_more(
     wc: Container, biz: str, linkedin: FakePublisher, handler: Any, events: list[dict[str, Any]]
 ) -> None:

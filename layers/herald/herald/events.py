@@ -12,6 +12,7 @@ the duplicate. The `event_type` message attribute lets a subscription filter by 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -115,16 +116,29 @@ class EventOutbox:
         self._events.append((owner, event))
         return str(event["event_id"])
 
-    def flush(self) -> set[str]:
+    def flush(self, stop_by: float | None = None) -> set[str]:
+        """`stop_by` (time.monotonic()): no SNS request starts after it (the worker's deadline,
+        so a struggling SNS cannot run the invocation into its timeout and fail the whole
+        batch); the events not sent by then are their records' to announce on redelivery."""
         events, self._events = self._events, []
         topic = self._topic
         if not topic:
             for _, event in events:
                 logger.info("event (no topic configured)", extra={"event": event})
             return set()
+
+        def in_time() -> bool:
+            return stop_by is None or time.monotonic() < stop_by
+
         undelivered: set[str] = set()
         for start in range(0, len(events), PUBLISH_BATCH):
             chunk = events[start : start + PUBLISH_BATCH]
+            if not in_time():
+                logger.warning(
+                    "events left for redelivery at the deadline", extra={"events": len(chunk)}
+                )
+                undelivered.update(owner for owner, _ in chunk)
+                continue
             entries = [
                 {
                     "Id": str(i),
@@ -150,7 +164,7 @@ class EventOutbox:
                 )
             for failure in response.get("Failed", []):
                 owner, event = chunk[int(failure["Id"])]
-                if not self._publish_alone(topic, event):
+                if not (in_time() and self._publish_alone(topic, event)):
                     undelivered.add(owner)
         return undelivered
 

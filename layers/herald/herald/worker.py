@@ -220,10 +220,11 @@ class Batch:
 
         return announce
 
-    def finish(self, response: Mapping[str, Any]) -> dict[str, Any]:
-        """Send the batch's events; a record whose event did not go out is reported failed, so
-        it comes back and announces it again (the post, already final, is not republished)."""
-        undelivered = self.outbox.flush()
+    def finish(self, response: Mapping[str, Any], stop_by: float | None = None) -> dict[str, Any]:
+        """Send the batch's events, none starting after `stop_by`; a record whose event did not
+        go out is reported failed, so it comes back and announces it again (the post, already
+        final, is not republished)."""
+        undelivered = self.outbox.flush(stop_by)
         failures: list[dict[str, str]] = list(response.get("batchItemFailures", []))
         reported = {f["itemIdentifier"] for f in failures}
         failures += [{"itemIdentifier": m} for m in sorted(undelivered - reported)]
@@ -479,7 +480,7 @@ class Invocation:
         return outcome
 
     def finish(self, response: Mapping[str, Any]) -> dict[str, Any]:
-        return self.batch.finish(response)
+        return self.batch.finish(response, stop_by=self.deadline)
 
 
 class RecordProcessor(AsyncBatchProcessor):
