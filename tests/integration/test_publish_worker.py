@@ -919,7 +919,7 @@ def test_a_record_still_running_at_the_deadline_fails_alone_and_is_reconciled_no
     clock: FrozenClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(wc.settings, "worker_safety_ms", 0)
+    monkeypatch.setattr(wc.settings, "worker_safety_ms", 1000)
     monkeypatch.setattr(wc.settings, "worker_record_budget_seconds", 0.1)
     hung_record = _queued_batch(wc, biz, 1)[0]
     platforms["linkedin"] = hangs = AcceptsThenHangs()
@@ -928,7 +928,7 @@ def test_a_record_still_running_at_the_deadline_fails_alone_and_is_reconciled_no
     x_record = sqs_record(body_of(x_post), message_id="x-1")
 
     # Time enough for the other record on a loaded machine; the hung one never finishes.
-    response = handler(sqs_event(hung_record, x_record), LambdaContext(remaining_ms=3000))
+    response = handler(sqs_event(hung_record, x_record), LambdaContext(remaining_ms=4000))
 
     # The invocation ended in time; only the record that could not finish is reported.
     assert response == {"batchItemFailures": [{"itemIdentifier": hung_record["messageId"]}]}

@@ -196,7 +196,8 @@ class Settings(BaseSettings):
     # mapping's BatchSize in template.yaml, so a whole batch runs at once.
     worker_concurrency: int = 100
     # The worker keeps this much of its Lambda time for what follows the records: the batch's
-    # events and its answer. A record still running then is reported failed, not cut off.
+    # events (no SNS request starts in its second half) and its answer. A record still running
+    # then is reported failed, not cut off.
     worker_safety_ms: int = 3_000
     # A record is started only with this much of the invocation left (a platform call, and the
     # reconciliation that follows if its answer is lost); else it goes straight back to the queue.

@@ -358,9 +358,13 @@ class Invocation:
         self.batch = Batch(ports, [r.get("body", "") for r in records])
         self.slots = asyncio.Semaphore(max(1, settings.worker_concurrency))
         self.deadline: float | None = None
+        # The batch's events may start in the first half of the time kept after the records;
+        # the second half is the answer's.
+        self.events_deadline: float | None = None
         if remaining_ms is not None:
             left = (remaining_ms() - settings.worker_safety_ms) / 1000
             self.deadline = time.monotonic() + left
+            self.events_deadline = self.deadline + settings.worker_safety_ms / 2000
         # Each record's engine hands its DynamoDB calls to the loop's threads: one a record, up
         # to the 50 connections boto3 keeps (herald.container).
         aio.ensure_threads(min(BOTO_CONNECTIONS, max(1, settings.worker_concurrency)))
@@ -480,7 +484,7 @@ class Invocation:
         return outcome
 
     def finish(self, response: Mapping[str, Any]) -> dict[str, Any]:
-        return self.batch.finish(response, stop_by=self.deadline)
+        return self.batch.finish(response, stop_by=self.events_deadline)
 
 
 class RecordProcessor(AsyncBatchProcessor):
