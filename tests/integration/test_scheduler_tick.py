@@ -83,6 +83,62 @@ def test_a_burst_due_in_one_second_arrives_earlier_by_two_seconds_a_hundred_a_lo
     assert sent.delay_of(lone.post_id) == 121 - 3
 
 
+def test_a_burst_takes_the_lead_the_first_part_to_reach_its_second_stored(
+    tick_container: Container, biz: str, sent: SentLog
+) -> None:
+    c = tick_container
+    crowd = [pending_post(c, biz, ["acc_1"], at(c, 120), text=f"Sale {n}") for n in range(150)]
+    second = tick.its_second(crowd[0].scheduled_for or "")
+    # Another part got there first, counting more of the burst on its shards than this one.
+    assert c.tick_ports.journal.agree_lead(second, 9.0) == 9.0
+
+    assert tick.dispatch_due(c.tick_ports).sent == 150
+
+    assert {sent.delay_of(p.post_id) for p in crowd} == {120 - 9}  # not this part's own 5 s
+
+
+def test_the_parts_of_a_minute_give_a_bursts_messages_one_lead(
+    tick_container: Container, biz: str, sent: SentLog
+) -> None:
+    c = tick_container
+    crowd = [pending_post(c, biz, ["acc_1"], at(c, 120), text=f"Sale {n}") for n in range(300)]
+
+    for k in range(8):
+        tick.dispatch_due(c.tick_ports, part=tick.Part(k, 8))
+
+    assert sorted(sent.post_ids) == sorted(p.post_id for p in crowd)
+    assert len({sent.delay_of(p.post_id) for p in crowd}) == 1  # visible within one second
+
+
+def test_a_lead_that_cannot_be_agreed_is_the_parts_own(
+    tick_container: Container, biz: str, sent: SentLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c = tick_container
+    crowd = [pending_post(c, biz, ["acc_1"], at(c, 120), text=f"Sale {n}") for n in range(150)]
+
+    def out_of_reach(second: str, lead: float) -> float:
+        raise ConnectionError("DynamoDB out of reach")
+
+    monkeypatch.setattr(c.tick_ports.journal, "agree_lead", out_of_reach)
+
+    assert tick.dispatch_due(c.tick_ports).sent == 150
+    assert {sent.delay_of(p.post_id) for p in crowd} == {120 - 5}
+
+
+def test_a_lone_post_asks_for_no_agreement(
+    tick_container: Container, biz: str, sent: SentLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    c = tick_container
+    lone = pending_post(c, biz, ["acc_1"], at(c, 120))
+
+    def never(second: str, lead: float) -> float:
+        raise AssertionError("a lone post's lead is the batching window's")
+
+    monkeypatch.setattr(c.tick_ports.journal, "agree_lead", never)
+    assert tick.dispatch_due(c.tick_ports).sent == 1
+    assert sent.delay_of(lone.post_id) == 120 - 3
+
+
 def test_the_lead_grows_by_whole_hundreds_from_the_batching_window_to_its_ceiling(
     tick_container: Container,
 ) -> None:

@@ -15,6 +15,9 @@ picked up, are left alone) and deletes it. Cost on the happy path: two writes pe
 A tick that dies after the send and before the delete makes the recovery send a second message
 for the same post; the worker's conditional claims make that a no-op, as with any duplicate
 delivery SQS itself may make.
+
+The journal also holds the lead the parts of a tick agreed on for a burst's second
+(`agree_lead`, herald.tick.Dispatcher.lead): one item per burst second, kept a day.
 """
 
 from __future__ import annotations
@@ -22,13 +25,16 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from herald.clock import isoformat
 from herald.store.table import condition_failed
 
 JOURNAL_PK = "DISPATCH"
+LEAD_PK = "DISPATCH_LEAD"
 _KEEP_SECONDS = 7 * 86_400  # TTL: a journal nobody could recover is not kept forever
+_LEAD_KEEP_SECONDS = 86_400  # a second's lead matters until that second has passed
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,31 @@ class DispatchJournal:
             },
         )
         return sk
+
+    def agree_lead(self, second: str, lead: float) -> float:
+        """The lead of the posts due in `second` (YYYY-MM-DDTHH:MM:SS): the first caller's
+        `lead`, stored, whatever later callers propose. One conditional put, and a read for
+        each caller after the first."""
+        key = {"pk": LEAD_PK, "sk": second}
+        try:
+            self._client.put_item(
+                TableName=self._table.name,
+                Item={
+                    **key,
+                    "type": "dispatch_lead",
+                    "lead": Decimal(str(lead)),
+                    "expires_at": int(time.time()) + _LEAD_KEEP_SECONDS,
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except Exception as exc:
+            if not condition_failed(exc):
+                raise
+            item = self._client.get_item(
+                TableName=self._table.name, Key=key, ConsistentRead=True
+            ).get("Item")
+            return float(item["lead"]) if item else lead
+        return lead
 
     def close(self, sk: str) -> None:
         self._client.delete_item(TableName=self._table.name, Key=self._key(sk))
