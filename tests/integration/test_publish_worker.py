@@ -1042,3 +1042,30 @@ def test_a_last_receive_sqs_will_not_hand_over_fails_as_it_would_have(
 
     assert response == {"batchItemFailures": [{"itemIdentifier": record["messageId"]}]}
     assert linkedin.calls == 0
+
+
+def test_dynamodb_out_of_reach_at_the_claim_brings_the_record_back_in_seconds_not_minutes(
+    wc: Container, biz: str, linkedin: FakePublisher, handler: Any
+) -> None:
+    from botocore.exceptions import ConnectionClosedError
+
+    [record] = _queued_batch(wc, biz, 1)
+    changed = _visibility_changes(wc)
+    refused: list[str] = []
+
+    def closed_once(**_: Any) -> None:
+        if not refused:
+            refused.append("UpdateItem")
+            raise ConnectionClosedError(endpoint_url="http://127.0.0.1:8000/")
+
+    wc.table.meta.client.meta.events.register("before-call.dynamodb.UpdateItem", closed_once)
+
+    response = handler(sqs_event(record), LambdaContext())
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": record["messageId"]}]}
+    assert [c["VisibilityTimeout"] for c in changed] == [worker.RETRY_BASE_SECONDS]
+    post_id = json.loads(record["body"])["post_id"]
+    assert wc.posts.get(biz, post_id).status == PostStatus.QUEUED  # nothing claimed
+    record["attributes"]["ApproximateReceiveCount"] = "2"
+    assert handler(sqs_event(record), LambdaContext()) == {"batchItemFailures": []}
+    assert len(linkedin.accepted) == 1

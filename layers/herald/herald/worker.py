@@ -8,8 +8,8 @@ The record handler raises for what SQS should deliver again and returns for ever
 as Powertools' batch examples do; publish-once comes from the engine's conditional claims, not
 from the queue, so a message delivered twice, or to two workers at once, publishes once.
 
-    RetryLater          a target failed with a retryable error and receives remain: SQS brings
-                        the message back after the visibility timeout
+    RetryLater          a target failed with a retryable error and receives remain, or DynamoDB
+                        did not answer: SQS brings the message back after a short backoff
     (processing)        a platform is still processing a target's media: the message is sent
                         again with DelaySeconds and this delivery ends (herald.media.processing)
     MalformedMessage    the body is not a publish message, or names no post: it can never
@@ -67,7 +67,7 @@ from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType
 
 from herald import aio
 from herald.clock import parse_iso, seconds_until
-from herald.errors import NotFound
+from herald.errors import DependencyUnavailable, NotFound
 from herald.observability import logger
 from herald.posts import PostStatus
 
@@ -288,6 +288,13 @@ async def publish_message(
         )
     except NotFound as exc:
         raise MalformedMessage(f"post {message.post_id} does not exist") from exc
+    except DependencyUnavailable as exc:
+        # DynamoDB (or another store) did not answer: what was written is conditional and what
+        # was claimed goes stale, so the message may come back soon rather than after the whole
+        # visibility timeout, while the post is still due now.
+        raise RetryLater(
+            f"post {message.post_id}: {exc}", delay_seconds=retry_delay(receive_count, None)
+        ) from exc
     if outcome.check_again_in is not None:
         return await _check_again(ports, message, receive_count, outcome)
     if outcome.retry_later:
