@@ -315,28 +315,35 @@ async def publish_message(
     return post.status.value if post is not None else "done"
 
 
+async def _send_again(ports: EnginePorts, message: PublishMessage, delay: int) -> None:
+    """The message sent again, delivered after `delay` seconds (raises if SQS refuses it)."""
+    from herald.media.processing import send_again
+
+    await asyncio.to_thread(
+        send_again,
+        ports.queue,
+        message.business_id,
+        message.post_id,
+        delay=delay,
+        scheduled_for=message.scheduled_for,
+        account_ids=message.account_ids,
+    )
+
+
 async def _check_again(
     ports: EnginePorts, message: PublishMessage, receive_count: int, outcome: Any
 ) -> str:
     """A platform is processing a target's media: the message is sent again with DelaySeconds
     and this delivery ends as handled (herald.media.processing). A failed target that is
     retryable rides along: the same message comes back for it, sooner if its backoff is."""
-    from herald.media.processing import delay_seconds, send_again
+    from herald.media.processing import delay_seconds
 
     wait = float(outcome.check_again_in)
     if outcome.retry_later:
         wait = min(wait, retry_delay(receive_count, outcome.retry_after))
     delay = delay_seconds(wait)
     try:
-        await asyncio.to_thread(
-            send_again,
-            ports.queue,
-            message.business_id,
-            message.post_id,
-            delay=delay,
-            scheduled_for=message.scheduled_for,
-            account_ids=message.account_ids,
-        )
+        await _send_again(ports, message, delay)
     except Exception as exc:
         logger.warning("could not send the message again; the delivery comes back instead")
         raise RetryLater(
@@ -391,10 +398,11 @@ class Invocation:
         said = {"message_id": record.message_id}
         receives = int(record.attributes.approximate_receive_count or 1)
         try:
-            return await self._handle(record)
+            message = PublishMessage.parse(record.body)
+            return await self._handle(record, message, receives)
         except (NotStarted, OutOfTime, HeldElsewhere) as unsettled:
             if receives >= self.ports.settings.publish_max_receives:
-                return await self._hand_over(record, unsettled)
+                return await self._hand_over(record, message, unsettled)
             logger.info("record back to the queue", extra={**said, "reason": str(unsettled)})
             raise
         except RetryLater as back:
@@ -410,16 +418,16 @@ class Invocation:
             logger.exception("record failed; SQS delivers it again", extra=said)
             raise
 
-    async def _hand_over(self, record: SQSRecord, unsettled: Exception) -> str:
+    async def _hand_over(
+        self, record: SQSRecord, message: PublishMessage, unsettled: Exception
+    ) -> str:
         """The queue's last receive, ending with the post unsettled: not started, cut off at the
         deadline, or held by another run. Rather than have SQS dead-letter a post whose last
         attempt was never made, a new message carries it on, once the hold or the claim it
         waits for is over (a claim cut off or held goes stale, and is then taken over and
         reconciled). If SQS refuses the new message, this one takes its usual way."""
-        from herald.media.processing import send_again
         from herald.publishing import CLAIM_STALE_MARGIN_SECONDS
 
-        message = PublishMessage.parse(record.body)
         settings = self.ports.settings
         if isinstance(unsettled, NotStarted):
             delay = unsettled.back_in
@@ -427,25 +435,15 @@ class Invocation:
             delay = int(settings.publish_claim_stale_seconds) + CLAIM_STALE_MARGIN_SECONDS
         said = {"message_id": record.message_id, "reason": str(unsettled)}
         try:
-            await asyncio.to_thread(
-                send_again,
-                self.ports.queue,
-                message.business_id,
-                message.post_id,
-                delay=delay,
-                scheduled_for=message.scheduled_for,
-                account_ids=message.account_ids,
-            )
+            await _send_again(self.ports, message, delay)
         except Exception:  # noqa: BLE001 - the record fails as it would have, with its reason
             logger.exception("could not hand the last receive to a new message", extra=said)
             raise unsettled from None
         logger.warning("last receive handed to a new message", extra={**said, "delay": delay})
         return f"handed over: back in {delay} s"
 
-    async def _handle(self, record: SQSRecord) -> str:
+    async def _handle(self, record: SQSRecord, message: PublishMessage, receives: int) -> str:
         ports = self.ports
-        receives = int(record.attributes.approximate_receive_count or 1)
-        message = PublishMessage.parse(record.body)
         async with self.slots:
             # The record holds its slot while it waits for its second: its claim is made.
             early = seconds_until(ports.clock, message.due())
