@@ -23,13 +23,13 @@ TIMEOUT_SECONDS = 1.0
 
 
 async def _check(
-    name: str, client: Callable[[], Awaitable[Any]], probe: Callable[[Any], Awaitable[None]]
+    name: str, client: Callable[[], Any], probe: Callable[[Any], Awaitable[None]]
 ) -> dict[str, Any]:
     # The timeout is for the dependency's answer: making the client comes first, untimed, as
     # a fresh environment's first call spends longer making boto3's resource than a read takes.
     started = time.perf_counter()
     try:
-        made = await client()
+        made = await run_in_threadpool(client)
         started = time.perf_counter()
         await asyncio.wait_for(probe(made), timeout=TIMEOUT_SECONDS)
         status, error = "up", None
@@ -74,15 +74,9 @@ def _versions(container: Container) -> dict[str, Any]:
     dependencies=[RateLimit("default", by="address")],
 )
 async def health(container: ContainerDep) -> JSONResponse:
-    async def redis() -> Any:
-        return container.redis  # no I/O: connections are made by the first command
-
-    async def table() -> Any:
-        return await run_in_threadpool(lambda: container.table)  # loads botocore's models
-
     checks = await asyncio.gather(
-        _check("redis", redis, _redis),
-        _check("dynamodb", table, _dynamodb),
+        _check("redis", lambda: container.redis, _redis),
+        _check("dynamodb", lambda: container.table, _dynamodb),
     )
     down = [c["name"] for c in checks if c["status"] != "up"]
     body: dict[str, Any] = {
