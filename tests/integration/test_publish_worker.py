@@ -837,13 +837,18 @@ def _visibility_changes(c: Container) -> list[dict[str, Any]]:
     return changed
 
 
+def _too_short_to_start(c: Container) -> LambdaContext:
+    """An invocation with a millisecond less than a record needs to be started."""
+    budget = c.settings.worker_record_budget_seconds
+    return LambdaContext(remaining_ms=c.settings.worker_safety_ms + int(budget * 1000) - 1)
+
+
 def test_a_record_with_too_little_invocation_time_left_goes_back_at_once_unclaimed(
     wc: Container, biz: str, linkedin: FakePublisher, handler: Any
 ) -> None:
     [record] = _queued_batch(wc, biz, 1)
     changed = _visibility_changes(wc)
-    budget = wc.settings.worker_record_budget_seconds
-    short = LambdaContext(remaining_ms=wc.settings.worker_safety_ms + int(budget * 1000) - 1)
+    short = _too_short_to_start(wc)
 
     assert handler(sqs_event(record), short) == {
         "batchItemFailures": [{"itemIdentifier": record["messageId"]}]
@@ -966,8 +971,7 @@ def test_a_last_receive_its_invocation_could_not_start_is_handed_to_a_new_messag
 ) -> None:
     [record] = _queued_batch(wc, biz, 1)
     sent = _sent_messages(wc)
-    budget = wc.settings.worker_record_budget_seconds
-    short = LambdaContext(remaining_ms=wc.settings.worker_safety_ms + int(budget * 1000) - 1)
+    short = _too_short_to_start(wc)
 
     response = handler(sqs_event(_last_receive(wc, record)), short)
 
@@ -1035,8 +1039,7 @@ def test_a_last_receive_sqs_will_not_hand_over_fails_as_it_would_have(
 
     monkeypatch.setattr(processing, "send_again", refused)
     [record] = _queued_batch(wc, biz, 1)
-    budget = wc.settings.worker_record_budget_seconds
-    short = LambdaContext(remaining_ms=wc.settings.worker_safety_ms + int(budget * 1000) - 1)
+    short = _too_short_to_start(wc)
 
     response = handler(sqs_event(_last_receive(wc, record)), short)
 
